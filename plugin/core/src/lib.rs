@@ -1,1 +1,69 @@
-//! placeholder
+//! Gateway API routing, compiled: the pure core of the gatewasm proxy-wasm filter.
+//!
+//! It reads the plugin configuration (Gateway, HTTPRoute and friends as JSON), compiles it into
+//! a [`RouteTable`], and decides each request: the matching rule, the backend by weight, the
+//! header edits, or a local reply. It never calls the host; the filter crate turns host calls
+//! into a [`RequestView`] and a [`Decision`] back into host calls.
+//!
+//! ```
+//! use gatewasm_core::{compile_bytes, Action, RequestView};
+//!
+//! let config = br#"{"gateway": "infra/gw", "resources": [
+//!   {"kind": "Gateway", "metadata": {"name": "gw", "namespace": "infra"},
+//!    "spec": {"listeners": [{"name": "http", "port": 80, "protocol": "HTTP",
+//!                            "allowedRoutes": {"namespaces": {"from": "All"}}}]}},
+//!   {"kind": "HTTPRoute", "metadata": {"name": "api", "namespace": "app"},
+//!    "spec": {"parentRefs": [{"name": "gw", "namespace": "infra"}],
+//!             "hostnames": ["app.example.com"],
+//!             "rules": [{"matches": [{"path": {"type": "PathPrefix", "value": "/api"}}],
+//!                        "backendRefs": [{"name": "api-v1", "port": 8080}]}]}}
+//! ]}"#;
+//! let compiled = compile_bytes(config)?;
+//! assert!(compiled.problems.is_empty());
+//! let headers = vec![
+//!     (":authority".to_owned(), b"app.example.com".to_vec()),
+//!     (":path".to_owned(), b"/api/users".to_vec()),
+//! ];
+//! let decision = compiled.table.decide(&RequestView::new(&headers, Some(80)), 0);
+//! assert!(matches!(decision.action, Action::Forward { backend, .. } if backend.key == "app/api-v1:8080"));
+//! # Ok::<(), gatewasm_core::ConfigError>(())
+//! ```
+//!
+//! # Pipeline
+//!
+//! [`PluginConfig::parse`] (bytes → typed objects) → [`compile`] (defaults, attachment,
+//! validation, index) → [`RouteTable::decide`] (request → [`Decision`]).
+//!
+//! # Precedence
+//!
+//! Hostname specificity, then Exact path, longest PathPrefix (RegularExpression paths rank with
+//! prefixes by the length of their value, losing ties), method, header count, query count,
+//! oldest route, `{namespace}/{name}`, rule order, match order.
+//!
+//! # Limits
+//!
+//! Regular expressions are RE2-style (`regex-lite`: no backtracking, ASCII classes), always match
+//! the whole value, and are capped in compiled size.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod compile;
+pub mod config;
+mod decide;
+mod hostname;
+mod matcher;
+mod precedence;
+mod problem;
+mod request;
+mod table;
+
+pub use compile::{
+    compile, compile_bytes, Compiled, DEFAULT_AUTHORITY_TEMPLATE, DEFAULT_CLUSTER_TEMPLATE,
+};
+pub use config::{ConfigError, PluginConfig};
+pub use decide::{
+    Action, Backend, Decision, HeaderEdits, LocalReply, RuleRef, Target, DEFAULT_CLUSTER_HEADER,
+};
+pub use problem::{Problem, Severity};
+pub use request::{HeaderPairs, RequestView};
+pub use table::RouteTable;

@@ -1,0 +1,373 @@
+//! From a parsed configuration to a [`RouteTable`], with every problem found on the way.
+//!
+//! Order of work: read objects; find the Gateway this proxy implements and its listeners;
+//! order routes by age (oldest first, then `{namespace}/{name}`); attach each route to the
+//! listeners that accept it; compile its rules; index every match under each effective hostname
+//! of each listener. All sorting and defaulting happens here, none per request.
+
+mod attach;
+mod rules;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::config::{ConfigError, HttpRoute, PluginConfig, ReferenceGrant, Resource};
+use crate::decide::{Target, DEFAULT_CLUSTER_HEADER};
+use crate::hostname::Hostname;
+use crate::precedence::Rank;
+use crate::problem::Problem;
+use crate::table::{
+    Candidate, CompiledMatch, HostIndex, ListenerTable, PathIndex, PathKey, RouteInfo, RouteTable,
+    Rule,
+};
+
+use attach::{GatewaySide, ListenerSpec, RouteSide};
+use rules::BackendContext;
+
+/// The matches indexed under one (listener, effective hostname).
+type Bucket = Vec<(PathKey, Candidate)>;
+
+/// The cluster name template for Istio's outbound clusters.
+pub const DEFAULT_CLUSTER_TEMPLATE: &str = "outbound|{port}||{name}.{namespace}.svc.cluster.local";
+/// The `:authority` template for `authority` mode.
+pub const DEFAULT_AUTHORITY_TEMPLATE: &str = "{name}.{namespace}.svc.cluster.local:{port}";
+
+/// A compiled configuration and what was wrong with it.
+#[derive(Debug)]
+pub struct Compiled {
+    /// The table to route with.
+    pub table: RouteTable,
+    /// Every problem, in the order found.
+    pub problems: Vec<Problem>,
+}
+
+/// Parses and compiles configuration bytes, as `on_configure` does.
+///
+/// # Errors
+///
+/// [`ConfigError`] only when the bytes cannot serve at all (not JSON, wrong top-level shape,
+/// unknown target mode); everything else is a [`Problem`] next to a table that still serves.
+pub fn compile_bytes(bytes: &[u8]) -> Result<Compiled, ConfigError> {
+    let config = PluginConfig::parse(bytes)?;
+    let target = target(&config)?;
+    let mut compiled = compile(&config);
+    compiled.table.target = target;
+    Ok(compiled)
+}
+
+/// Compiles a parsed configuration. Problems never stop the parts that are fine.
+pub fn compile(config: &PluginConfig) -> Compiled {
+    let mut problems = Vec::new();
+    unknown_fields(&config.unknown, "configuration", "", &mut problems);
+    let mut table = RouteTable {
+        target: target(config).unwrap_or_default(),
+        ..RouteTable::default()
+    };
+    let names = Names::new(config);
+    let objects = config.objects(&mut problems);
+
+    let mut gateways = Vec::new();
+    let mut routes = Vec::new();
+    let mut grants: Vec<&ReferenceGrant> = Vec::new();
+    let mut namespaces = BTreeMap::new();
+    for (position, object) in objects.iter().enumerate() {
+        match object {
+            Resource::Gateway(g) => gateways.push(g),
+            Resource::HttpRoute(r) => routes.push((position, r)),
+            Resource::GrpcRoute(r) => problems.push(Problem::warning(
+                format!("GRPCRoute {}/{}", r.metadata.namespace(), r.metadata.name),
+                "",
+                "GRPCRoute is not routed by this version of gatewasm; the route serves nothing",
+            )),
+            Resource::ReferenceGrant(g) => grants.push(g),
+            Resource::Namespace(n) => {
+                namespaces.insert(n.metadata.name.clone(), n.metadata.labels.clone());
+            }
+        }
+    }
+
+    let Some(gateway_key) = config.gateway.as_deref() else {
+        if !routes.is_empty() {
+            problems.push(
+                Problem::error("configuration", "gateway", "not set: mesh (sidecar) mode is not supported by this version; no route serves")
+                    .with_hint("set gateway to the namespace/name of the Gateway this proxy implements"),
+            );
+        }
+        return Compiled { table, problems };
+    };
+    let (gateway_ns, gateway_name) = gateway_key
+        .split_once('/')
+        .unwrap_or(("default", gateway_key));
+    let Some(gateway) = gateways
+        .iter()
+        .find(|g| g.metadata.namespace() == gateway_ns && g.metadata.name == gateway_name)
+    else {
+        problems.push(
+            Problem::error("configuration", "gateway", format!("Gateway {gateway_ns}/{gateway_name} is not among the resources; no route serves"))
+                .with_hint("add the Gateway object to resources, or fix the namespace/name"),
+        );
+        return Compiled { table, problems };
+    };
+    let gateway_label = format!("Gateway {gateway_ns}/{gateway_name}");
+    unknown_fields(&gateway.spec.unknown, &gateway_label, "spec", &mut problems);
+    let listeners: Vec<Option<ListenerSpec<'_>>> = gateway
+        .spec
+        .listeners
+        .iter()
+        .enumerate()
+        .map(|(i, l)| {
+            let field = format!("spec.listeners[{i}]");
+            unknown_fields(&l.unknown, &gateway_label, &field, &mut problems);
+            if let Some(allowed) = &l.allowed_routes {
+                unknown_fields(
+                    &allowed.unknown,
+                    &gateway_label,
+                    &format!("{field}.allowedRoutes"),
+                    &mut problems,
+                );
+                if let Some(ns) = &allowed.namespaces {
+                    unknown_fields(
+                        &ns.unknown,
+                        &gateway_label,
+                        &format!("{field}.allowedRoutes.namespaces"),
+                        &mut problems,
+                    );
+                }
+            }
+            ListenerSpec::new(l, &field, &gateway_label, &mut problems)
+        })
+        .collect();
+    let gateway_side = GatewaySide {
+        namespace: gateway_ns,
+        name: gateway_name,
+        listeners: &listeners,
+        namespaces: &namespaces,
+    };
+
+    routes.sort_by_key(|&(position, route)| age_key(position, route));
+    let services: Option<BTreeSet<String>> = config
+        .services
+        .as_ref()
+        .map(|s| s.iter().cloned().collect());
+    let mut backend_ids = BTreeMap::new();
+    let mut entries: BTreeMap<(usize, Option<Hostname>), Bucket> = BTreeMap::new();
+
+    for (route_rank, (_, route)) in routes.iter().enumerate() {
+        let namespace = route.metadata.namespace();
+        let label = format!("HTTPRoute {namespace}/{}", route.metadata.name);
+        unknown_fields(&route.spec.unknown, &label, "spec", &mut problems);
+        let hostnames = route_hostnames(route, &label, &mut problems);
+        let side = RouteSide {
+            kind: "HTTPRoute",
+            namespace,
+            label: &label,
+            parent_refs: &route.spec.parent_refs,
+            hostnames: &hostnames,
+        };
+        let attached = attach::attach(&side, &gateway_side, &mut problems);
+        if attached.is_empty() {
+            continue;
+        }
+        let route_id = u32::try_from(table.routes.len()).unwrap_or(u32::MAX);
+        table.routes.push(RouteInfo {
+            kind: "HTTPRoute",
+            namespace: namespace.to_owned(),
+            name: route.metadata.name.clone(),
+        });
+        let default_rules = [Default::default()];
+        let rules = route.spec.rules.as_deref().unwrap_or(&default_rules);
+        for (rule_index, rule) in rules.iter().enumerate() {
+            let field = format!("spec.rules[{rule_index}]");
+            unknown_fields(&rule.unknown, &label, &field, &mut problems);
+            let mut ctx = BackendContext {
+                route_kind: "HTTPRoute",
+                route_namespace: namespace,
+                services: services.as_ref(),
+                grants: &grants,
+                names: &names,
+                backends: &mut table.backends,
+                backend_ids: &mut backend_ids,
+            };
+            let parts = match rules::http_rule(rule, &field, &mut ctx, &mut problems, &label) {
+                Ok(parts) => parts,
+                Err(problem) => {
+                    problems.push(problem);
+                    continue;
+                }
+            };
+            let rule_id = u32::try_from(table.rules.len()).unwrap_or(u32::MAX);
+            let index = u16::try_from(rule_index).unwrap_or(u16::MAX);
+            table.rules.push(Rule {
+                route: route_id,
+                index,
+                name: rule.name.clone(),
+                request_headers: parts.request_headers,
+                backends: parts.backends,
+            });
+            for (match_index, m) in parts.matches.into_iter().enumerate() {
+                let matcher_id = u32::try_from(table.matches.len()).unwrap_or(u32::MAX);
+                let rank = Rank {
+                    path: m.path,
+                    method: m.method,
+                    headers: m.headers,
+                    query: m.query,
+                    route: u32::try_from(route_rank).unwrap_or(u32::MAX),
+                    rule: index,
+                    matching: u16::try_from(match_index).unwrap_or(u16::MAX),
+                };
+                for (&listener, hosts) in &attached {
+                    for host in hosts {
+                        entries.entry((listener, host.clone())).or_default().push((
+                            m.key.clone(),
+                            Candidate {
+                                rank,
+                                matcher: matcher_id,
+                            },
+                        ));
+                    }
+                }
+                table.matches.push(CompiledMatch {
+                    matcher: m.matcher,
+                    rule: rule_id,
+                });
+            }
+        }
+    }
+
+    let mut hosts: Vec<HostIndex> = listeners.iter().map(|_| HostIndex::default()).collect();
+    for ((listener, hostname), bucket) in entries {
+        let (index, refused) = PathIndex::build(bucket);
+        for message in refused {
+            problems.push(Problem::error(
+                &gateway_label,
+                format!("spec.listeners[{listener}]"),
+                message,
+            ));
+        }
+        if let Some(h) = hosts.get_mut(listener) {
+            h.insert(hostname, index);
+        }
+    }
+    table.listeners = listeners
+        .iter()
+        .zip(hosts)
+        .filter_map(|(spec, hosts)| {
+            spec.as_ref().map(|l| ListenerTable {
+                port: l.port,
+                hostname: l.hostname.clone(),
+                hosts,
+            })
+        })
+        .collect();
+    Compiled { table, problems }
+}
+
+/// Oldest first: by `creationTimestamp` when given (ties by `{namespace}/{name}`), else by
+/// position in the configuration; objects without a timestamp count as older.
+fn age_key(position: usize, route: &HttpRoute) -> (String, usize, String) {
+    let name = format!("{}/{}", route.metadata.namespace(), route.metadata.name);
+    match &route.metadata.creation_timestamp {
+        Some(ts) => (ts.clone(), 0, name),
+        None => (String::new(), position, name),
+    }
+}
+
+fn route_hostnames(route: &HttpRoute, label: &str, problems: &mut Vec<Problem>) -> Vec<Hostname> {
+    route
+        .spec
+        .hostnames
+        .iter()
+        .enumerate()
+        .filter_map(|(i, value)| {
+            let parsed = Hostname::parse(value);
+            if parsed.is_none() {
+                problems.push(Problem::error(
+                    label,
+                    format!("spec.hostnames[{i}]"),
+                    format!("{value:?} is not a valid hostname; it was ignored"),
+                ));
+            }
+            parsed
+        })
+        .collect()
+}
+
+fn unknown_fields(
+    unknown: &crate::config::Unknown,
+    object: &str,
+    field: &str,
+    problems: &mut Vec<Problem>,
+) {
+    for name in unknown.keys() {
+        let path = if field.is_empty() {
+            name.clone()
+        } else {
+            format!("{field}.{name}")
+        };
+        problems.push(Problem::warning(
+            object,
+            path,
+            "unknown field; it was ignored",
+        ));
+    }
+}
+
+fn target(config: &PluginConfig) -> Result<Target, ConfigError> {
+    match config.target.mode.as_deref() {
+        None | Some("clusterHeader") => {
+            let header = config
+                .target
+                .header
+                .as_deref()
+                .unwrap_or(DEFAULT_CLUSTER_HEADER)
+                .to_ascii_lowercase();
+            if !crate::matcher::is_header_name(&header) {
+                return Err(ConfigError::Target(format!(
+                    "header {header:?} is not a valid header name"
+                )));
+            }
+            Ok(Target::ClusterHeader(header))
+        }
+        Some("authority") => Ok(Target::Authority),
+        Some(other) => Err(ConfigError::Target(format!(
+            "mode {other:?} is not supported (supported: clusterHeader, authority)"
+        ))),
+    }
+}
+
+/// Cluster and authority names for backends, from the configured templates.
+pub(crate) struct Names {
+    cluster: String,
+    authority: String,
+}
+
+impl Names {
+    fn new(config: &PluginConfig) -> Self {
+        Self {
+            cluster: config
+                .target
+                .cluster
+                .clone()
+                .unwrap_or_else(|| DEFAULT_CLUSTER_TEMPLATE.to_owned()),
+            authority: config
+                .target
+                .authority
+                .clone()
+                .unwrap_or_else(|| DEFAULT_AUTHORITY_TEMPLATE.to_owned()),
+        }
+    }
+
+    pub(crate) fn cluster(&self, name: &str, namespace: &str, port: u16) -> String {
+        fill(&self.cluster, name, namespace, port)
+    }
+
+    pub(crate) fn authority(&self, name: &str, namespace: &str, port: u16) -> String {
+        fill(&self.authority, name, namespace, port)
+    }
+}
+
+fn fill(template: &str, name: &str, namespace: &str, port: u16) -> String {
+    template
+        .replace("{name}", name)
+        .replace("{namespace}", namespace)
+        .replace("{port}", &port.to_string())
+}

@@ -1,0 +1,275 @@
+//! Route attachment: which listeners of the Gateway accept a route, and with which effective
+//! hostnames (reference §2.2, §8.1, §8.2).
+//!
+//! A parentRef selects listeners by `sectionName` and `port` (both must hold when both are set);
+//! a listener accepts a route when its `allowedRoutes` namespaces and kinds allow it and their
+//! hostnames intersect. A route with no accepting listener serves nothing, and says why.
+
+use std::collections::BTreeMap;
+
+use crate::config::{LabelSelector, Listener, ParentRef};
+use crate::hostname::Hostname;
+use crate::problem::Problem;
+
+const GATEWAY_GROUP: &str = "gateway.networking.k8s.io";
+
+/// A listener as attachment needs it.
+#[derive(Debug)]
+pub(crate) struct ListenerSpec<'c> {
+    pub(crate) name: &'c str,
+    pub(crate) port: Option<u16>,
+    pub(crate) hostname: Option<Hostname>,
+    protocol: &'c str,
+    from: NamespaceFrom<'c>,
+    kinds: Vec<(&'c str, &'c str)>,
+}
+
+#[derive(Debug)]
+enum NamespaceFrom<'c> {
+    Same,
+    All,
+    Selector(Option<&'c LabelSelector>),
+}
+
+impl<'c> ListenerSpec<'c> {
+    /// Reads one listener; `None` (with a problem) when it cannot serve HTTP routes at all.
+    pub(crate) fn new(
+        listener: &'c Listener,
+        field: &str,
+        gateway: &str,
+        problems: &mut Vec<Problem>,
+    ) -> Option<Self> {
+        let port = match listener.port.map(u16::try_from) {
+            Some(Ok(port)) if port > 0 => Some(port),
+            _ => {
+                problems.push(Problem::error(
+                    gateway,
+                    format!("{field}.port"),
+                    "must be a port between 1 and 65535; the listener was skipped",
+                ));
+                return None;
+            }
+        };
+        let hostname = match listener.hostname.as_deref() {
+            None | Some("") => None,
+            Some(value) => match Hostname::parse(value) {
+                Some(h) => Some(h),
+                None => {
+                    problems.push(Problem::error(
+                        gateway,
+                        format!("{field}.hostname"),
+                        format!("{value:?} is not a valid hostname; the listener was skipped"),
+                    ));
+                    return None;
+                }
+            },
+        };
+        let allowed = listener.allowed_routes.as_ref();
+        let namespaces = allowed.and_then(|a| a.namespaces.as_ref());
+        let from = match namespaces.and_then(|n| n.from.as_deref()).unwrap_or("Same") {
+            "Same" => NamespaceFrom::Same,
+            "All" => NamespaceFrom::All,
+            "Selector" => NamespaceFrom::Selector(namespaces.and_then(|n| n.selector.as_ref())),
+            other => {
+                problems.push(Problem::error(
+                    gateway,
+                    format!("{field}.allowedRoutes.namespaces.from"),
+                    format!("unsupported value {other:?} (supported: Same, All, Selector); no route may attach"),
+                ));
+                NamespaceFrom::Selector(None)
+            }
+        };
+        let kinds = allowed
+            .map(|a| {
+                a.kinds
+                    .iter()
+                    .map(|k| (k.group.as_deref().unwrap_or(GATEWAY_GROUP), k.kind.as_str()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        Some(Self {
+            name: &listener.name,
+            port,
+            hostname,
+            protocol: &listener.protocol,
+            from,
+            kinds,
+        })
+    }
+
+    fn allows_kind(&self, kind: &str) -> bool {
+        let protocol_fits = matches!(self.protocol, "HTTP" | "HTTPS");
+        if self.kinds.is_empty() {
+            return protocol_fits;
+        }
+        protocol_fits
+            && self
+                .kinds
+                .iter()
+                .any(|&(g, k)| g == GATEWAY_GROUP && k == kind)
+    }
+
+    fn allows_namespace(
+        &self,
+        route_ns: &str,
+        gateway_ns: &str,
+        namespaces: &BTreeMap<String, BTreeMap<String, String>>,
+    ) -> bool {
+        match self.from {
+            NamespaceFrom::Same => route_ns == gateway_ns,
+            NamespaceFrom::All => true,
+            NamespaceFrom::Selector(None) => false,
+            NamespaceFrom::Selector(Some(selector)) => {
+                let empty = BTreeMap::new();
+                selects(selector, namespaces.get(route_ns).unwrap_or(&empty))
+            }
+        }
+    }
+}
+
+/// Whether a label selector selects an object with these labels.
+fn selects(selector: &LabelSelector, labels: &BTreeMap<String, String>) -> bool {
+    selector
+        .match_labels
+        .iter()
+        .all(|(k, v)| labels.get(k) == Some(v))
+        && selector.match_expressions.iter().all(|e| {
+            let value = labels.get(&e.key);
+            match e.operator.as_str() {
+                "In" => value.is_some_and(|v| e.values.contains(v)),
+                "NotIn" => value.is_none_or(|v| !e.values.contains(v)),
+                "Exists" => value.is_some(),
+                "DoesNotExist" => value.is_none(),
+                _ => false,
+            }
+        })
+}
+
+/// The route being attached.
+pub(crate) struct RouteSide<'c> {
+    pub(crate) kind: &'static str,
+    pub(crate) namespace: &'c str,
+    pub(crate) label: &'c str,
+    pub(crate) parent_refs: &'c [ParentRef],
+    pub(crate) hostnames: &'c [Hostname],
+}
+
+/// The Gateway being implemented.
+pub(crate) struct GatewaySide<'c> {
+    pub(crate) namespace: &'c str,
+    pub(crate) name: &'c str,
+    pub(crate) listeners: &'c [Option<ListenerSpec<'c>>],
+    pub(crate) namespaces: &'c BTreeMap<String, BTreeMap<String, String>>,
+}
+
+/// Listener index → effective hostnames (`None` = every Host), for every accepting listener.
+pub(crate) fn attach(
+    route: &RouteSide<'_>,
+    gateway: &GatewaySide<'_>,
+    problems: &mut Vec<Problem>,
+) -> BTreeMap<usize, Vec<Option<Hostname>>> {
+    let mut accepted: BTreeMap<usize, Vec<Option<Hostname>>> = BTreeMap::new();
+    for (i, parent) in route.parent_refs.iter().enumerate() {
+        let group = parent.group.as_deref().unwrap_or(GATEWAY_GROUP);
+        let kind = parent.kind.as_deref().unwrap_or("Gateway");
+        let namespace = parent
+            .namespace
+            .as_deref()
+            .filter(|ns| !ns.is_empty())
+            .unwrap_or(route.namespace);
+        if group != GATEWAY_GROUP
+            || kind != "Gateway"
+            || namespace != gateway.namespace
+            || parent.name != gateway.name
+        {
+            continue; // another proxy's parent
+        }
+        let field = format!("spec.parentRefs[{i}]");
+        let mut refusals = Vec::new();
+        let mut selected = 0;
+        let mut accepted_here = 0;
+        for (index, listener) in gateway.listeners.iter().enumerate() {
+            let Some(listener) = listener else { continue };
+            if parent
+                .section_name
+                .as_deref()
+                .is_some_and(|s| s != listener.name)
+                || parent
+                    .port
+                    .is_some_and(|p| Some(p) != listener.port.map(u32::from))
+            {
+                continue;
+            }
+            selected += 1;
+            if !listener.allows_kind(route.kind) {
+                refusals.push(format!(
+                    "listener {} does not allow {} (NotAllowedByListeners)",
+                    listener.name, route.kind
+                ));
+            } else if !listener.allows_namespace(
+                route.namespace,
+                gateway.namespace,
+                gateway.namespaces,
+            ) {
+                refusals.push(format!(
+                    "listener {} does not allow routes from namespace {} (NotAllowedByListeners)",
+                    listener.name, route.namespace
+                ));
+            } else {
+                match effective_hostnames(route.hostnames, listener.hostname.as_ref()) {
+                    Some(hosts) => {
+                        accepted_here += 1;
+                        let entry = accepted.entry(index).or_default();
+                        for host in hosts {
+                            if !entry.contains(&host) {
+                                entry.push(host);
+                            }
+                        }
+                    }
+                    None => refusals.push(format!(
+                        "no route hostname intersects listener {} hostname {} (NoMatchingListenerHostname)",
+                        listener.name,
+                        listener.hostname.as_ref().map(ToString::to_string).unwrap_or_default()
+                    )),
+                }
+            }
+        }
+        if selected == 0 {
+            problems.push(
+                Problem::error(
+                    route.label,
+                    field,
+                    format!(
+                        "no listener of Gateway {}/{} matches this parentRef (NoMatchingParent)",
+                        gateway.namespace, gateway.name
+                    ),
+                )
+                .with_hint("check sectionName and port against the Gateway's listeners"),
+            );
+        } else if accepted_here == 0 {
+            problems.push(Problem::error(route.label, field, refusals.join("; ")));
+        }
+    }
+    accepted
+}
+
+/// Route hostnames narrowed to a listener hostname (reference §2.2). `Some(vec![None])` means
+/// every Host; `None` means nothing intersects.
+fn effective_hostnames(
+    route: &[Hostname],
+    listener: Option<&Hostname>,
+) -> Option<Vec<Option<Hostname>>> {
+    match (route.is_empty(), listener) {
+        (true, None) => Some(vec![None]),
+        (true, Some(l)) => Some(vec![Some(l.clone())]),
+        (false, None) => Some(route.iter().cloned().map(Some).collect()),
+        (false, Some(l)) => {
+            let hosts: Vec<_> = route
+                .iter()
+                .filter_map(|r| r.intersect(l))
+                .map(Some)
+                .collect();
+            (!hosts.is_empty()).then_some(hosts)
+        }
+    }
+}

@@ -1,0 +1,74 @@
+//! The plugin configuration as the user writes it: serde types that mirror Gateway API objects.
+//!
+//! These types hold only what was written. Defaults, validation and attachment happen in
+//! [`crate::compile`]; nothing here is consulted per request. Enum-like fields (`type`, `method`,
+//! `protocol`, ...) are kept as strings so that an unknown value becomes a precise problem report
+//! instead of a parse failure, and every object keeps the fields it did not recognise in `unknown`
+//! so they can be reported too (reference §1: unknown values must never crash the data plane).
+
+mod gateway;
+mod grpcroute;
+mod httproute;
+mod lenient;
+mod meta;
+mod parse;
+
+pub use gateway::{
+    AllowedRoutes, Gateway, GatewaySpec, LabelSelector, LabelSelectorRequirement, Listener,
+    ReferenceGrant, ReferenceGrantFrom, ReferenceGrantSpec, ReferenceGrantTo, RouteGroupKind,
+    RouteNamespaces,
+};
+pub use grpcroute::{
+    GrpcHeaderMatch, GrpcMethodMatch, GrpcRoute, GrpcRouteMatch, GrpcRouteRule, GrpcRouteSpec,
+};
+pub use httproute::{
+    BackendRef, Cors, HeaderMatch, HeaderModifier, HeaderValue, HttpRoute, HttpRouteFilter,
+    HttpRouteMatch, HttpRouteRule, HttpRouteSpec, LocalObjectReference, Mirror, MirrorFraction,
+    ParentRef, PathMatch, PathModifier, QueryParamMatch, Redirect, Retry, Timeouts, UrlRewrite,
+};
+pub use meta::{Namespace, ObjectMeta, Unknown};
+pub use parse::{ConfigError, Resource};
+
+use serde::Deserialize;
+
+/// The whole plugin configuration: what Envoy's `configuration` or Istio's `pluginConfig` carries.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PluginConfig {
+    /// `namespace/name` of the Gateway this proxy implements; absent means mesh (sidecar) mode.
+    #[serde(default)]
+    pub gateway: Option<String>,
+    /// How the routing decision reaches Envoy's router.
+    #[serde(default)]
+    pub target: TargetConfig,
+    /// Known backends as `namespace/name:port`; absent means every backend exists.
+    #[serde(default)]
+    pub services: Option<Vec<String>>,
+    /// Gateway API objects (Gateway, HTTPRoute, GRPCRoute, ReferenceGrant, Namespace) as JSON.
+    #[serde(default)]
+    pub resources: Vec<serde_json::Value>,
+    /// Fields this version does not know.
+    #[serde(flatten)]
+    pub unknown: Unknown,
+}
+
+/// How the filter hands its decision to Envoy's router (DESIGN.md, "Plugin configuration").
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TargetConfig {
+    /// `clusterHeader` (default) or `authority`.
+    #[serde(default)]
+    pub mode: Option<String>,
+    /// The request header a `cluster_header` route reads; default `x-gatewasm-cluster`.
+    #[serde(default)]
+    pub header: Option<String>,
+    /// Cluster name template with `{name}`, `{namespace}` and `{port}`.
+    #[serde(default)]
+    pub cluster: Option<String>,
+    /// `:authority` template for `authority` mode, with the same placeholders.
+    #[serde(default)]
+    pub authority: Option<String>,
+    /// Fields this version does not know.
+    #[serde(flatten)]
+    pub unknown: Unknown,
+}

@@ -1,0 +1,225 @@
+//! From configuration bytes to typed objects.
+//!
+//! Only bytes that are not a JSON object at all are fatal ([`ConfigError`]). Each entry of
+//! `resources` is read on its own, so one malformed object is reported (with the exact field
+//! path) and skipped while the others still serve.
+
+use serde::de::DeserializeOwned;
+
+use super::{Gateway, GrpcRoute, HttpRoute, Namespace, PluginConfig, ReferenceGrant};
+use crate::problem::Problem;
+
+/// A configuration that cannot serve at all.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// The bytes are not the JSON object the plugin expects.
+    #[error("configuration: {path}: {message} (line {line}, column {column})")]
+    Json {
+        /// Field path where parsing stopped (`.` for the top level).
+        path: String,
+        /// What serde_json reported.
+        message: String,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+    },
+    /// `target` names a mode or header the filter cannot use.
+    #[error("configuration: target: {0}")]
+    Target(String),
+}
+
+/// One Gateway API object the compiler uses.
+#[derive(Clone, Debug)]
+pub enum Resource {
+    /// A Gateway.
+    Gateway(Gateway),
+    /// An HTTPRoute.
+    HttpRoute(HttpRoute),
+    /// A GRPCRoute.
+    GrpcRoute(GrpcRoute),
+    /// A ReferenceGrant.
+    ReferenceGrant(ReferenceGrant),
+    /// A Namespace (labels for selectors).
+    Namespace(Namespace),
+}
+
+impl PluginConfig {
+    /// Parses configuration bytes. Empty input is the empty configuration (no routes).
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError::Json`] when the bytes are not a JSON object of the right shape.
+    pub fn parse(bytes: &[u8]) -> Result<Self, ConfigError> {
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(Self::default());
+        }
+        let de = &mut serde_json::Deserializer::from_slice(bytes);
+        serde_path_to_error::deserialize(de).map_err(|err| {
+            let path = err.path().to_string();
+            let inner = err.into_inner();
+            ConfigError::Json {
+                path,
+                message: strip_position(&inner.to_string()),
+                line: inner.line(),
+                column: inner.column(),
+            }
+        })
+    }
+
+    /// Reads `resources` into typed objects, reporting and skipping what cannot be read.
+    pub fn objects(&self, problems: &mut Vec<Problem>) -> Vec<Resource> {
+        self.resources
+            .iter()
+            .enumerate()
+            .filter_map(|(index, value)| read_object(index, value, problems))
+            .collect()
+    }
+}
+
+fn read_object(
+    index: usize,
+    value: &serde_json::Value,
+    problems: &mut Vec<Problem>,
+) -> Option<Resource> {
+    let kind = value
+        .get("kind")
+        .and_then(serde_json::Value::as_str)
+        .unwrap_or_default();
+    let label = object_label(kind, value).unwrap_or_else(|| format!("resources[{index}]"));
+    let resource = match kind {
+        "Gateway" => typed(value, &label, problems).map(Resource::Gateway),
+        "HTTPRoute" => typed(value, &label, problems).map(Resource::HttpRoute),
+        "GRPCRoute" => typed(value, &label, problems).map(Resource::GrpcRoute),
+        "ReferenceGrant" => typed(value, &label, problems).map(Resource::ReferenceGrant),
+        "Namespace" => typed(value, &label, problems).map(Resource::Namespace),
+        "" => {
+            problems.push(Problem::error(
+                &label,
+                "kind",
+                "missing; the object was skipped",
+            ));
+            None
+        }
+        other => {
+            problems.push(Problem::warning(
+                &label,
+                "kind",
+                format!("{other} is not used by the filter; the object was skipped"),
+            ));
+            None
+        }
+    };
+    if let Some(Resource::Gateway(_) | Resource::HttpRoute(_) | Resource::GrpcRoute(_)) = &resource
+    {
+        if value
+            .pointer("/metadata/name")
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or_default()
+            .is_empty()
+        {
+            problems.push(Problem::error(
+                &label,
+                "metadata.name",
+                "missing; the object was skipped",
+            ));
+            return None;
+        }
+    }
+    resource
+}
+
+fn typed<T: DeserializeOwned>(
+    value: &serde_json::Value,
+    label: &str,
+    problems: &mut Vec<Problem>,
+) -> Option<T> {
+    serde_path_to_error::deserialize(value)
+        .map_err(|err| {
+            let path = err.path().to_string();
+            problems.push(Problem::error(
+                label,
+                path,
+                format!(
+                    "{}; the object was skipped",
+                    strip_position(&err.into_inner().to_string())
+                ),
+            ));
+        })
+        .ok()
+}
+
+/// `Kind namespace/name` for messages, from an object that may not parse.
+fn object_label(kind: &str, value: &serde_json::Value) -> Option<String> {
+    let name = value.pointer("/metadata/name")?.as_str()?;
+    let namespace = value
+        .pointer("/metadata/namespace")
+        .and_then(serde_json::Value::as_str)
+        .filter(|ns| !ns.is_empty())
+        .unwrap_or("default");
+    let kind = if kind.is_empty() { "object" } else { kind };
+    Some(format!("{kind} {namespace}/{name}"))
+}
+
+/// serde_json appends " at line L column C"; the position is reported separately.
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(at) => message[..at].to_owned(),
+        None => message.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    use super::{PluginConfig, Resource};
+
+    #[test]
+    fn empty_configuration_has_no_routes() {
+        let config = PluginConfig::parse(b"").unwrap();
+        assert!(config.resources.is_empty());
+        assert!(PluginConfig::parse(b"  \n").is_ok());
+    }
+
+    #[test]
+    fn malformed_json_reports_position() {
+        let err = PluginConfig::parse(b"{\"gateway\": 3}")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(err, "configuration: gateway: invalid type: integer `3`, expected a string (line 1, column 13)");
+        let err = PluginConfig::parse(b"[1]").unwrap_err().to_string();
+        assert!(
+            err.starts_with("configuration: .: invalid type: sequence"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_bad_object_is_skipped_with_its_field_path() {
+        let config = PluginConfig::parse(
+            br#"{"resources": [
+                {"kind": "HTTPRoute", "metadata": {"name": "bad", "namespace": "app"},
+                 "spec": {"rules": [{"backendRefs": [{"name": "x", "port": "eighty"}]}]}},
+                {"kind": "HTTPRoute", "metadata": {"name": "good", "namespace": "app"}},
+                {"kind": "Service", "metadata": {"name": "svc"}}
+            ]}"#,
+        )
+        .unwrap();
+        let mut problems = Vec::new();
+        let objects = config.objects(&mut problems);
+        assert_eq!(objects.len(), 1);
+        assert!(matches!(&objects[0], Resource::HttpRoute(r) if r.metadata.name == "good"));
+        assert_eq!(problems.len(), 2);
+        assert_eq!(
+            problems[0].to_string(),
+            "HTTPRoute app/bad: spec.rules[0].backendRefs[0].port: invalid type: string \"eighty\", expected a JSON number; the object was skipped"
+        );
+        assert_eq!(
+            problems[1].to_string(),
+            "Service default/svc: kind: Service is not used by the filter; the object was skipped"
+        );
+    }
+}

@@ -1,0 +1,277 @@
+//! Compiled request predicates: one `HTTPRouteMatch` becomes a [`RequestMatcher`].
+//!
+//! Reference §3: path Exact / PathPrefix (element-wise) / RegularExpression; headers with
+//! case-insensitive names and comma-joined repeats; query parameters with case-sensitive names
+//! and the first value; method. All conditions of one match are ANDed. Regular expressions are
+//! RE2-style (no backtracking) and must match the whole value, like Envoy's `safe_regex`.
+//!
+//! The path index ([`crate::table`]) checks Exact and PathPrefix paths itself; a matcher only
+//! re-checks the path when it is a regular expression.
+
+use regex_lite::Regex;
+
+use crate::request::RequestView;
+
+/// Upper bound on a compiled regular expression, so one route cannot exhaust the VM's memory.
+const REGEX_SIZE_LIMIT: usize = 256 * 1024;
+
+/// The path condition of a match.
+#[derive(Clone, Debug)]
+pub(crate) enum PathMatcher {
+    /// Whole path, case-sensitive.
+    Exact(String),
+    /// Element-wise prefix, trailing `/` removed (`/` itself kept).
+    Prefix(String),
+    /// Whole-path regular expression.
+    Regex(Pattern),
+}
+
+impl PathMatcher {
+    /// Builds the path condition from a match type and value, defaults applied.
+    pub(crate) fn new(kind: Option<&str>, value: Option<&str>) -> Result<Self, String> {
+        let value = value.unwrap_or("/");
+        match kind.unwrap_or("PathPrefix") {
+            "Exact" | "PathPrefix" if !value.starts_with('/') => {
+                Err(format!("{value:?} must start with \"/\""))
+            }
+            "Exact" => Ok(Self::Exact(value.to_owned())),
+            "PathPrefix" => Ok(Self::Prefix(strip_trailing_slash(value).to_owned())),
+            "RegularExpression" => Pattern::new(value).map(Self::Regex),
+            other => Err(unsupported(other, "Exact, PathPrefix, RegularExpression")),
+        }
+    }
+
+    /// Whether `path` (no query) satisfies the condition.
+    #[cfg(test)]
+    pub(crate) fn matches(&self, path: &str) -> bool {
+        match self {
+            Self::Exact(value) => value == path,
+            Self::Prefix(prefix) => prefix_matches(prefix, path),
+            Self::Regex(pattern) => pattern.is_match(path.as_bytes()),
+        }
+    }
+}
+
+/// Whether the element-wise `prefix` (trailing `/` already stripped) covers `path`: equal, or
+/// followed by `/` in the path (reference §3.2). The path index encodes the same rule.
+#[cfg(test)]
+fn prefix_matches(prefix: &str, path: &str) -> bool {
+    prefix == "/"
+        || path
+            .strip_prefix(prefix)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+}
+
+/// `/foo/` → `/foo`; `/` stays `/`.
+pub(crate) fn strip_trailing_slash(value: &str) -> &str {
+    match value.strip_suffix('/') {
+        Some("") | None => value,
+        Some(stripped) => stripped,
+    }
+}
+
+/// A value condition on a header or query parameter.
+#[derive(Clone, Debug)]
+pub(crate) enum ValueMatcher {
+    /// Byte-for-byte equality.
+    Exact(Vec<u8>),
+    /// Whole-value regular expression.
+    Regex(Pattern),
+}
+
+impl ValueMatcher {
+    pub(crate) fn new(kind: Option<&str>, value: &str) -> Result<Self, String> {
+        match kind.unwrap_or("Exact") {
+            "Exact" => Ok(Self::Exact(value.as_bytes().to_vec())),
+            "RegularExpression" => Pattern::new(value).map(Self::Regex),
+            other => Err(unsupported(other, "Exact, RegularExpression")),
+        }
+    }
+
+    fn matches(&self, value: &[u8]) -> bool {
+        match self {
+            Self::Exact(want) => want == value,
+            Self::Regex(pattern) => pattern.is_match(value),
+        }
+    }
+}
+
+/// A regular expression anchored at both ends, with its source kept for reports.
+#[derive(Clone, Debug)]
+pub(crate) struct Pattern {
+    regex: Regex,
+    source: String,
+}
+
+impl Pattern {
+    pub(crate) fn new(source: &str) -> Result<Self, String> {
+        regex_lite::RegexBuilder::new(&format!("^(?:{source})$"))
+            .size_limit(REGEX_SIZE_LIMIT)
+            .build()
+            .map(|regex| Self {
+                regex,
+                source: source.to_owned(),
+            })
+            .map_err(|err| {
+                format!(
+                    "invalid regular expression {source:?}: {}",
+                    first_line(&err.to_string())
+                )
+            })
+    }
+
+    /// Whole-value match; bytes that are not UTF-8 are replaced before matching.
+    pub(crate) fn is_match(&self, value: &[u8]) -> bool {
+        self.regex.is_match(&String::from_utf8_lossy(value))
+    }
+
+    /// Characters of the written expression, its rank against path prefixes.
+    pub(crate) fn len(&self) -> usize {
+        self.source.len()
+    }
+}
+
+/// A header condition: lowercase name and value matcher.
+#[derive(Clone, Debug)]
+pub(crate) struct HeaderCondition {
+    pub(crate) name: String,
+    pub(crate) value: ValueMatcher,
+}
+
+/// A query parameter condition: exact name and value matcher.
+#[derive(Clone, Debug)]
+pub(crate) struct QueryCondition {
+    pub(crate) name: String,
+    pub(crate) value: ValueMatcher,
+}
+
+/// Every condition of one `HTTPRouteMatch`.
+#[derive(Clone, Debug)]
+pub(crate) struct RequestMatcher {
+    pub(crate) path: PathMatcher,
+    pub(crate) method: Option<String>,
+    pub(crate) headers: Vec<HeaderCondition>,
+    pub(crate) query: Vec<QueryCondition>,
+}
+
+impl RequestMatcher {
+    /// Checks everything but an Exact or PathPrefix path, which the index has already checked.
+    pub(crate) fn matches_after_path_index(&self, request: &RequestView<'_>) -> bool {
+        if let PathMatcher::Regex(pattern) = &self.path {
+            if !pattern.is_match(request.path) {
+                return false;
+            }
+        }
+        if let Some(method) = &self.method {
+            if method.as_bytes() != request.method {
+                return false;
+            }
+        }
+        self.headers
+            .iter()
+            .all(|h| request.header(&h.name).is_some_and(|v| h.value.matches(&v)))
+            && self.query.iter().all(|q| {
+                request
+                    .query_param(&q.name)
+                    .is_some_and(|v| q.value.matches(&v))
+            })
+    }
+}
+
+/// The methods `HTTPRouteMatch.method` allows.
+pub(crate) const METHODS: [&str; 9] = [
+    "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH",
+];
+
+/// Whether `name` is a valid HTTP header name token (reference §1, `HeaderName`).
+pub(crate) fn is_header_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 256
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+}
+
+pub(crate) fn unsupported(value: &str, supported: &str) -> String {
+    format!("unsupported value {value:?} (supported: {supported})")
+}
+
+fn first_line(message: &str) -> &str {
+    message.lines().next().unwrap_or(message)
+}
+
+#[cfg(test)]
+mod tests {
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    use super::{is_header_name, PathMatcher, ValueMatcher};
+
+    fn path(kind: &str, value: &str) -> PathMatcher {
+        PathMatcher::new(Some(kind), Some(value)).unwrap()
+    }
+
+    #[test]
+    fn exact_path_is_whole_and_case_sensitive() {
+        let m = path("Exact", "/abc");
+        assert!(m.matches("/abc"));
+        for miss in ["/abc/", "/Abc", "/abcd", "/ab"] {
+            assert!(!m.matches(miss), "{miss}");
+        }
+    }
+
+    #[test]
+    fn prefix_is_element_wise_with_trailing_slash_ignored() {
+        let table = [
+            ("/abc", "/abc", true),
+            ("/abc", "/abc/", true),
+            ("/abc", "/abc/def", true),
+            ("/abc", "/abcd", false),
+            ("/v2", "/v2example", false),
+            ("/match/", "/match", true),
+            ("/match/", "/match/x", true),
+            ("/match/", "/matchx", false),
+            ("/", "/", true),
+            ("/", "/anything/at/all", true),
+        ];
+        for (prefix, request, want) in table {
+            assert_eq!(
+                path("PathPrefix", prefix).matches(request),
+                want,
+                "prefix {prefix} path {request}"
+            );
+        }
+    }
+
+    #[test]
+    fn regex_matches_the_whole_path() {
+        let m = path("RegularExpression", "/api/v[0-9]+");
+        assert!(m.matches("/api/v2"));
+        assert!(!m.matches("/api/v2/users"));
+        assert!(!m.matches("/x/api/v2"));
+        let err = PathMatcher::new(Some("RegularExpression"), Some("(")).unwrap_err();
+        assert!(err.starts_with("invalid regular expression \"(\""), "{err}");
+    }
+
+    #[test]
+    fn defaults_and_unknown_types() {
+        assert!(matches!(PathMatcher::new(None, None), Ok(PathMatcher::Prefix(p)) if p == "/"));
+        assert_eq!(
+            PathMatcher::new(Some("Glob"), Some("/x")).unwrap_err(),
+            "unsupported value \"Glob\" (supported: Exact, PathPrefix, RegularExpression)"
+        );
+        assert_eq!(
+            PathMatcher::new(Some("Exact"), Some("x")).unwrap_err(),
+            "\"x\" must start with \"/\""
+        );
+        assert!(ValueMatcher::new(Some("Prefix"), "x").is_err());
+    }
+
+    #[test]
+    fn header_names_are_tokens() {
+        assert!(is_header_name("X-Canary"));
+        assert!(!is_header_name(":method"));
+        assert!(!is_header_name("has space"));
+        assert!(!is_header_name(""));
+    }
+}

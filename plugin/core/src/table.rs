@@ -1,0 +1,112 @@
+//! The compiled route table: everything a request needs, built once per configuration.
+//!
+//! A request picks its listener (port, then Host, reference §2.4), walks that listener's
+//! hostname buckets from most to least specific, and in each bucket does one radix lookup and a
+//! walk over pre-sorted candidates. Compilation lives in [`crate::compile`]; choosing a backend
+//! and building the answer lives in [`crate::decide`].
+
+mod host_index;
+mod path_index;
+
+pub(crate) use host_index::HostIndex;
+pub(crate) use path_index::{Candidate, PathIndex, PathKey};
+
+use std::cmp::Reverse;
+
+use crate::decide::{Backend, HeaderEdits, Target};
+use crate::hostname::Hostname;
+use crate::matcher::RequestMatcher;
+use crate::request::RequestView;
+
+/// A compiled configuration, ready to route requests. Immutable: a new configuration builds a
+/// new table, and the filter swaps it in whole.
+#[derive(Debug, Default)]
+pub struct RouteTable {
+    pub(crate) listeners: Vec<ListenerTable>,
+    pub(crate) matches: Vec<CompiledMatch>,
+    pub(crate) rules: Vec<Rule>,
+    pub(crate) routes: Vec<RouteInfo>,
+    pub(crate) backends: Vec<Backend>,
+    pub(crate) target: Target,
+}
+
+/// One Gateway listener and the routes attached to it.
+#[derive(Debug)]
+pub(crate) struct ListenerTable {
+    pub(crate) port: Option<u16>,
+    pub(crate) hostname: Option<Hostname>,
+    pub(crate) hosts: HostIndex,
+}
+
+/// One `matches[]` entry of one rule.
+#[derive(Debug)]
+pub(crate) struct CompiledMatch {
+    pub(crate) matcher: RequestMatcher,
+    pub(crate) rule: u32,
+}
+
+/// The route a rule came from, for reports.
+#[derive(Debug)]
+pub(crate) struct RouteInfo {
+    pub(crate) kind: &'static str,
+    pub(crate) namespace: String,
+    pub(crate) name: String,
+}
+
+/// One compiled rule: what happens once it is chosen.
+#[derive(Debug)]
+pub(crate) struct Rule {
+    pub(crate) route: u32,
+    pub(crate) index: u16,
+    pub(crate) name: Option<String>,
+    pub(crate) request_headers: Option<HeaderEdits>,
+    pub(crate) backends: Vec<WeightedBackend>,
+}
+
+/// One `backendRefs[]` entry of a rule.
+#[derive(Debug)]
+pub(crate) struct WeightedBackend {
+    pub(crate) weight: u32,
+    /// Index into the table's backends; `None` when the reference is invalid (500 for its share).
+    pub(crate) backend: Option<u32>,
+    pub(crate) request_headers: Option<HeaderEdits>,
+}
+
+impl RouteTable {
+    /// The listener that owns a request: among listeners on its port, the exact hostname, then
+    /// the most specific wildcard, then one without hostname (reference §2.4). When the port is
+    /// unknown every listener is considered.
+    pub(crate) fn listener(&self, port: Option<u16>, host: &str) -> Option<&ListenerTable> {
+        self.listeners
+            .iter()
+            .filter(|l| port.is_none() || l.port == port)
+            .filter(|l| l.hostname.as_ref().is_none_or(|h| h.matches(host)))
+            .min_by_key(|l| {
+                Reverse(match &l.hostname {
+                    Some(h @ Hostname::Exact(_)) => (2, h.len()),
+                    Some(h) => (1, h.len()),
+                    None => (0, 0),
+                })
+            })
+    }
+
+    /// The winning match for a request: listener, then hostname buckets, then paths.
+    pub(crate) fn find(&self, request: &RequestView<'_>) -> Option<&CompiledMatch> {
+        let listener = self.listener(request.port, &request.host)?;
+        let path = String::from_utf8_lossy(request.path);
+        listener.hosts.buckets(&request.host).find_map(|bucket| {
+            bucket
+                .find(&path, |c| {
+                    self.matches
+                        .get(c.matcher as usize)
+                        .is_some_and(|m| m.matcher.matches_after_path_index(request))
+                })
+                .and_then(|c| self.matches.get(c.matcher as usize))
+        })
+    }
+
+    /// Number of compiled rules, for reports.
+    pub fn rule_count(&self) -> usize {
+        self.rules.len()
+    }
+}

@@ -1,0 +1,312 @@
+//! The path index of one hostname bucket: a `matchit` radix tree over Exact and PathPrefix
+//! values, with candidate lists pre-sorted by precedence, plus the RegularExpression candidates.
+//!
+//! Every Exact value `p` becomes the static route `p`. Every PathPrefix `q` becomes `q`, `q/`
+//! and the catch-all `q/{*rest}` (matchit's catch-all never matches an empty remainder, hence
+//! `q/`). A node holds the Exact candidates for its own path and points at the longest prefix
+//! group covering it; each prefix group points at its longest proper ancestor. A lookup is one
+//! radix walk, then a walk down that chain merged with the regex list, in precedence order,
+//! until a candidate's remaining conditions hold. Nothing is copied per ancestor, so memory
+//! stays linear in the number of matches.
+
+use std::collections::BTreeMap;
+
+use crate::matcher::strip_trailing_slash;
+use crate::precedence::Rank;
+
+/// One match of one rule, as the index stores it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Candidate {
+    pub(crate) rank: Rank,
+    /// Index of the compiled match in the table.
+    pub(crate) matcher: u32,
+}
+
+/// The path part of a match, as the index sees it.
+#[derive(Clone, Debug)]
+pub(crate) enum PathKey {
+    Exact(String),
+    /// Trailing `/` already stripped.
+    Prefix(String),
+    Regex,
+}
+
+#[derive(Debug, Default)]
+struct Node {
+    exact: Vec<Candidate>,
+    prefix: Option<u32>,
+}
+
+#[derive(Debug)]
+struct PrefixGroup {
+    candidates: Vec<Candidate>,
+    parent: Option<u32>,
+}
+
+/// Path lookup for one hostname bucket.
+#[derive(Debug)]
+pub(crate) struct PathIndex {
+    router: matchit::Router<u32>,
+    nodes: Vec<Node>,
+    prefixes: Vec<PrefixGroup>,
+    regex: Vec<Candidate>,
+}
+
+impl PathIndex {
+    /// Builds the index. Values matchit refuses are returned as messages (and left out).
+    pub(crate) fn build(entries: Vec<(PathKey, Candidate)>) -> (Self, Vec<String>) {
+        let mut exact: BTreeMap<String, Vec<Candidate>> = BTreeMap::new();
+        let mut prefix: BTreeMap<String, Vec<Candidate>> = BTreeMap::new();
+        let mut regex = Vec::new();
+        for (key, candidate) in entries {
+            match key {
+                PathKey::Exact(p) => exact.entry(p).or_default().push(candidate),
+                PathKey::Prefix(q) => prefix.entry(q).or_default().push(candidate),
+                PathKey::Regex => regex.push(candidate),
+            }
+        }
+        regex.sort_unstable_by_key(|c| c.rank);
+
+        let group_ids: BTreeMap<&str, u32> = prefix
+            .keys()
+            .zip(0..)
+            .map(|(q, id)| (q.as_str(), id))
+            .collect();
+        let longest_group =
+            |path: &str| covering_prefixes(path).find_map(|q| group_ids.get(q).copied());
+        let prefixes = prefix
+            .iter()
+            .map(|(q, candidates)| {
+                let mut candidates = candidates.clone();
+                candidates.sort_unstable_by_key(|c| c.rank);
+                let parent = covering_prefixes(q)
+                    .skip(1)
+                    .find_map(|a| group_ids.get(a).copied());
+                PrefixGroup { candidates, parent }
+            })
+            .collect();
+
+        // Route string -> node. Static nodes cover exactly their own path; a catch-all covers
+        // paths under its prefix that no more specific node claims.
+        let mut nodes: BTreeMap<String, Node> = BTreeMap::new();
+        for (p, candidates) in &exact {
+            let node = nodes.entry(escape(p)).or_default();
+            node.exact = candidates.clone();
+            node.exact.sort_unstable_by_key(|c| c.rank);
+            node.prefix = longest_group(p);
+        }
+        for q in prefix.keys() {
+            let slash = if q == "/" {
+                String::from("/")
+            } else {
+                format!("{q}/")
+            };
+            for static_path in [q.as_str(), slash.as_str()] {
+                nodes.entry(escape(static_path)).or_insert_with(|| Node {
+                    exact: Vec::new(),
+                    prefix: longest_group(static_path),
+                });
+            }
+            let catch_all = format!("{}{{*rest}}", escape(&slash));
+            nodes.insert(
+                catch_all,
+                Node {
+                    exact: Vec::new(),
+                    prefix: group_ids.get(q.as_str()).copied(),
+                },
+            );
+        }
+
+        let mut router = matchit::Router::new();
+        let mut refused = Vec::new();
+        let mut node_list = Vec::with_capacity(nodes.len());
+        for (route, node) in nodes {
+            let id = u32::try_from(node_list.len()).unwrap_or(u32::MAX);
+            match router.insert(route.as_str(), id) {
+                Ok(()) => node_list.push(node),
+                Err(err) => refused.push(format!("path {route:?} cannot be indexed: {err}")),
+            }
+        }
+        (
+            Self {
+                router,
+                nodes: node_list,
+                prefixes,
+                regex,
+            },
+            refused,
+        )
+    }
+
+    /// The best candidate, in precedence order, for which `accept` holds.
+    pub(crate) fn find(
+        &self,
+        path: &str,
+        mut accept: impl FnMut(&Candidate) -> bool,
+    ) -> Option<Candidate> {
+        let node = match self.router.at(path) {
+            Ok(found) => self.nodes.get(*found.value as usize),
+            Err(matchit::MatchError::NotFound) => None,
+        };
+        let exact = node.map_or(&[][..], |n| n.exact.as_slice());
+        let mut group = node.and_then(|n| n.prefix);
+        let mut indexed = exact.iter();
+        let mut regex = self.regex.iter().peekable();
+        loop {
+            let next = match indexed.next() {
+                Some(c) => Some(c),
+                None => match group.and_then(|g| self.prefixes.get(g as usize)) {
+                    Some(g) => {
+                        group = g.parent;
+                        indexed = g.candidates.iter();
+                        continue;
+                    }
+                    None => None,
+                },
+            };
+            // Regex candidates that outrank `next` go first.
+            while let Some(r) = regex.next_if(|r| next.is_none_or(|n| r.rank < n.rank)) {
+                if accept(r) {
+                    return Some(*r);
+                }
+            }
+            match next {
+                Some(c) if accept(c) => return Some(*c),
+                Some(_) => {}
+                None => return None,
+            }
+        }
+    }
+}
+
+/// `path` with its trailing `/` removed, then each element-wise ancestor, ending with `/`:
+/// every PathPrefix value that covers `path`, longest first.
+fn covering_prefixes(path: &str) -> impl Iterator<Item = &str> {
+    let mut next = Some(strip_trailing_slash(path));
+    std::iter::from_fn(move || {
+        let current = next?;
+        next = match current.rfind('/') {
+            Some(0) if current != "/" => Some("/"),
+            Some(0) | None => None,
+            Some(at) => Some(&current[..at]),
+        };
+        Some(current)
+    })
+}
+
+/// matchit treats `{` and `}` as parameter syntax; literal braces are doubled.
+fn escape(path: &str) -> String {
+    path.replace('{', "{{").replace('}', "}}")
+}
+
+#[cfg(test)]
+mod tests {
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    use super::{covering_prefixes, Candidate, PathIndex, PathKey};
+    use crate::precedence::{PathRank, Rank};
+
+    fn candidate(matcher: u32, path: PathRank) -> Candidate {
+        let rank = Rank {
+            path,
+            method: false,
+            headers: 0,
+            query: 0,
+            route: 0,
+            rule: 0,
+            matching: u16::try_from(matcher).unwrap(),
+        };
+        Candidate { rank, matcher }
+    }
+
+    /// Index of (key, id) pairs; the id doubles as the matcher index.
+    fn index(keys: &[(&str, &str)]) -> PathIndex {
+        let entries = keys
+            .iter()
+            .zip(0..)
+            .map(|(&(kind, value), id)| match kind {
+                "exact" => (PathKey::Exact(value.into()), candidate(id, PathRank::Exact)),
+                "prefix" => (
+                    PathKey::Prefix(value.into()),
+                    candidate(id, PathRank::Prefix(value.len())),
+                ),
+                _ => (PathKey::Regex, candidate(id, PathRank::Regex(value.len()))),
+            })
+            .collect();
+        let (index, refused) = PathIndex::build(entries);
+        assert!(refused.is_empty(), "{refused:?}");
+        index
+    }
+
+    /// Every candidate in precedence order for a path (accepting none, recording all).
+    fn order(index: &PathIndex, path: &str) -> Vec<u32> {
+        let mut seen = Vec::new();
+        index.find(path, |c| {
+            seen.push(c.matcher);
+            false
+        });
+        seen
+    }
+
+    #[test]
+    fn ancestors_longest_first() {
+        assert_eq!(
+            covering_prefixes("/a/b/c").collect::<Vec<_>>(),
+            ["/a/b/c", "/a/b", "/a", "/"]
+        );
+        assert_eq!(covering_prefixes("/a/").collect::<Vec<_>>(), ["/a", "/"]);
+        assert_eq!(covering_prefixes("/").collect::<Vec<_>>(), ["/"]);
+    }
+
+    #[test]
+    fn prefixes_cover_the_empty_remainder_and_fall_back_to_ancestors() {
+        // 0: prefix /foo, 1: prefix /, 2: exact /foo/bar, 3: prefix /foo/bar/baz
+        let idx = index(&[
+            ("prefix", "/foo"),
+            ("prefix", "/"),
+            ("exact", "/foo/bar"),
+            ("prefix", "/foo/bar/baz"),
+        ]);
+        assert_eq!(order(&idx, "/foo"), [0, 1]);
+        assert_eq!(order(&idx, "/foo/"), [0, 1]);
+        assert_eq!(order(&idx, "/foo/x/y"), [0, 1]);
+        assert_eq!(order(&idx, "/foo/bar"), [2, 0, 1]);
+        assert_eq!(order(&idx, "/foo/bar/"), [0, 1]);
+        assert_eq!(order(&idx, "/foo/bar/x"), [0, 1]);
+        assert_eq!(order(&idx, "/foo/bar/baz/q"), [3, 0, 1]);
+        assert_eq!(order(&idx, "/foo/bar/bazooka"), [0, 1]);
+        assert_eq!(order(&idx, "/foobar"), [1]);
+        assert_eq!(order(&idx, "/"), [1]);
+        assert_eq!(order(&idx, ""), Vec::<u32>::new());
+    }
+
+    #[test]
+    fn without_a_catch_all_unknown_paths_find_nothing() {
+        let idx = index(&[("exact", "/a"), ("prefix", "/b")]);
+        assert_eq!(order(&idx, "/a"), [0]);
+        assert!(order(&idx, "/a/").is_empty());
+        assert!(order(&idx, "/c").is_empty());
+        assert_eq!(order(&idx, "/b/c"), [1]);
+    }
+
+    #[test]
+    fn regex_candidates_interleave_by_rank() {
+        // 0: prefix / (len 1), 1: regex of len 8, 2: prefix /api/v1/users (len 13)
+        let idx = index(&[
+            ("prefix", "/"),
+            ("regex", "/api/.*"),
+            ("prefix", "/api/v1/users"),
+        ]);
+        assert_eq!(order(&idx, "/api/v1/users/7"), [2, 1, 0]);
+        assert_eq!(order(&idx, "/other"), [1, 0]);
+    }
+
+    #[test]
+    fn braces_are_literal() {
+        let idx = index(&[("exact", "/a{b}"), ("prefix", "/x{y}")]);
+        assert_eq!(order(&idx, "/a{b}"), [0]);
+        assert_eq!(order(&idx, "/x{y}/z"), [1]);
+        assert!(order(&idx, "/ab").is_empty());
+    }
+}
