@@ -1,0 +1,68 @@
+//! The root context: compiles configurations and hands each stream the current table.
+//!
+//! A configuration that cannot serve at all is rejected (`on_configure` returns false, so Envoy
+//! NACKs it) and the previous table keeps serving. Problems that drop only part of a
+//! configuration are logged, one line each, and the rest serves.
+
+use std::rc::Rc;
+
+use gatewasm_core::{compile_bytes, RouteTable, Severity};
+use log::{error, info, warn};
+use proxy_wasm::traits::{Context, HttpContext, RootContext};
+use proxy_wasm::types::ContextType;
+
+use crate::host;
+use crate::random::Draws;
+use crate::stream::Stream;
+
+/// The plugin's root context.
+#[derive(Default)]
+pub(crate) struct Router {
+    table: Rc<RouteTable>,
+    draws: Draws,
+}
+
+impl Context for Router {}
+
+impl RootContext for Router {
+    fn on_vm_start(&mut self, _vm_configuration_size: usize) -> bool {
+        self.draws.seed_from_host();
+        true
+    }
+
+    fn on_configure(&mut self, _plugin_configuration_size: usize) -> bool {
+        let bytes = host::plugin_configuration();
+        match compile_bytes(&bytes) {
+            Ok(compiled) => {
+                for problem in &compiled.problems {
+                    match problem.severity {
+                        Severity::Error => error!("{problem}"),
+                        Severity::Warning => warn!("{problem}"),
+                    }
+                }
+                info!(
+                    "configured: {} rules, {} problems",
+                    compiled.table.rule_count(),
+                    compiled.problems.len()
+                );
+                self.table = Rc::new(compiled.table);
+                true
+            }
+            Err(err) => {
+                error!("{err}; configuration rejected, the previous one keeps serving");
+                false
+            }
+        }
+    }
+
+    fn create_http_context(&self, _context_id: u32) -> Option<Box<dyn HttpContext>> {
+        Some(Box::new(Stream::new(
+            Rc::clone(&self.table),
+            self.draws.next(),
+        )))
+    }
+
+    fn get_type(&self) -> Option<ContextType> {
+        Some(ContextType::HttpContext)
+    }
+}
