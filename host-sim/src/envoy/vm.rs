@@ -38,6 +38,7 @@ type Cb1 = Option<TypedFunc<i32, ()>>;
 type Cb2 = Option<TypedFunc<(i32, i32), ()>>;
 type Cb2Bool = Option<TypedFunc<(i32, i32), i32>>;
 type Cb3Action = Option<TypedFunc<(i32, i32, i32), i32>>;
+type Cb5 = Option<TypedFunc<(i32, i32, i32, i32, i32), ()>>;
 
 /// The module's exports the host calls; each is optional, as in the spec.
 pub(super) struct Callbacks {
@@ -52,7 +53,7 @@ pub(super) struct Callbacks {
     pub(super) request_headers: Cb3Action,
     pub(super) request_body: Cb3Action,
     pub(super) response_headers: Cb3Action,
-    pub(super) http_call_response: Option<TypedFunc<(i32, i32, i32, i32, i32), ()>>,
+    pub(super) http_call_response: Cb5,
 }
 
 /// A running VM.
