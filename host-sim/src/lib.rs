@@ -5,4 +5,11 @@
 //! through Envoy's lifecycle: canary and worker VMs, streams, deferred actions, failure policies.
 
 pub mod abi;
+pub mod cases;
+pub mod cli;
+pub mod cmd;
 pub mod envoy;
+pub mod manifests;
+pub mod observe;
+pub mod request;
+pub mod wasm;

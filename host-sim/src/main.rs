@@ -1,2 +1,24 @@
-//! placeholder
-fn main() {}
+//! The `host-sim` binary: parse, dispatch, print errors, exit with 0, 1 or 2.
+
+use std::process::ExitCode;
+
+use host_sim::cli::{self, Command, USAGE};
+use host_sim::cmd;
+
+fn main() -> ExitCode {
+    let result = cli::parse().and_then(|command| match command {
+        Command::Route(args) => cmd::route(&args),
+        Command::Test(args) => cmd::test(&args),
+        Command::Help => {
+            println!("{USAGE}");
+            Ok(cmd::Exit::Success)
+        }
+    });
+    match result {
+        Ok(exit) => ExitCode::from(exit as u8),
+        Err(err) => {
+            eprintln!("host-sim: {err:#}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,328 @@
+//! Declarative case files: a configuration plus requests and what must happen to them.
+//!
+//! The format is DESIGN.md's "Case files". Every key is known or the file is refused, so a typo
+//! never turns into a check that silently passes. The same runner serves `host-sim test` and
+//! the workspace's `cargo test` trials.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::envoy::{PluginOptions, Proxy, WasmModule};
+use crate::manifests::Manifests;
+use crate::observe::Observed;
+use crate::request::RequestSpec;
+
+/// Requests sent for a `split` expectation.
+pub const SPLIT_REQUESTS: u32 = 1000;
+/// Allowed absolute difference between an expected and an observed share.
+pub const SPLIT_TOLERANCE: f64 = 0.05;
+/// The random seed the simulated host uses, so runs repeat exactly.
+pub const RANDOM_SEED: u64 = 0x6761_7465_7761_736d;
+
+/// One case file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CaseFile {
+    /// Manifests, relative to the case file.
+    #[serde(default)]
+    pub config: Option<PathBuf>,
+    /// Inline manifests.
+    #[serde(default)]
+    pub resources: Option<Vec<Value>>,
+    /// `namespace/name` of the Gateway; the only one in the manifests when absent.
+    #[serde(default)]
+    pub gateway: Option<String>,
+    /// Plugin `target` settings.
+    #[serde(default)]
+    pub target: Option<Value>,
+    /// The requests.
+    pub cases: Vec<Case>,
+}
+
+/// One request and its expectations.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Case {
+    /// Unique within the file.
+    pub name: String,
+    /// The request.
+    pub request: CaseRequest,
+    /// What must happen.
+    pub expect: Expect,
+}
+
+/// `request:` in a case.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CaseRequest {
+    /// Default `GET`.
+    #[serde(default)]
+    pub method: Option<String>,
+    /// `scheme://host[:port]/path?query`.
+    pub url: String,
+    /// Listener port.
+    #[serde(default)]
+    pub port: Option<u16>,
+    /// Headers; a list value sends the header once per element.
+    #[serde(default)]
+    pub headers: BTreeMap<String, Value>,
+}
+
+/// `expect:` in a case. Absent keys are not checked.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Expect {
+    /// 200 when forwarded, else the local reply status.
+    #[serde(default)]
+    pub status: Option<u32>,
+    /// `namespace/name` of the winning route.
+    #[serde(default)]
+    pub route: Option<String>,
+    /// Index of the winning rule.
+    #[serde(default)]
+    pub rule: Option<u32>,
+    /// `namespace/name:port` of the backend.
+    #[serde(default)]
+    pub backend: Option<String>,
+    /// Decision header value.
+    #[serde(default)]
+    pub cluster: Option<String>,
+    /// Upstream headers that must be present with these values.
+    #[serde(default)]
+    pub headers: BTreeMap<String, Value>,
+    /// Upstream headers that must be absent.
+    #[serde(default)]
+    pub absent_headers: Vec<String>,
+    /// Upstream `:path`.
+    #[serde(default)]
+    pub path: Option<String>,
+    /// Upstream `:authority`.
+    #[serde(default)]
+    pub authority: Option<String>,
+    /// Shares per backend (or status code) over many requests.
+    #[serde(default)]
+    pub split: Option<BTreeMap<String, f64>>,
+}
+
+/// A case file with its configuration resolved.
+#[derive(Debug)]
+pub struct LoadedFile {
+    /// Where it came from.
+    pub path: PathBuf,
+    /// The plugin configuration bytes.
+    pub configuration: Vec<u8>,
+    /// The header that carries the cluster decision.
+    pub cluster_header: String,
+    /// The cases.
+    pub cases: Vec<Case>,
+}
+
+impl LoadedFile {
+    /// Reads a case file and its manifests.
+    ///
+    /// # Errors
+    ///
+    /// When the file or its manifests cannot be read, or it has unknown keys.
+    pub fn load(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("failed to read {}", path.display()))?;
+        let file: CaseFile = serde_norway::from_str(&text)
+            .with_context(|| format!("{}: not a valid case file", path.display()))?;
+        let mut manifests = Manifests::default();
+        match (&file.config, &file.resources) {
+            (Some(config), None) => {
+                let base = path.parent().unwrap_or(Path::new("."));
+                manifests = Manifests::load(&base.join(config))?;
+            }
+            (None, Some(resources)) => resources
+                .iter()
+                .cloned()
+                .for_each(|r| manifests.add_object(r)),
+            _ => bail!(
+                "{}: give exactly one of `config` and `resources`",
+                path.display()
+            ),
+        }
+        let mut names = std::collections::BTreeSet::new();
+        if let Some(dup) = file.cases.iter().find(|c| !names.insert(c.name.as_str())) {
+            bail!("{}: case name {:?} is used twice", path.display(), dup.name);
+        }
+        let gateway = manifests.choose_gateway(file.gateway.as_deref())?;
+        let config = manifests.plugin_config(Some(&gateway), file.target.as_ref());
+        let cluster_header = file
+            .target
+            .as_ref()
+            .and_then(|t| t.get("header"))
+            .and_then(Value::as_str)
+            .unwrap_or(gatewasm_core::DEFAULT_CLUSTER_HEADER)
+            .to_ascii_lowercase();
+        Ok(Self {
+            path: path.to_path_buf(),
+            configuration: serde_json::to_vec(&config)?,
+            cluster_header,
+            cases: file.cases,
+        })
+    }
+
+    /// Starts a simulated proxy with this file's configuration.
+    ///
+    /// # Errors
+    ///
+    /// When the filter rejects the configuration.
+    pub fn start(&self, module: &WasmModule) -> Result<Proxy> {
+        let options = PluginOptions {
+            configuration: self.configuration.clone(),
+            random_seed: RANDOM_SEED,
+            ..PluginOptions::default()
+        };
+        Proxy::start(module, options).map_err(|err| {
+            anyhow::anyhow!(
+                "{}: the filter refused the configuration: {err}",
+                self.path.display()
+            )
+        })
+    }
+}
+
+impl Case {
+    /// The request this case sends.
+    pub fn request_spec(&self) -> RequestSpec {
+        let mut headers = Vec::new();
+        for (name, value) in &self.request.headers {
+            match value {
+                Value::Array(values) => {
+                    headers.extend(values.iter().map(|v| (name.clone(), scalar(v))))
+                }
+                other => headers.push((name.clone(), scalar(other))),
+            }
+        }
+        RequestSpec {
+            method: self
+                .request
+                .method
+                .clone()
+                .unwrap_or_else(|| "GET".to_owned()),
+            url: self.request.url.clone(),
+            port: self.request.port,
+            headers,
+        }
+    }
+
+    /// Runs the case; `Ok` holds the observation of its first request, `Err` every mismatch.
+    ///
+    /// # Errors
+    ///
+    /// The list of differences between what was expected and what happened.
+    pub fn run(&self, proxy: &mut Proxy, cluster_header: &str) -> Result<Observed, Vec<String>> {
+        let request = self
+            .request_spec()
+            .build()
+            .map_err(|e| vec![e.to_string()])?;
+        let observed = Observed::new(&request, &proxy.stream(&request), cluster_header);
+        let mut problems = self.expect.compare(&observed);
+        if let Some(split) = &self.expect.split {
+            let mut counts: BTreeMap<String, u32> = BTreeMap::new();
+            for _ in 0..SPLIT_REQUESTS {
+                let o = Observed::new(&request, &proxy.stream(&request), cluster_header);
+                let key = if o.status == 200 {
+                    o.backend.unwrap_or_default()
+                } else {
+                    o.status.to_string()
+                };
+                *counts.entry(key).or_default() += 1;
+            }
+            problems.extend(compare_split(split, &counts));
+        }
+        if problems.is_empty() {
+            Ok(observed)
+        } else {
+            Err(problems)
+        }
+    }
+}
+
+impl Expect {
+    fn compare(&self, o: &Observed) -> Vec<String> {
+        let mut problems = Vec::new();
+        let mut check = |what: &str, want: Option<String>, got: Option<String>| {
+            if let Some(want) = want {
+                if Some(&want) != got.as_ref() {
+                    problems.push(format!(
+                        "{what}: expected {want}, got {}",
+                        got.as_deref().unwrap_or("(none)")
+                    ));
+                }
+            }
+        };
+        check(
+            "status",
+            self.status.map(|s| s.to_string()),
+            Some(o.status.to_string()),
+        );
+        check("route", self.route.clone(), o.route.clone());
+        check(
+            "rule",
+            self.rule.map(|r| r.to_string()),
+            o.rule.map(|r| r.to_string()),
+        );
+        check("backend", self.backend.clone(), o.backend.clone());
+        check("cluster", self.cluster.clone(), o.cluster.clone());
+        check(
+            "path",
+            self.path.clone(),
+            o.upstream_header(":path").map(str::to_owned),
+        );
+        check(
+            "authority",
+            self.authority.clone(),
+            o.upstream_header(":authority").map(str::to_owned),
+        );
+        for (name, value) in &self.headers {
+            let name = name.to_ascii_lowercase();
+            check(
+                &format!("header {name}"),
+                Some(scalar(value)),
+                o.upstream_header(&name).map(str::to_owned),
+            );
+        }
+        for name in &self.absent_headers {
+            if let Some(value) = o.upstream_header(&name.to_ascii_lowercase()) {
+                problems.push(format!("header {name}: expected absent, got {value}"));
+            }
+        }
+        if let Some(trap) = &o.trap {
+            problems.push(format!("the filter trapped: {trap}"));
+        }
+        problems
+    }
+}
+
+fn compare_split(want: &BTreeMap<String, f64>, counts: &BTreeMap<String, u32>) -> Vec<String> {
+    let share =
+        |key: &str| f64::from(counts.get(key).copied().unwrap_or(0)) / f64::from(SPLIT_REQUESTS);
+    let mut problems: Vec<String> = want
+        .iter()
+        .filter(|(key, expected)| (share(key) - **expected).abs() > SPLIT_TOLERANCE)
+        .map(|(key, expected)| {
+            format!("split {key}: expected {expected:.2}, got {:.3}", share(key))
+        })
+        .collect();
+    for (key, count) in counts {
+        if !want.contains_key(key) {
+            problems.push(format!("split: {count} of {SPLIT_REQUESTS} requests went to {key}, which the case does not expect"));
+        }
+    }
+    problems
+}
+
+/// A YAML scalar as the string a header would carry (`true` → `"true"`).
+fn scalar(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}

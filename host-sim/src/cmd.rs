@@ -1,0 +1,16 @@
+//! The subcommands, each receiving fully parsed arguments.
+
+mod route;
+mod test;
+
+pub use route::route;
+pub use test::test;
+
+/// How a command ended, as the process exit status.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Exit {
+    /// Everything passed / the request was routed.
+    Success = 0,
+    /// A case failed, or no route matched.
+    Failure = 1,
+}

@@ -1,0 +1,71 @@
+//! `host-sim test`: run case files, print what failed, end with `N passed, N failed`.
+
+use anyhow::Result;
+
+use super::Exit;
+use crate::cases::LoadedFile;
+use crate::cli::TestArgs;
+use crate::envoy::WasmModule;
+use crate::wasm;
+
+/// Runs `host-sim test`.
+///
+/// # Errors
+///
+/// When the module cannot be loaded. Broken case files count as failures and are reported.
+pub fn test(args: &TestArgs) -> Result<Exit> {
+    let module = WasmModule::from_file(&wasm::locate(args.wasm.as_deref(), wasm::FILTER_PACKAGE)?)?;
+    let (mut passed, mut failed) = (0usize, 0usize);
+    for path in &args.files {
+        let started = LoadedFile::load(path).and_then(|file| {
+            let proxy = file.start(&module)?;
+            Ok((file, proxy))
+        });
+        let (file, mut proxy) = match started {
+            Ok(started) => started,
+            Err(err) => {
+                println!("FAIL {}: {err:#}", path.display());
+                failed += 1;
+                continue;
+            }
+        };
+        for case in &file.cases {
+            match case.run(&mut proxy, &file.cluster_header) {
+                Ok(observed) => {
+                    passed += 1;
+                    if args.verbose {
+                        let spec = case.request_spec();
+                        println!("ok   {} :: {}", path.display(), case.name);
+                        println!(
+                            "     {} {}{}",
+                            spec.method,
+                            spec.url,
+                            headers_suffix(&spec.headers)
+                        );
+                        print!("{}", observed.render("       "));
+                    }
+                }
+                Err(problems) => {
+                    failed += 1;
+                    println!("FAIL {} :: {}", path.display(), case.name);
+                    for problem in problems {
+                        println!("     {problem}");
+                    }
+                }
+            }
+        }
+    }
+    println!("{passed} passed, {failed} failed");
+    Ok(if failed == 0 {
+        Exit::Success
+    } else {
+        Exit::Failure
+    })
+}
+
+fn headers_suffix(headers: &[(String, String)]) -> String {
+    headers
+        .iter()
+        .map(|(n, v)| format!("  [{n}: {v}]"))
+        .collect()
+}

@@ -1,0 +1,217 @@
+//! Kubernetes manifests in, plugin configuration out — what `kubectl apply -f PATH` would see.
+//!
+//! PATH is a YAML (or JSON) file, or a folder whose `*.yaml`, `*.yml` and `*.json` files are read
+//! in name order, each holding any number of `---`-separated documents. Gateway API objects and
+//! Namespaces go to `resources`; `Service` and `ServiceImport` objects become the known backends
+//! (`services`); anything else is listed as skipped. Object order is creation order.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+/// Objects read from manifests.
+#[derive(Debug, Default)]
+pub struct Manifests {
+    /// Objects for the plugin's `resources`, in creation order.
+    pub resources: Vec<Value>,
+    /// `namespace/name:port` of every Service and ServiceImport port; `None` when there were none.
+    pub services: Option<Vec<String>>,
+    /// `Kind namespace/name` of objects the filter does not use.
+    pub skipped: Vec<String>,
+}
+
+/// Kinds that travel to the filter in `resources`.
+const RESOURCE_KINDS: [&str; 5] = [
+    "Gateway",
+    "HTTPRoute",
+    "GRPCRoute",
+    "ReferenceGrant",
+    "Namespace",
+];
+
+impl Manifests {
+    /// Reads a file or a folder of manifests.
+    ///
+    /// # Errors
+    ///
+    /// When a file cannot be read or is not YAML.
+    pub fn load(path: &Path) -> Result<Self> {
+        let mut manifests = Self::default();
+        for file in manifest_files(path)? {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("failed to read {}", file.display()))?;
+            manifests
+                .add_yaml(&text)
+                .with_context(|| format!("failed to parse {}", file.display()))?;
+        }
+        Ok(manifests)
+    }
+
+    /// Adds every document of a YAML text.
+    ///
+    /// # Errors
+    ///
+    /// When the text is not YAML or a document does not map to JSON.
+    pub fn add_yaml(&mut self, text: &str) -> Result<()> {
+        for document in serde_norway::Deserializer::from_str(text) {
+            let value = Value::deserialize(document)?;
+            self.add_object(value);
+        }
+        Ok(())
+    }
+
+    /// Adds one object, sorting it by kind.
+    pub fn add_object(&mut self, object: Value) {
+        if object.is_null() {
+            return;
+        }
+        let kind = object
+            .get("kind")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        let namespace = object
+            .pointer("/metadata/namespace")
+            .and_then(Value::as_str)
+            .unwrap_or("default")
+            .to_owned();
+        let name = object
+            .pointer("/metadata/name")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        if RESOURCE_KINDS.contains(&kind.as_str()) {
+            self.resources.push(object);
+        } else if kind == "Service" || kind == "ServiceImport" {
+            let ports = object
+                .pointer("/spec/ports")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
+            let services = self.services.get_or_insert_with(Vec::new);
+            for port in ports
+                .iter()
+                .filter_map(|p| p.get("port").and_then(Value::as_u64))
+            {
+                services.push(format!("{namespace}/{name}:{port}"));
+            }
+        } else {
+            let kind = if kind.is_empty() {
+                "object without kind".to_owned()
+            } else {
+                kind
+            };
+            self.skipped.push(format!("{kind} {namespace}/{name}"));
+        }
+    }
+
+    /// The Gateways among the resources, as `namespace/name`.
+    pub fn gateways(&self) -> Vec<String> {
+        self.resources
+            .iter()
+            .filter(|o| o.get("kind").and_then(Value::as_str) == Some("Gateway"))
+            .map(|o| {
+                let ns = o
+                    .pointer("/metadata/namespace")
+                    .and_then(Value::as_str)
+                    .unwrap_or("default");
+                let name = o
+                    .pointer("/metadata/name")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
+                format!("{ns}/{name}")
+            })
+            .collect()
+    }
+
+    /// The gateway to implement: the one asked for, or the only one there is.
+    ///
+    /// # Errors
+    ///
+    /// When none is asked for and there is not exactly one Gateway.
+    pub fn choose_gateway(&self, asked: Option<&str>) -> Result<String> {
+        if let Some(gateway) = asked {
+            return Ok(gateway.to_owned());
+        }
+        match self.gateways().as_slice() {
+            [only] => Ok(only.clone()),
+            [] => bail!("the manifests hold no Gateway; pass --gateway NAMESPACE/NAME"),
+            many => bail!(
+                "the manifests hold several Gateways ({}); pass --gateway NAMESPACE/NAME",
+                many.join(", ")
+            ),
+        }
+    }
+
+    /// The plugin configuration JSON for these objects.
+    pub fn plugin_config(&self, gateway: Option<&str>, target: Option<&Value>) -> Value {
+        let mut config = json!({ "resources": self.resources });
+        if let Some(gateway) = gateway {
+            config["gateway"] = json!(gateway);
+        }
+        if let Some(services) = &self.services {
+            config["services"] = json!(services);
+        }
+        if let Some(target) = target {
+            config["target"] = target.clone();
+        }
+        config
+    }
+}
+
+fn manifest_files(path: &Path) -> Result<Vec<PathBuf>> {
+    if !path.is_dir() {
+        return Ok(vec![path.to_path_buf()]);
+    }
+    let mut files = Vec::new();
+    for entry in
+        std::fs::read_dir(path).with_context(|| format!("failed to read {}", path.display()))?
+    {
+        let file = entry?.path();
+        if matches!(
+            file.extension().and_then(|e| e.to_str()),
+            Some("yaml" | "yml" | "json")
+        ) {
+            files.push(file);
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Manifests;
+
+    #[test]
+    fn objects_are_sorted_by_kind_in_creation_order() {
+        let mut m = Manifests::default();
+        m.add_yaml(
+            "apiVersion: v1\nkind: Service\nmetadata: {name: api, namespace: app}\nspec: {ports: [{port: 8080}, {port: 9090}]}\n---\n\
+             kind: HTTPRoute\nmetadata: {name: r1, namespace: app}\n---\n---\n\
+             kind: Ingress\nmetadata: {name: old, namespace: app}\n---\n\
+             kind: Gateway\nmetadata: {name: gw, namespace: infra}\n",
+        )
+        .unwrap();
+        assert_eq!(m.resources.len(), 2);
+        assert_eq!(
+            m.services.as_deref(),
+            Some(&["app/api:8080".to_owned(), "app/api:9090".to_owned()][..])
+        );
+        assert_eq!(m.skipped, ["Ingress app/old"]);
+        assert_eq!(m.choose_gateway(None).unwrap(), "infra/gw");
+        let config = m.plugin_config(Some("infra/gw"), None);
+        assert_eq!(config["gateway"], "infra/gw");
+        assert_eq!(config["resources"][0]["metadata"]["name"], "r1");
+    }
+
+    #[test]
+    fn no_services_means_every_backend_exists() {
+        let mut m = Manifests::default();
+        m.add_yaml("kind: Gateway\nmetadata: {name: gw}\n").unwrap();
+        assert!(m.services.is_none());
+        assert!(m.plugin_config(None, None).get("services").is_none());
+    }
+}

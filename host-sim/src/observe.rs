@@ -1,0 +1,153 @@
+//! What happened to one request, read off the simulated Envoy: forwarded or answered, which
+//! route, rule and backend (from the filter state the filter records), the cluster and the
+//! upstream request, and how the headers changed on the way.
+
+use std::collections::BTreeMap;
+
+use serde_json::{json, Value};
+
+use crate::envoy::{HttpRequest, StreamOutcome};
+
+/// The observable result of one request.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Observed {
+    /// 200 when forwarded upstream, else the local reply's status (0 when the stream stalled).
+    pub status: u32,
+    /// `namespace/name` of the route that matched.
+    pub route: Option<String>,
+    /// Index of the rule in the route.
+    pub rule: Option<u32>,
+    /// `namespace/name:port` of the chosen backend.
+    pub backend: Option<String>,
+    /// The decision header's value.
+    pub cluster: Option<String>,
+    /// Upstream request headers, repeats joined with `,`; `None` when not forwarded.
+    pub upstream: Option<BTreeMap<String, String>>,
+    /// Headers the filter added or changed.
+    pub changed: Vec<(String, String)>,
+    /// Headers the filter removed.
+    pub removed: Vec<String>,
+    /// Local reply details.
+    pub details: Option<String>,
+    /// A trap, if the filter trapped.
+    pub trap: Option<String>,
+}
+
+impl Observed {
+    /// Reads the outcome of `request`; `cluster_header` is the decision header to report.
+    pub fn new(request: &HttpRequest, outcome: &StreamOutcome, cluster_header: &str) -> Self {
+        let state = |key: &str| {
+            outcome
+                .filter_state
+                .get(key)
+                .map(|v| String::from_utf8_lossy(v).into_owned())
+        };
+        let mut observed = Self {
+            status: 0,
+            route: state("gatewasm.route"),
+            rule: state("gatewasm.rule").and_then(|r| r.parse().ok()),
+            backend: state("gatewasm.backend"),
+            trap: outcome.trap.clone(),
+            ..Self::default()
+        };
+        if let Some(reply) = &outcome.local_reply {
+            observed.status = reply.status;
+            observed.details = Some(reply.details.clone());
+        } else if let Some(upstream) = &outcome.upstream {
+            observed.status = 200;
+            let before = joined(&request.headers);
+            let after = joined(&upstream.headers);
+            observed.changed = after
+                .iter()
+                .filter(|(n, v)| before.get(*n) != Some(v))
+                .map(|(n, v)| (n.clone(), v.clone()))
+                .collect();
+            observed.removed = before
+                .keys()
+                .filter(|n| !after.contains_key(*n))
+                .cloned()
+                .collect();
+            observed.cluster = after.get(cluster_header).cloned();
+            observed.upstream = Some(after);
+        }
+        observed
+    }
+
+    /// The upstream value of a header (lowercase name).
+    pub fn upstream_header(&self, name: &str) -> Option<&str> {
+        self.upstream.as_ref()?.get(name).map(String::as_str)
+    }
+
+    /// One JSON object with everything observed.
+    pub fn to_json(&self) -> Value {
+        json!({
+            "status": self.status,
+            "route": self.route,
+            "rule": self.rule,
+            "backend": self.backend,
+            "cluster": self.cluster,
+            "path": self.upstream_header(":path"),
+            "authority": self.upstream_header(":authority"),
+            "changed_headers": self.changed.iter().map(|(n, v)| json!({"name": n, "value": v})).collect::<Vec<_>>(),
+            "removed_headers": self.removed,
+            "upstream_headers": self.upstream,
+            "details": self.details,
+            "trap": self.trap,
+        })
+    }
+
+    /// Human-readable lines, indented by `indent`.
+    pub fn render(&self, indent: &str) -> String {
+        let mut lines = Vec::new();
+        if let (Some(route), Some(rule)) = (&self.route, self.rule) {
+            lines.push(format!("rule      {route} rules[{rule}]"));
+        } else {
+            lines.push(String::from("rule      (none matched)"));
+        }
+        if self.upstream.is_some() {
+            lines.push(format!(
+                "backend   {}",
+                self.backend.as_deref().unwrap_or("?")
+            ));
+            if let Some(cluster) = &self.cluster {
+                lines.push(format!("cluster   {cluster}"));
+            }
+            lines.push(format!(
+                "upstream  {} {}",
+                self.upstream_header(":authority").unwrap_or_default(),
+                self.upstream_header(":path").unwrap_or_default()
+            ));
+            for (name, value) in &self.changed {
+                lines.push(format!("set       {name}: {value}"));
+            }
+            for name in &self.removed {
+                lines.push(format!("removed   {name}"));
+            }
+        } else {
+            lines.push(format!(
+                "reply     {} {}",
+                self.status,
+                self.details.as_deref().unwrap_or_default()
+            ));
+        }
+        if let Some(trap) = &self.trap {
+            lines.push(format!("trap      {trap}"));
+        }
+        lines.iter().map(|l| format!("{indent}{l}\n")).collect()
+    }
+}
+
+/// Header pairs by name, repeated values joined with `,` (how the Gateway API harness reads them).
+fn joined(headers: &[(String, Vec<u8>)]) -> BTreeMap<String, String> {
+    let mut map: BTreeMap<String, String> = BTreeMap::new();
+    for (name, value) in headers {
+        let value = String::from_utf8_lossy(value);
+        map.entry(name.to_ascii_lowercase())
+            .and_modify(|v| {
+                v.push(',');
+                v.push_str(&value);
+            })
+            .or_insert_with(|| value.into_owned());
+    }
+    map
+}

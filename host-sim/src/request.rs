@@ -1,0 +1,127 @@
+//! Building a simulated HTTP request from what a user types: `METHOD URL` plus headers.
+//!
+//! The URL gives `:scheme`, `:authority` (port kept, as a client sends it) and `:path` (query
+//! kept); the listener port defaults to the URL's port, else 80 for http and 443 for https.
+//! Header names are lowercased, as Envoy's codecs deliver them.
+
+use anyhow::{bail, Result};
+
+use crate::envoy::HttpRequest;
+
+/// A request as the user describes it.
+#[derive(Clone, Debug, Default)]
+pub struct RequestSpec {
+    /// `GET` unless given.
+    pub method: String,
+    /// `scheme://host[:port]/path?query`.
+    pub url: String,
+    /// Listener port; derived from the URL when absent.
+    pub port: Option<u16>,
+    /// Extra headers in order; repeats allowed.
+    pub headers: Vec<(String, String)>,
+}
+
+impl RequestSpec {
+    /// The simulated request Envoy would hand the filter.
+    ///
+    /// # Errors
+    ///
+    /// When the URL is not `http://` or `https://` with a host.
+    pub fn build(&self) -> Result<HttpRequest> {
+        let (scheme, rest) = match self.url.split_once("://") {
+            Some((scheme @ ("http" | "https"), rest)) => (scheme, rest),
+            _ => bail!(
+                "request URL {:?} must start with http:// or https://",
+                self.url
+            ),
+        };
+        let (authority, path) = match rest.find(['/', '?']) {
+            Some(at) if rest[at..].starts_with('/') => (&rest[..at], rest[at..].to_owned()),
+            Some(at) => (&rest[..at], format!("/{}", &rest[at..])),
+            None => (rest, String::from("/")),
+        };
+        if authority.is_empty() {
+            bail!("request URL {:?} has no host", self.url);
+        }
+        let url_port = authority
+            .rsplit_once(':')
+            .and_then(|(_, p)| p.parse::<u16>().ok());
+        let port = self
+            .port
+            .or(url_port)
+            .unwrap_or(if scheme == "https" { 443 } else { 80 });
+        let method = if self.method.is_empty() {
+            "GET"
+        } else {
+            self.method.as_str()
+        };
+        let mut headers = vec![
+            (":method".to_owned(), method.as_bytes().to_vec()),
+            (":scheme".to_owned(), scheme.as_bytes().to_vec()),
+            (":authority".to_owned(), authority.as_bytes().to_vec()),
+            (":path".to_owned(), path.into_bytes()),
+        ];
+        headers.extend(
+            self.headers
+                .iter()
+                .map(|(n, v)| (n.to_ascii_lowercase(), v.as_bytes().to_vec())),
+        );
+        Ok(HttpRequest {
+            headers,
+            destination_port: Some(port),
+            ..HttpRequest::default()
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RequestSpec;
+
+    fn pseudo(spec: &RequestSpec) -> (Vec<(String, String)>, Option<u16>) {
+        let r = spec.build().unwrap();
+        let headers = r
+            .headers
+            .iter()
+            .map(|(n, v)| (n.clone(), String::from_utf8_lossy(v).into_owned()))
+            .collect();
+        (headers, r.destination_port)
+    }
+
+    #[test]
+    fn url_becomes_pseudo_headers_and_port() {
+        let spec = RequestSpec {
+            url: "https://App.example.com/api/v2?q=1".into(),
+            headers: vec![("X-Canary".into(), "true".into())],
+            ..Default::default()
+        };
+        let (headers, port) = pseudo(&spec);
+        assert_eq!(port, Some(443));
+        assert_eq!(headers[0], (":method".into(), "GET".into()));
+        assert_eq!(headers[2], (":authority".into(), "App.example.com".into()));
+        assert_eq!(headers[3], (":path".into(), "/api/v2?q=1".into()));
+        assert_eq!(headers[4], ("x-canary".into(), "true".into()));
+        let (headers, port) = pseudo(&RequestSpec {
+            url: "http://foo.com:8080?x=1".into(),
+            ..Default::default()
+        });
+        assert_eq!(port, Some(8080));
+        assert_eq!(headers[3].1, "/?x=1");
+    }
+
+    #[test]
+    fn bad_urls_are_refused() {
+        assert!(RequestSpec {
+            url: "ftp://x/".into(),
+            ..Default::default()
+        }
+        .build()
+        .is_err());
+        assert!(RequestSpec {
+            url: "http:///x".into(),
+            ..Default::default()
+        }
+        .build()
+        .is_err());
+    }
+}
