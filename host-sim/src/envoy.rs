@@ -50,6 +50,9 @@ use vm::{Vm, VmFailure, VmSetup};
 /// The ABI marker export this host requires.
 pub const ABI_MARKER: &str = "proxy_abi_version_0_2_1";
 
+/// `proxy_get_status` code after a failed callout: Envoy's internal `WasmResult::BrokenConnection`.
+const BROKEN_CONNECTION: u32 = 11;
+
 /// `request.protocol` for every simulated request (override with a `["request","protocol"]` extra).
 pub const DEFAULT_PROTOCOL: &str = "HTTP/1.1";
 
@@ -529,10 +532,8 @@ impl Proxy {
             MapSlot::read_only(HeaderMap::from_pairs(&response.trailers));
         state.buffers.http_call_response_body = Some(response.body.clone());
         if failed {
-            state.lifecycle.status = (
-                abi::types::Status::InternalFailure.code() as u32,
-                b"reset".to_vec(),
-            );
+            // Envoy's `onHttpCallFailure`: status BrokenConnection (11), message "reset".
+            state.lifecycle.status = (BROKEN_CONNECTION, b"reset".to_vec());
         }
         let args = (
             context as i32,

@@ -573,3 +573,91 @@ fn unknown_wasi_imports_load_and_return_enosys() {
     );
     start(&module, PluginOptions::default());
 }
+
+#[test]
+fn ticks_and_root_callouts_with_delivered_responses() {
+    // on_vm_start sets a 100 ms tick; on_tick dispatches an http call (trap unless Ok);
+    // on_http_call_response traps unless it got one header and can read `:status` from it.
+    use host_sim::abi::headers::serialize_pairs;
+    let headers = serialize_pairs(&[
+        (":method", "GET"),
+        (":path", "/m"),
+        (":authority", "mirror"),
+    ]);
+    let (cluster_at, headers_at, status_at) = (16, 22, 22 + headers.len() as i32);
+    let data = [b"mirror".as_slice(), &headers, b":status"].concat();
+    let vm_start = [i32_const(100), call(0), vec![wasm::DROP], i32_const(1)].concat();
+    let http_call = [
+        cluster_at,
+        6,
+        headers_at,
+        headers.len() as i32,
+        0,
+        0,
+        0,
+        0,
+        500,
+        200,
+    ]
+    .iter()
+    .flat_map(|v| i32_const(*v))
+    .chain(call(1))
+    .chain(wasm::TRAP_IF)
+    .collect();
+    let on_response = [
+        vec![0x20, 0x02],
+        i32_const(1),
+        vec![wasm::I32_NE],
+        wasm::TRAP_IF.to_vec(),
+        [6, status_at, 7, 300, 304]
+            .iter()
+            .flat_map(|v| i32_const(*v))
+            .chain(call(2))
+            .collect(),
+        wasm::TRAP_IF.to_vec(),
+    ]
+    .concat();
+    let module = build(
+        &[
+            Import("env", "proxy_set_tick_period_milliseconds", Sig(1, 1)),
+            Import("env", "proxy_http_call", Sig(10, 1)),
+            Import("env", "proxy_get_header_map_value", Sig(5, 1)),
+        ],
+        vec![
+            Func("proxy_on_vm_start", Sig(2, 1), vm_start),
+            Func("proxy_on_tick", Sig(1, 0), http_call),
+            Func("proxy_on_http_call_response", Sig(5, 0), on_response),
+        ],
+        &data,
+    );
+    let mut proxy = start(&module, PluginOptions::default());
+    assert!(proxy.tick());
+    let call = proxy
+        .http_calls()
+        .first()
+        .cloned()
+        .expect("dispatched from on_tick");
+    assert_eq!(
+        (call.cluster.as_str(), call.timeout_ms, call.context_id),
+        ("mirror", 500, 1)
+    );
+    let response = host_sim::envoy::HttpCallResponse {
+        headers: vec![(":status".into(), b"200".to_vec())],
+        ..Default::default()
+    };
+    proxy
+        .deliver_http_call_response(call.token, &response)
+        .expect("delivered");
+    assert!(
+        proxy
+            .deliver_http_call_response(call.token, &response)
+            .is_err(),
+        "only once"
+    );
+    assert!(proxy.failure().is_none());
+    assert!(proxy.tick());
+    let second = proxy.http_calls()[1].token;
+    let failed = proxy.deliver_http_call_response(second, &Default::default());
+    assert!(failed.is_err(), "num_headers = 0 makes this module trap");
+    assert!(proxy.failure().is_some());
+}
