@@ -468,9 +468,14 @@ impl Proxy {
         let mut run = StreamRun::begin(&mut self.worker, self.root_id, request);
         let result = run.run();
         let edited = run.state().headers.request.map.pairs().to_vec();
+        let answered = run.answered;
         let mut out = run.finish();
         if let Err(trap) = result {
             out.trap = Some(trap);
+            // A trap at access-log or destroy time cannot change a response already sent.
+            if answered {
+                return out;
+            }
             match self.options.failure_policy {
                 FailurePolicy::FailOpen => fail_open_now(request, edited, &mut out),
                 FailurePolicy::FailClosed | FailurePolicy::FailReload => {
@@ -723,6 +728,8 @@ struct StreamRun<'a> {
     // Callouts recorded before the stream began (the stream's own follow them).
     http_calls_before: usize,
     grpc_calls_before: usize,
+    // The stream reached access-log time: the client has its answer (or never will).
+    answered: bool,
 }
 
 impl<'a> StreamRun<'a> {
@@ -764,6 +771,7 @@ impl<'a> StreamRun<'a> {
             out,
             http_calls_before,
             grpc_calls_before,
+            answered: false,
         }
     }
 
@@ -923,6 +931,7 @@ impl<'a> StreamRun<'a> {
 
     /// Access log, then stream destruction: `on_log` (read-only copies), `on_done`, `on_delete`.
     fn log_phase(&mut self) -> Result<(), String> {
+        self.answered = true;
         let response = HeaderMap::from_pairs(&self.out.response_headers);
         let state = self.state();
         state.headers.log_phase = true;

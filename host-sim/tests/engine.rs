@@ -661,3 +661,33 @@ fn ticks_and_root_callouts_with_delivered_responses() {
     assert!(failed.is_err(), "num_headers = 0 makes this module trap");
     assert!(proxy.failure().is_some());
 }
+
+#[test]
+fn a_trap_at_access_log_time_keeps_the_answer_but_fails_the_vm() {
+    let module = build(
+        &[],
+        vec![Func("proxy_on_log", Sig(1, 0), vec![wasm::UNREACHABLE])],
+        &[],
+    );
+    let mut proxy = start(&module, PluginOptions::default());
+    let first = proxy.stream(&get("/"));
+    assert!(first.trap.is_some());
+    assert_eq!(
+        (first.status(), first.local_reply.is_none()),
+        (Some(200), true)
+    );
+    assert!(first.upstream.is_some());
+    assert_eq!(
+        proxy.stream(&get("/")).status(),
+        Some(503),
+        "later streams fail closed"
+    );
+}
+
+#[test]
+fn proxies_and_modules_can_move_between_threads() {
+    fn send<T: Send>() {}
+    fn sync<T: Send + Sync>() {}
+    send::<Proxy>();
+    sync::<WasmModule>();
+}
