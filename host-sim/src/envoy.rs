@@ -16,7 +16,20 @@
 //! - [`Proxy::stream`] runs one request to completion. Actions queued by hostcalls run after the
 //!   callback returns. Request headers vanish once the request continues. A local reply goes
 //!   through the plugin's own `on_response_headers`.
-//! - A trap fails the VM. The current and later streams follow the failure policy.
+//! - A trap fails the VM. The current stream (unless it already reached access-log time) and
+//!   later streams follow the failure policy.
+//!
+//! # What a filter sees
+//!
+//! - `get_property(["destination", "port"])`: 8-byte little-endian integer. Header-derived
+//!   `request.*` properties (`path`, `host`, `headers.<name>`, …) are `NotFound` once the request
+//!   headers are gone (after Continue), like the header calls; `request.protocol`/`time` stay.
+//! - `set_property` is filter state of the stream: `StreamOutcome::filter_state` keys are the
+//!   path with `\0` shown as `.` (`vec!["gatewasm.route"]` → `"gatewasm.route"`). Outside a
+//!   stream (`on_configure`, `on_tick`) it is `NotFound`, which the Rust SDK turns into a panic.
+//! - `clear_route_cache` is the only foreign function; any other name is `NotFound`.
+//! - Per-stream logs are in `StreamOutcome::logs`; start-up, configure and tick logs in
+//!   [`Proxy::logs`].
 
 pub mod reply;
 mod vm;

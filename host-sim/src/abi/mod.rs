@@ -66,7 +66,9 @@ pub(crate) struct Guest {
     pub(crate) alloc: Option<TypedFunc<i32, i32>>,
 }
 
-/// Registers every import this host implements, in the order of the ABI spec's table.
+/// Registers every import this host implements, one area file at a time (context and stream
+/// control, log, time, buffers, header maps, callouts, shared data, queues, metrics, properties,
+/// then WASI).
 ///
 /// # Errors
 ///
