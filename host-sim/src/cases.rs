@@ -62,7 +62,7 @@ pub struct CaseRequest {
     /// Default `GET`.
     #[serde(default)]
     pub method: Option<String>,
-    /// `scheme://host[:port]/path?query`.
+    /// `scheme://host[:port]/path?query`; with `grpc`, just `scheme://host[:port]`.
     pub url: String,
     /// Listener port.
     #[serde(default)]
@@ -70,6 +70,19 @@ pub struct CaseRequest {
     /// Headers; a list value sends the header once per element.
     #[serde(default)]
     pub headers: BTreeMap<String, Value>,
+    /// A gRPC call: POST to `/<service>/<method>` with `content-type: application/grpc`.
+    #[serde(default)]
+    pub grpc: Option<GrpcCall>,
+}
+
+/// `request.grpc:` in a case.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GrpcCall {
+    /// Fully qualified service, e.g. `com.example.api.UserService`.
+    pub service: String,
+    /// Method, e.g. `GetUser`.
+    pub method: String,
 }
 
 /// `expect:` in a case. Absent keys are not checked.
@@ -103,6 +116,9 @@ pub struct Expect {
     /// Upstream `:authority`.
     #[serde(default)]
     pub authority: Option<String>,
+    /// `grpc-status` of a local gRPC reply.
+    #[serde(default)]
+    pub grpc_status: Option<i32>,
     /// Shares per backend (or status code) over many requests.
     #[serde(default)]
     pub split: Option<BTreeMap<String, f64>>,

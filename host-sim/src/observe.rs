@@ -29,6 +29,8 @@ pub struct Observed {
     pub removed: Vec<String>,
     /// Local reply details.
     pub details: Option<String>,
+    /// `grpc-status` of a local gRPC reply.
+    pub grpc_status: Option<i32>,
     /// A trap, if the filter trapped.
     pub trap: Option<String>,
 }
@@ -53,6 +55,7 @@ impl Observed {
         if let Some(reply) = &outcome.local_reply {
             observed.status = reply.status;
             observed.details = Some(reply.details.clone());
+            observed.grpc_status = reply.grpc_status;
         } else if let Some(upstream) = &outcome.upstream {
             observed.status = 200;
             let before = joined(&request.headers);
@@ -92,6 +95,7 @@ impl Observed {
             "removed_headers": self.removed,
             "upstream_headers": self.upstream,
             "details": self.details,
+            "grpc_status": self.grpc_status,
             "trap": self.trap,
         })
     }

@@ -10,7 +10,10 @@ mod rules;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::config::{ConfigError, HttpRoute, PluginConfig, ReferenceGrant, Resource};
+use crate::config::{
+    ConfigError, Gateway, GrpcRoute, HttpRoute, HttpRouteRule, ObjectMeta, ParentRef, PluginConfig,
+    ReferenceGrant, Resource, Unknown,
+};
 use crate::decide::{Target, DEFAULT_CLUSTER_HEADER};
 use crate::hostname::Hostname;
 use crate::precedence::Rank;
@@ -21,10 +24,7 @@ use crate::table::{
 };
 
 use attach::{GatewaySide, ListenerSpec, RouteSide};
-use rules::BackendContext;
-
-/// The matches indexed under one (listener, effective hostname).
-type Bucket = Vec<(PathKey, Candidate)>;
+use rules::{BackendContext, RuleParts};
 
 /// The cluster name template for Istio's outbound clusters.
 pub const DEFAULT_CLUSTER_TEMPLATE: &str = "outbound|{port}||{name}.{namespace}.svc.cluster.local";
@@ -72,12 +72,8 @@ pub fn compile(config: &PluginConfig) -> Compiled {
     for (position, object) in objects.iter().enumerate() {
         match object {
             Resource::Gateway(g) => gateways.push(g),
-            Resource::HttpRoute(r) => routes.push((position, r)),
-            Resource::GrpcRoute(r) => problems.push(Problem::warning(
-                format!("GRPCRoute {}/{}", r.metadata.namespace(), r.metadata.name),
-                "",
-                "GRPCRoute is not routed by this version of gatewasm; the route serves nothing",
-            )),
+            Resource::HttpRoute(r) => routes.push((position, RouteObject::Http(r))),
+            Resource::GrpcRoute(r) => routes.push((position, RouteObject::Grpc(r))),
             Resource::ReferenceGrant(g) => grants.push(g),
             Resource::Namespace(n) => {
                 namespaces.insert(n.metadata.name.clone(), n.metadata.labels.clone());
@@ -108,34 +104,7 @@ pub fn compile(config: &PluginConfig) -> Compiled {
         return Compiled { table, problems };
     };
     let gateway_label = format!("Gateway {gateway_ns}/{gateway_name}");
-    unknown_fields(&gateway.spec.unknown, &gateway_label, "spec", &mut problems);
-    let listeners: Vec<Option<ListenerSpec<'_>>> = gateway
-        .spec
-        .listeners
-        .iter()
-        .enumerate()
-        .map(|(i, l)| {
-            let field = format!("spec.listeners[{i}]");
-            unknown_fields(&l.unknown, &gateway_label, &field, &mut problems);
-            if let Some(allowed) = &l.allowed_routes {
-                unknown_fields(
-                    &allowed.unknown,
-                    &gateway_label,
-                    &format!("{field}.allowedRoutes"),
-                    &mut problems,
-                );
-                if let Some(ns) = &allowed.namespaces {
-                    unknown_fields(
-                        &ns.unknown,
-                        &gateway_label,
-                        &format!("{field}.allowedRoutes.namespaces"),
-                        &mut problems,
-                    );
-                }
-            }
-            ListenerSpec::new(l, &field, &gateway_label, &mut problems)
-        })
-        .collect();
+    let listeners = listeners(gateway, &gateway_label, &mut problems);
     let gateway_side = GatewaySide {
         namespace: gateway_ns,
         name: gateway_name,
@@ -143,68 +112,67 @@ pub fn compile(config: &PluginConfig) -> Compiled {
         namespaces: &namespaces,
     };
 
-    routes.sort_by_key(|&(position, route)| age_key(position, route));
+    routes.sort_by_key(|(position, route)| age_key(*position, route.metadata()));
     let services: Option<BTreeSet<String>> = config
         .services
         .as_ref()
         .map(|s| s.iter().cloned().collect());
     let mut backend_ids = BTreeMap::new();
-    let mut entries: BTreeMap<(usize, Option<Hostname>), Bucket> = BTreeMap::new();
+    let mut buckets: BTreeMap<(usize, Option<Hostname>), Bucket> = BTreeMap::new();
 
     for (route_rank, (_, route)) in routes.iter().enumerate() {
-        let namespace = route.metadata.namespace();
-        let label = format!("HTTPRoute {namespace}/{}", route.metadata.name);
-        unknown_fields(&route.spec.unknown, &label, "spec", &mut problems);
-        let hostnames = route_hostnames(route, &label, &mut problems);
+        let kind = route.kind();
+        let namespace = route.metadata().namespace();
+        let label = format!("{kind} {namespace}/{}", route.metadata().name);
+        unknown_fields(route.spec_unknown(), &label, "spec", &mut problems);
+        let hostnames = route_hostnames(route.hostnames(), &label, &mut problems);
         let side = RouteSide {
-            kind: "HTTPRoute",
+            kind,
             namespace,
             label: &label,
-            parent_refs: &route.spec.parent_refs,
+            parent_refs: route.parent_refs(),
             hostnames: &hostnames,
         };
-        let attached = attach::attach(&side, &gateway_side, &mut problems);
-        if attached.is_empty() {
+        let mut attached = attach::attach(&side, &gateway_side, &mut problems);
+        claim_hostnames(
+            &mut attached,
+            &buckets,
+            kind,
+            &label,
+            &listeners,
+            &mut problems,
+        );
+        if attached.values().all(Vec::is_empty) {
             continue;
         }
         let route_id = u32::try_from(table.routes.len()).unwrap_or(u32::MAX);
         table.routes.push(RouteInfo {
-            kind: "HTTPRoute",
+            kind,
             namespace: namespace.to_owned(),
-            name: route.metadata.name.clone(),
+            name: route.metadata().name.clone(),
         });
-        let default_rules = [Default::default()];
-        let rules = route.spec.rules.as_deref().unwrap_or(&default_rules);
-        for (rule_index, rule) in rules.iter().enumerate() {
-            let field = format!("spec.rules[{rule_index}]");
-            unknown_fields(&rule.unknown, &label, &field, &mut problems);
-            let mut ctx = BackendContext {
-                route_kind: "HTTPRoute",
-                route_namespace: namespace,
-                services: services.as_ref(),
-                grants: &grants,
-                names: &names,
-                backends: &mut table.backends,
-                backend_ids: &mut backend_ids,
-            };
-            let parts = match rules::http_rule(rule, &field, &mut ctx, &mut problems, &label) {
-                Ok(parts) => parts,
-                Err(problem) => {
-                    problems.push(problem);
-                    continue;
-                }
-            };
+        let mut ctx = BackendContext {
+            route_kind: kind,
+            route_namespace: namespace,
+            services: services.as_ref(),
+            grants: &grants,
+            names: &names,
+            backends: &mut table.backends,
+            backend_ids: &mut backend_ids,
+        };
+        let compiled_rules = route.rules(&label, &mut ctx, &mut problems);
+        for (rule_index, name, parts) in compiled_rules {
             let rule_id = u32::try_from(table.rules.len()).unwrap_or(u32::MAX);
             let index = u16::try_from(rule_index).unwrap_or(u16::MAX);
             table.rules.push(Rule {
                 route: route_id,
                 index,
-                name: rule.name.clone(),
+                name,
                 request_headers: parts.request_headers,
                 backends: parts.backends,
             });
             for (match_index, m) in parts.matches.into_iter().enumerate() {
-                let matcher_id = u32::try_from(table.matches.len()).unwrap_or(u32::MAX);
+                let matcher = u32::try_from(table.matches.len()).unwrap_or(u32::MAX);
                 let rank = Rank {
                     path: m.path,
                     method: m.method,
@@ -216,13 +184,16 @@ pub fn compile(config: &PluginConfig) -> Compiled {
                 };
                 for (&listener, hosts) in &attached {
                     for host in hosts {
-                        entries.entry((listener, host.clone())).or_default().push((
-                            m.key.clone(),
-                            Candidate {
-                                rank,
-                                matcher: matcher_id,
-                            },
-                        ));
+                        let bucket =
+                            buckets
+                                .entry((listener, host.clone()))
+                                .or_insert_with(|| Bucket {
+                                    kind,
+                                    entries: Vec::new(),
+                                });
+                        bucket
+                            .entries
+                            .push((m.key.clone(), Candidate { rank, matcher }));
                     }
                 }
                 table.matches.push(CompiledMatch {
@@ -234,8 +205,8 @@ pub fn compile(config: &PluginConfig) -> Compiled {
     }
 
     let mut hosts: Vec<HostIndex> = listeners.iter().map(|_| HostIndex::default()).collect();
-    for ((listener, hostname), bucket) in entries {
-        let (index, refused) = PathIndex::build(bucket);
+    for ((listener, hostname), bucket) in buckets {
+        let (index, refused) = PathIndex::build(bucket.entries);
         for message in refused {
             problems.push(Problem::error(
                 &gateway_label,
@@ -261,20 +232,175 @@ pub fn compile(config: &PluginConfig) -> Compiled {
     Compiled { table, problems }
 }
 
+/// The matches indexed under one (listener, effective hostname), all of one route kind.
+struct Bucket {
+    kind: &'static str,
+    entries: Vec<(PathKey, Candidate)>,
+}
+
+/// HTTPRoute and GRPCRoute never share a hostname on a listener: the older route's kind keeps
+/// it, and the newer route is not served there (reference §7.2).
+fn claim_hostnames(
+    attached: &mut BTreeMap<usize, Vec<Option<Hostname>>>,
+    buckets: &BTreeMap<(usize, Option<Hostname>), Bucket>,
+    kind: &'static str,
+    label: &str,
+    listeners: &[Option<ListenerSpec<'_>>],
+    problems: &mut Vec<Problem>,
+) {
+    for (&listener, hosts) in attached.iter_mut() {
+        hosts.retain(|host| match buckets.get(&(listener, host.clone())) {
+            Some(bucket) if bucket.kind != kind => {
+                let listener_name = listeners.get(listener).and_then(Option::as_ref).map_or("", |l| l.name);
+                let host = host.as_ref().map_or_else(|| String::from("(any)"), ToString::to_string);
+                problems.push(Problem::error(
+                    label,
+                    "spec.hostnames",
+                    format!("hostname {host} on listener {listener_name} is already served by an older {}; HTTPRoute and GRPCRoute cannot share a hostname, so this route does not serve it", bucket.kind),
+                ));
+                false
+            }
+            _ => true,
+        });
+    }
+}
+
+/// The listeners of the implemented Gateway, `None` where a listener cannot serve.
+fn listeners<'c>(
+    gateway: &'c Gateway,
+    label: &str,
+    problems: &mut Vec<Problem>,
+) -> Vec<Option<ListenerSpec<'c>>> {
+    unknown_fields(&gateway.spec.unknown, label, "spec", problems);
+    gateway
+        .spec
+        .listeners
+        .iter()
+        .enumerate()
+        .map(|(i, l)| {
+            let field = format!("spec.listeners[{i}]");
+            unknown_fields(&l.unknown, label, &field, problems);
+            if let Some(allowed) = &l.allowed_routes {
+                unknown_fields(
+                    &allowed.unknown,
+                    label,
+                    &format!("{field}.allowedRoutes"),
+                    problems,
+                );
+                if let Some(ns) = &allowed.namespaces {
+                    unknown_fields(
+                        &ns.unknown,
+                        label,
+                        &format!("{field}.allowedRoutes.namespaces"),
+                        problems,
+                    );
+                }
+            }
+            ListenerSpec::new(l, &field, label, problems)
+        })
+        .collect()
+}
+
+/// An HTTPRoute or a GRPCRoute, seen through what attachment and compilation need.
+enum RouteObject<'c> {
+    Http(&'c HttpRoute),
+    Grpc(&'c GrpcRoute),
+}
+
+impl<'c> RouteObject<'c> {
+    fn kind(&self) -> &'static str {
+        match self {
+            Self::Http(_) => "HTTPRoute",
+            Self::Grpc(_) => "GRPCRoute",
+        }
+    }
+
+    fn metadata(&self) -> &'c ObjectMeta {
+        match self {
+            Self::Http(r) => &r.metadata,
+            Self::Grpc(r) => &r.metadata,
+        }
+    }
+
+    fn parent_refs(&self) -> &'c [ParentRef] {
+        match self {
+            Self::Http(r) => &r.spec.parent_refs,
+            Self::Grpc(r) => &r.spec.parent_refs,
+        }
+    }
+
+    fn hostnames(&self) -> &'c [String] {
+        match self {
+            Self::Http(r) => &r.spec.hostnames,
+            Self::Grpc(r) => &r.spec.hostnames,
+        }
+    }
+
+    fn spec_unknown(&self) -> &'c Unknown {
+        match self {
+            Self::Http(r) => &r.spec.unknown,
+            Self::Grpc(r) => &r.spec.unknown,
+        }
+    }
+
+    /// (index in `spec.rules`, rule name, compiled parts) of every rule that compiles; the
+    /// others are reported and dropped.
+    fn rules(
+        &self,
+        label: &str,
+        ctx: &mut BackendContext<'_>,
+        problems: &mut Vec<Problem>,
+    ) -> Vec<(usize, Option<String>, RuleParts)> {
+        let mut compiled = Vec::new();
+        let mut keep = |index: usize,
+                        name: Option<String>,
+                        result: Result<RuleParts, Problem>,
+                        problems: &mut Vec<Problem>| match result {
+            Ok(parts) => compiled.push((index, name, parts)),
+            Err(problem) => problems.push(problem),
+        };
+        match self {
+            Self::Http(route) => {
+                let default_rules = [HttpRouteRule::default()];
+                for (i, rule) in route
+                    .spec
+                    .rules
+                    .as_deref()
+                    .unwrap_or(&default_rules)
+                    .iter()
+                    .enumerate()
+                {
+                    let field = format!("spec.rules[{i}]");
+                    unknown_fields(&rule.unknown, label, &field, problems);
+                    let result = rules::http_rule(rule, &field, ctx, problems, label);
+                    keep(i, rule.name.clone(), result, problems);
+                }
+            }
+            Self::Grpc(route) => {
+                for (i, rule) in route.spec.rules.iter().enumerate() {
+                    let field = format!("spec.rules[{i}]");
+                    unknown_fields(&rule.unknown, label, &field, problems);
+                    let result = rules::grpc_rule(rule, &field, ctx, problems, label);
+                    keep(i, rule.name.clone(), result, problems);
+                }
+            }
+        }
+        compiled
+    }
+}
+
 /// Oldest first: by `creationTimestamp` when given (ties by `{namespace}/{name}`), else by
 /// position in the configuration; objects without a timestamp count as older.
-fn age_key(position: usize, route: &HttpRoute) -> (String, usize, String) {
-    let name = format!("{}/{}", route.metadata.namespace(), route.metadata.name);
-    match &route.metadata.creation_timestamp {
+fn age_key(position: usize, meta: &ObjectMeta) -> (String, usize, String) {
+    let name = format!("{}/{}", meta.namespace(), meta.name);
+    match &meta.creation_timestamp {
         Some(ts) => (ts.clone(), 0, name),
         None => (String::new(), position, name),
     }
 }
 
-fn route_hostnames(route: &HttpRoute, label: &str, problems: &mut Vec<Problem>) -> Vec<Hostname> {
-    route
-        .spec
-        .hostnames
+fn route_hostnames(values: &[String], label: &str, problems: &mut Vec<Problem>) -> Vec<Hostname> {
+    values
         .iter()
         .enumerate()
         .filter_map(|(i, value)| {
@@ -291,12 +417,7 @@ fn route_hostnames(route: &HttpRoute, label: &str, problems: &mut Vec<Problem>) 
         .collect()
 }
 
-fn unknown_fields(
-    unknown: &crate::config::Unknown,
-    object: &str,
-    field: &str,
-    problems: &mut Vec<Problem>,
-) {
+fn unknown_fields(unknown: &Unknown, object: &str, field: &str, problems: &mut Vec<Problem>) {
     for name in unknown.keys() {
         let path = if field.is_empty() {
             name.clone()

@@ -5,6 +5,10 @@
 //! rule without backends (or with only zero weights) answers 500 and never falls through. The
 //! rule's RequestHeaderModifier runs first, then the chosen backend's own.
 //!
+//! gRPC requests (`content-type: application/grpc...`) and rules of a GRPCRoute get gRPC
+//! replies instead (reference §7.5): HTTP 200 with `grpc-status` UNIMPLEMENTED (12) when nothing
+//! matches, UNAVAILABLE (14) where HTTP would say 500.
+//!
 //! The random draw is an argument, so the core stays deterministic; the filter supplies it.
 
 use crate::request::RequestView;
@@ -72,6 +76,41 @@ pub struct LocalReply {
     pub status: u16,
     /// Envoy response details (`%RESPONSE_CODE_DETAILS%`), no spaces.
     pub details: &'static str,
+    /// gRPC status for gRPC requests (the HTTP status is then 200).
+    pub grpc_status: Option<u8>,
+}
+
+/// gRPC status UNIMPLEMENTED: no route for this method.
+pub const GRPC_UNIMPLEMENTED: u8 = 12;
+/// gRPC status UNAVAILABLE: the chosen backend cannot be used.
+pub const GRPC_UNAVAILABLE: u8 = 14;
+
+impl LocalReply {
+    /// Nothing matched: 404, or gRPC UNIMPLEMENTED.
+    fn no_route(grpc: bool) -> Self {
+        Self::new(grpc, 404, GRPC_UNIMPLEMENTED, "gatewasm_no_route")
+    }
+
+    /// The rule has no usable backend for this request: 500, or gRPC UNAVAILABLE.
+    fn no_backend(grpc: bool) -> Self {
+        Self::new(grpc, 500, GRPC_UNAVAILABLE, "gatewasm_no_valid_backend")
+    }
+
+    fn new(grpc: bool, http: u16, grpc_status: u8, details: &'static str) -> Self {
+        if grpc {
+            Self {
+                status: 200,
+                details,
+                grpc_status: Some(grpc_status),
+            }
+        } else {
+            Self {
+                status: http,
+                details,
+                grpc_status: None,
+            }
+        }
+    }
 }
 
 /// What to do with the request.
@@ -125,17 +164,17 @@ impl RouteTable {
             .find(request)
             .and_then(|m| self.rules.get(m.rule as usize))
         else {
+            let reply = LocalReply::no_route(request.is_grpc());
             return Decision {
                 rule: None,
-                action: Action::Reply(LocalReply {
-                    status: 404,
-                    details: "gatewasm_no_route",
-                }),
+                action: Action::Reply(reply),
             };
         };
+        let rule_ref = self.rule_ref(rule);
+        let grpc = rule_ref.kind == "GRPCRoute" || request.is_grpc();
         Decision {
-            rule: Some(self.rule_ref(rule)),
-            action: self.rule_action(rule, draw),
+            rule: Some(rule_ref),
+            action: self.rule_action(rule, draw, grpc),
         }
     }
 
@@ -155,11 +194,8 @@ impl RouteTable {
         }
     }
 
-    fn rule_action<'t>(&'t self, rule: &'t Rule, draw: u64) -> Action<'t> {
-        let no_backend = Action::Reply(LocalReply {
-            status: 500,
-            details: "gatewasm_no_valid_backend",
-        });
+    fn rule_action<'t>(&'t self, rule: &'t Rule, draw: u64, grpc: bool) -> Action<'t> {
+        let no_backend = Action::Reply(LocalReply::no_backend(grpc));
         let total: u64 = rule.backends.iter().map(|b| u64::from(b.weight)).sum();
         if total == 0 {
             return no_backend;

@@ -63,6 +63,7 @@ pub use compile::{
 pub use config::{ConfigError, PluginConfig};
 pub use decide::{
     Action, Backend, Decision, HeaderEdits, LocalReply, RuleRef, Target, DEFAULT_CLUSTER_HEADER,
+    GRPC_UNAVAILABLE, GRPC_UNIMPLEMENTED,
 };
 pub use problem::{Problem, Severity};
 pub use request::{HeaderPairs, RequestView};

@@ -131,16 +131,9 @@ impl Pattern {
     }
 }
 
-/// A header condition: lowercase name and value matcher.
+/// A header condition (lowercase name) or a query parameter condition (exact name).
 #[derive(Clone, Debug)]
-pub(crate) struct HeaderCondition {
-    pub(crate) name: String,
-    pub(crate) value: ValueMatcher,
-}
-
-/// A query parameter condition: exact name and value matcher.
-#[derive(Clone, Debug)]
-pub(crate) struct QueryCondition {
+pub(crate) struct Condition {
     pub(crate) name: String,
     pub(crate) value: ValueMatcher,
 }
@@ -150,8 +143,8 @@ pub(crate) struct QueryCondition {
 pub(crate) struct RequestMatcher {
     pub(crate) path: PathMatcher,
     pub(crate) method: Option<String>,
-    pub(crate) headers: Vec<HeaderCondition>,
-    pub(crate) query: Vec<QueryCondition>,
+    pub(crate) headers: Vec<Condition>,
+    pub(crate) query: Vec<Condition>,
 }
 
 impl RequestMatcher {

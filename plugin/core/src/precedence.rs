@@ -12,6 +12,11 @@
 //!    computed by the compiler);
 //! 7. the first rule in list order, then the first match.
 //!
+//! GRPCRoute has its own order (reference §7.4): the most characters in the matching service,
+//! then in the matching method, then the most header matches, then age, name and rule order.
+//! HTTPRoute and GRPCRoute candidates never share a hostname bucket, so the two orders never
+//! meet; [`PathRank::Grpc`] ranks below every HTTP path only to keep the order total.
+//!
 //! RegularExpression paths are implementation-specific. gatewasm ranks them with PathPrefix by
 //! the character length of the written value, and a PathPrefix wins a tie of equal length, so a
 //! regex can beat a short catch-all prefix but not a longer, more specific one.
@@ -27,15 +32,18 @@ pub(crate) enum PathRank {
     Prefix(usize),
     /// A RegularExpression of this many characters.
     Regex(usize),
+    /// A GRPCRoute method match: characters of its service and method values.
+    Grpc { service: usize, method: usize },
 }
 
 impl PathRank {
-    /// (class, length, prefix-before-regex): larger is more specific.
-    fn key(self) -> (u8, usize, u8) {
+    /// (class, length, tie-break length, prefix-before-regex): larger is more specific.
+    fn key(self) -> (u8, usize, usize, u8) {
         match self {
-            Self::Exact => (1, 0, 0),
-            Self::Prefix(len) => (0, len, 1),
-            Self::Regex(len) => (0, len, 0),
+            Self::Exact => (2, 0, 0, 0),
+            Self::Prefix(len) => (1, len, 0, 1),
+            Self::Regex(len) => (1, len, 0, 0),
+            Self::Grpc { service, method } => (0, service, method, 0),
         }
     }
 }

@@ -84,6 +84,12 @@ impl<'a> RequestView<'a> {
         Some(Cow::Owned(joined))
     }
 
+    /// Whether this is a gRPC request (`content-type: application/grpc`, `+proto` and the like).
+    pub fn is_grpc(&self) -> bool {
+        self.header("content-type")
+            .is_some_and(|v| v.starts_with(b"application/grpc"))
+    }
+
     /// The first value of a query parameter, percent-decoded; names compare exactly after
     /// decoding (reference §3.4).
     pub fn query_param(&self, name: &str) -> Option<Cow<'a, [u8]>> {

@@ -54,7 +54,7 @@ impl HttpContext for Stream {
                 Next::Continue
             }
             Action::Reply(reply) => {
-                host::send_local_reply(reply.status, reply.details);
+                host::send_local_reply(reply.status, reply.details, reply.grpc_status);
                 Next::Pause
             }
         }

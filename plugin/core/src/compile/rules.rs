@@ -8,12 +8,12 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::config::{
-    BackendRef, HeaderModifier, HttpRouteFilter, HttpRouteMatch, HttpRouteRule, ReferenceGrant,
+    BackendRef, GrpcMethodMatch, GrpcRouteMatch, GrpcRouteRule, HeaderModifier, HttpRouteFilter,
+    HttpRouteMatch, HttpRouteRule, ReferenceGrant,
 };
 use crate::decide::{Backend, HeaderEdits};
 use crate::matcher::{
-    is_header_name, HeaderCondition, PathMatcher, QueryCondition, RequestMatcher, ValueMatcher,
-    METHODS,
+    is_header_name, Condition, PathMatcher, Pattern, RequestMatcher, ValueMatcher, METHODS,
 };
 use crate::precedence::PathRank;
 use crate::problem::Problem;
@@ -67,9 +67,59 @@ pub(crate) fn http_rule(
         .enumerate()
         .map(|(i, m)| http_match(m, &format!("{field}.matches[{i}]"), label, problems))
         .collect::<Result<Vec<_>, _>>()?;
-    let request_headers = filters(&rule.filters, &format!("{field}.filters"), label)?;
-    let backends = rule
-        .backend_refs
+    rule_parts(
+        matches,
+        &rule.filters,
+        &rule.backend_refs,
+        field,
+        label,
+        ctx,
+        problems,
+    )
+}
+
+/// Compiles one GRPCRoute rule; `Err` is the reason it was dropped.
+pub(crate) fn grpc_rule(
+    rule: &GrpcRouteRule,
+    field: &str,
+    ctx: &mut BackendContext<'_>,
+    problems: &mut Vec<Problem>,
+    label: &str,
+) -> Result<RuleParts, Problem> {
+    let default_match = [GrpcRouteMatch::default()];
+    let matches = if rule.matches.is_empty() {
+        &default_match[..]
+    } else {
+        &rule.matches[..]
+    };
+    let matches = matches
+        .iter()
+        .enumerate()
+        .map(|(i, m)| grpc_match(m, &format!("{field}.matches[{i}]"), label, problems))
+        .collect::<Result<Vec<_>, _>>()?;
+    rule_parts(
+        matches,
+        &rule.filters,
+        &rule.backend_refs,
+        field,
+        label,
+        ctx,
+        problems,
+    )
+}
+
+/// Filters and backends, shared by both route kinds.
+fn rule_parts(
+    matches: Vec<MatchParts>,
+    rule_filters: &[HttpRouteFilter],
+    backend_refs: &[BackendRef],
+    field: &str,
+    label: &str,
+    ctx: &mut BackendContext<'_>,
+    problems: &mut Vec<Problem>,
+) -> Result<RuleParts, Problem> {
+    let request_headers = filters(rule_filters, &format!("{field}.filters"), label)?;
+    let backends = backend_refs
         .iter()
         .enumerate()
         .map(|(i, b)| {
@@ -123,56 +173,24 @@ fn http_match(
             ))
         }
     };
-    let mut headers: Vec<HeaderCondition> = Vec::new();
-    for (i, h) in m.headers.iter().enumerate() {
-        if !is_header_name(&h.name) {
-            return Err(drop(
-                &format!(".headers[{i}].name"),
-                format!("{:?} is not a valid header name", h.name),
-            ));
-        }
-        let name = h.name.to_ascii_lowercase();
-        if headers.iter().any(|c| c.name == name) {
-            problems.push(Problem::warning(
-                label,
-                format!("{field}.headers[{i}]"),
-                format!(
-                    "header {:?} is already matched by an earlier entry; this one is ignored",
-                    h.name
-                ),
-            ));
-            continue;
-        }
-        let value = ValueMatcher::new(h.kind.as_deref(), &h.value)
-            .map_err(|e| drop(&format!(".headers[{i}]"), e))?;
-        headers.push(HeaderCondition { name, value });
-    }
-    let mut query: Vec<QueryCondition> = Vec::new();
-    for (i, q) in m.query_params.iter().enumerate() {
-        if !is_header_name(&q.name) {
-            return Err(drop(
-                &format!(".queryParams[{i}].name"),
-                format!("{:?} is not a valid query parameter name", q.name),
-            ));
-        }
-        if query.iter().any(|c| c.name == q.name) {
-            problems.push(Problem::warning(
-                label,
-                format!("{field}.queryParams[{i}]"),
-                format!(
-                    "parameter {:?} is already matched by an earlier entry; this one is ignored",
-                    q.name
-                ),
-            ));
-            continue;
-        }
-        let value = ValueMatcher::new(q.kind.as_deref(), &q.value)
-            .map_err(|e| drop(&format!(".queryParams[{i}]"), e))?;
-        query.push(QueryCondition {
-            name: q.name.clone(),
-            value,
-        });
-    }
+    let headers = conditions(
+        Field::Headers,
+        m.headers
+            .iter()
+            .map(|h| (h.kind.as_deref(), h.name.as_str(), h.value.as_str())),
+        field,
+        label,
+        problems,
+    )?;
+    let query = conditions(
+        Field::QueryParams,
+        m.query_params
+            .iter()
+            .map(|q| (q.kind.as_deref(), q.name.as_str(), q.value.as_str())),
+        field,
+        label,
+        problems,
+    )?;
     let count = |n: usize| u16::try_from(n).unwrap_or(u16::MAX);
     Ok(MatchParts {
         method: method.is_some(),
@@ -187,6 +205,189 @@ fn http_match(
             query,
         },
     })
+}
+
+/// Which list of conditions a match entry comes from.
+#[derive(Clone, Copy)]
+enum Field {
+    /// `headers`: names compared case-insensitively (stored lowercase).
+    Headers,
+    /// `queryParams`: names compared exactly.
+    QueryParams,
+}
+
+/// Header or query conditions; a repeated name keeps its first entry (reference §3.3, §3.4).
+fn conditions<'a>(
+    which: Field,
+    entries: impl Iterator<Item = (Option<&'a str>, &'a str, &'a str)>,
+    field: &str,
+    label: &str,
+    problems: &mut Vec<Problem>,
+) -> Result<Vec<Condition>, Problem> {
+    let (list, noun) = match which {
+        Field::Headers => ("headers", "header"),
+        Field::QueryParams => ("queryParams", "query parameter"),
+    };
+    let mut conditions: Vec<Condition> = Vec::new();
+    for (i, (kind, name, value)) in entries.enumerate() {
+        let at = format!("{field}.{list}[{i}]");
+        if !is_header_name(name) {
+            return Err(Problem::error(
+                label,
+                format!("{at}.name"),
+                format!("{name:?} is not a valid {noun} name; the rule was dropped"),
+            ));
+        }
+        let name = match which {
+            Field::Headers => name.to_ascii_lowercase(),
+            Field::QueryParams => name.to_owned(),
+        };
+        if conditions.iter().any(|c| c.name == name) {
+            problems.push(Problem::warning(
+                label,
+                at,
+                format!(
+                    "{noun} {name:?} is already matched by an earlier entry; this one is ignored"
+                ),
+            ));
+            continue;
+        }
+        let value = ValueMatcher::new(kind, value)
+            .map_err(|e| Problem::error(label, &at, format!("{e}; the rule was dropped")))?;
+        conditions.push(Condition { name, value });
+    }
+    Ok(conditions)
+}
+
+/// One GRPCRoute match: the method match becomes a path condition on `/<service>/<method>`
+/// (reference §7.3), ranked by the characters of its service and method.
+fn grpc_match(
+    m: &GrpcRouteMatch,
+    field: &str,
+    label: &str,
+    problems: &mut Vec<Problem>,
+) -> Result<MatchParts, Problem> {
+    let (path, key, rank) = match &m.method {
+        None => (
+            PathMatcher::Prefix("/".to_owned()),
+            PathKey::Prefix("/".to_owned()),
+            PathRank::Grpc {
+                service: 0,
+                method: 0,
+            },
+        ),
+        Some(method) => grpc_method(method).map_err(|(sub, e)| {
+            Problem::error(
+                label,
+                format!("{field}.method{sub}"),
+                format!("{e}; the rule was dropped"),
+            )
+        })?,
+    };
+    let headers = conditions(
+        Field::Headers,
+        m.headers
+            .iter()
+            .map(|h| (h.kind.as_deref(), h.name.as_str(), h.value.as_str())),
+        field,
+        label,
+        problems,
+    )?;
+    Ok(MatchParts {
+        method: false,
+        headers: u16::try_from(headers.len()).unwrap_or(u16::MAX),
+        query: 0,
+        path: rank,
+        key,
+        matcher: RequestMatcher {
+            path,
+            method: None,
+            headers,
+            query: Vec::new(),
+        },
+    })
+}
+
+type GrpcPath = (PathMatcher, PathKey, PathRank);
+
+fn grpc_method(m: &GrpcMethodMatch) -> Result<GrpcPath, (&'static str, String)> {
+    let service = m.service.as_deref().filter(|s| !s.is_empty());
+    let method = m.method.as_deref().filter(|s| !s.is_empty());
+    let rank = PathRank::Grpc {
+        service: service.map_or(0, str::len),
+        method: method.map_or(0, str::len),
+    };
+    let regex = |source: String| {
+        Pattern::new(&source).map(|p| (PathMatcher::Regex(p), PathKey::Regex, rank))
+    };
+    match m.kind.as_deref().unwrap_or("Exact") {
+        _ if service.is_none() && method.is_none() => {
+            Err(("", String::from("needs a service, a method, or both")))
+        }
+        "Exact" => {
+            if let Some(s) = service.filter(|s| !is_grpc_service(s)) {
+                return Err((
+                    ".service",
+                    grpc_name_problem(
+                        s,
+                        "a fully qualified service such as com.example.api.UserService",
+                    ),
+                ));
+            }
+            if let Some(name) = method.filter(|name| !is_grpc_method(name)) {
+                return Err((
+                    ".method",
+                    grpc_name_problem(name, "a method name such as GetUser"),
+                ));
+            }
+            match (service, method) {
+                (Some(s), Some(name)) => {
+                    let path = format!("/{s}/{name}");
+                    Ok((PathMatcher::Exact(path.clone()), PathKey::Exact(path), rank))
+                }
+                (Some(s), None) => Ok((
+                    PathMatcher::Prefix(format!("/{s}")),
+                    PathKey::Prefix(format!("/{s}")),
+                    rank,
+                )),
+                // Method names are [A-Za-z0-9_], so they need no escaping.
+                (None, Some(name)) => regex(format!("/[^/]+/{name}")).map_err(|e| ("", e)),
+                (None, None) => Err(("", String::from("needs a service, a method, or both"))),
+            }
+        }
+        "RegularExpression" => regex(format!(
+            "/(?:{})/(?:{})",
+            service.unwrap_or("[^/]+"),
+            method.unwrap_or("[^/]+")
+        ))
+        .map_err(|e| ("", e)),
+        other => Err((
+            ".type",
+            crate::matcher::unsupported(other, "Exact, RegularExpression"),
+        )),
+    }
+}
+
+/// `^(?i)\.?[a-z_][a-z_0-9]*(\.[a-z_][a-z_0-9]*)*$` (reference §1).
+fn is_grpc_service(service: &str) -> bool {
+    let service = service.strip_prefix('.').unwrap_or(service);
+    !service.is_empty() && service.split('.').all(is_grpc_method)
+}
+
+/// `^[A-Za-z_][A-Za-z_0-9]*$` (reference §1).
+fn is_grpc_method(name: &str) -> bool {
+    name.chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+fn grpc_name_problem(value: &str, expected: &str) -> String {
+    if value.contains('/') {
+        format!("{value:?} contains \"/\": write the service (package.Service) and the method in their own fields")
+    } else {
+        format!("{value:?} is not {expected}")
+    }
 }
 
 /// The filters this version implements; any other type drops the rule rather than silently
