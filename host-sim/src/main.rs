@@ -16,6 +16,14 @@ fn main() -> ExitCode {
     });
     match result {
         Ok(exit) => ExitCode::from(exit as u8),
+        // A closed pipe (`host-sim test ... | head`) is the reader's choice, not a failure.
+        Err(err)
+            if err
+                .downcast_ref::<std::io::Error>()
+                .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe) =>
+        {
+            ExitCode::SUCCESS
+        }
         Err(err) => {
             eprintln!("host-sim: {err:#}");
             ExitCode::from(2)

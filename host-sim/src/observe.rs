@@ -121,7 +121,14 @@ impl Observed {
                 self.upstream_header(":authority").unwrap_or_default(),
                 self.upstream_header(":path").unwrap_or_default()
             ));
-            for (name, value) in &self.changed {
+            let decision_header = |name: &str| {
+                self.cluster.is_some() && self.upstream_header(name) == self.cluster.as_deref()
+            };
+            for (name, value) in self
+                .changed
+                .iter()
+                .filter(|(name, _)| !decision_header(name))
+            {
                 lines.push(format!("set       {name}: {value}"));
             }
             for name in &self.removed {

@@ -1,5 +1,7 @@
 //! `host-sim route`: one request through the real `.wasm`, and where it went.
 
+use std::io::Write;
+
 use anyhow::{Context, Result};
 
 use super::Exit;
@@ -32,11 +34,16 @@ pub fn route(args: &RouteArgs) -> Result<Exit> {
         &proxy.stream(&request),
         gatewasm_core::DEFAULT_CLUSTER_HEADER,
     );
+    let mut out = std::io::stdout().lock();
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&observed.to_json())?);
+        writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&observed.to_json())?
+        )?;
     } else {
-        println!("{} {}", args.request.method, args.request.url);
-        print!("{}", observed.render("  "));
+        writeln!(out, "{} {}", args.request.method, args.request.url)?;
+        write!(out, "{}", observed.render("  "))?;
     }
     Ok(if observed.status == 404 || observed.trap.is_some() {
         Exit::Failure

@@ -1,5 +1,7 @@
 //! `host-sim test`: run case files, print what failed, end with `N passed, N failed`.
 
+use std::io::Write;
+
 use anyhow::Result;
 
 use super::Exit;
@@ -15,6 +17,7 @@ use crate::wasm;
 /// When the module cannot be loaded. Broken case files count as failures and are reported.
 pub fn test(args: &TestArgs) -> Result<Exit> {
     let module = WasmModule::from_file(&wasm::locate(args.wasm.as_deref(), wasm::FILTER_PACKAGE)?)?;
+    let mut out = std::io::stdout().lock();
     let (mut passed, mut failed) = (0usize, 0usize);
     for path in &args.files {
         let started = LoadedFile::load(path).and_then(|file| {
@@ -24,7 +27,7 @@ pub fn test(args: &TestArgs) -> Result<Exit> {
         let (file, mut proxy) = match started {
             Ok(started) => started,
             Err(err) => {
-                println!("FAIL {}: {err:#}", path.display());
+                writeln!(out, "FAIL {}: {err:#}", path.display())?;
                 failed += 1;
                 continue;
             }
@@ -35,27 +38,28 @@ pub fn test(args: &TestArgs) -> Result<Exit> {
                     passed += 1;
                     if args.verbose {
                         let spec = case.request_spec();
-                        println!("ok   {} :: {}", path.display(), case.name);
-                        println!(
+                        writeln!(out, "ok   {} :: {}", path.display(), case.name)?;
+                        writeln!(
+                            out,
                             "     {} {}{}",
                             spec.method,
                             spec.url,
                             headers_suffix(&spec.headers)
-                        );
-                        print!("{}", observed.render("       "));
+                        )?;
+                        write!(out, "{}", observed.render("       "))?;
                     }
                 }
                 Err(problems) => {
                     failed += 1;
-                    println!("FAIL {} :: {}", path.display(), case.name);
+                    writeln!(out, "FAIL {} :: {}", path.display(), case.name)?;
                     for problem in problems {
-                        println!("     {problem}");
+                        writeln!(out, "     {problem}")?;
                     }
                 }
             }
         }
     }
-    println!("{passed} passed, {failed} failed");
+    writeln!(out, "{passed} passed, {failed} failed")?;
     Ok(if failed == 0 {
         Exit::Success
     } else {

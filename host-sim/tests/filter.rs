@@ -1,0 +1,266 @@
+//! The real `gatewasm.wasm` through the simulated Envoy: configuration lifecycle, target modes,
+//! what the filter records, and inputs that must never trap.
+//!
+//! Routing semantics are pinned by the case files (`tests/cases.rs`); these tests pin what
+//! case files cannot express: rejected and replaced configurations, logs, host calls.
+
+use std::sync::OnceLock;
+
+use host_sim::envoy::{HttpRequest, LogLevel, PluginOptions, Proxy, StreamOutcome, WasmModule};
+use host_sim::manifests::Manifests;
+use host_sim::wasm;
+
+fn module() -> &'static WasmModule {
+    static MODULE: OnceLock<WasmModule> = OnceLock::new();
+    MODULE.get_or_init(|| {
+        let path = wasm::locate(None, wasm::FILTER_PACKAGE).expect("build gatewasm.wasm");
+        WasmModule::from_file(&path).expect("load gatewasm.wasm")
+    })
+}
+
+const GATEWAY: &str = "
+kind: Gateway
+metadata: {name: gw, namespace: infra}
+spec:
+  listeners: [{name: http, port: 80, protocol: HTTP, allowedRoutes: {namespaces: {from: All}}}]
+";
+
+/// Plugin configuration JSON for the Gateway plus one route sending `prefix` to `backend`.
+fn config(prefix: &str, backend: &str, target: Option<&str>) -> Vec<u8> {
+    let route = format!(
+        "kind: HTTPRoute\nmetadata: {{name: r, namespace: app}}\nspec:\n  parentRefs: [{{name: gw, namespace: infra}}]\n  rules:\n  - matches: [{{path: {{value: {prefix}}}}}]\n    backendRefs: [{{name: {backend}, port: 8080}}]\n"
+    );
+    let mut manifests = Manifests::default();
+    manifests
+        .add_yaml(&format!("{GATEWAY}---\n{route}"))
+        .unwrap();
+    let target = target.map(|t| serde_json::from_str(t).unwrap());
+    serde_json::to_vec(&manifests.plugin_config(Some("infra/gw"), target.as_ref())).unwrap()
+}
+
+fn start(configuration: Vec<u8>) -> Proxy {
+    Proxy::start(
+        module(),
+        PluginOptions {
+            configuration,
+            ..PluginOptions::default()
+        },
+    )
+    .expect("configuration accepted")
+}
+
+fn get(path: &str) -> HttpRequest {
+    let mut request = HttpRequest::new("GET", "http", "example.com", path);
+    request.destination_port = Some(80);
+    request
+}
+
+fn backend(outcome: &StreamOutcome) -> Option<String> {
+    outcome
+        .filter_state
+        .get("gatewasm.backend")
+        .map(|v| String::from_utf8_lossy(v).into_owned())
+}
+
+#[test]
+fn empty_configuration_routes_nothing() {
+    let mut proxy = start(Vec::new());
+    let outcome = proxy.stream(&get("/"));
+    assert_eq!(outcome.status(), Some(404));
+    assert_eq!(
+        outcome.local_reply.as_ref().map(|r| r.details.as_str()),
+        Some("gatewasm_no_route")
+    );
+    assert!(outcome.trap.is_none());
+}
+
+#[test]
+fn unparseable_configuration_is_rejected_with_its_position() {
+    let err = Proxy::start(
+        module(),
+        PluginOptions {
+            configuration: b"{\"gateway\": ".to_vec(),
+            ..PluginOptions::default()
+        },
+    )
+    .err()
+    .expect("rejected");
+    let logged: Vec<_> = err
+        .logs
+        .iter()
+        .filter(|l| l.level == LogLevel::Error)
+        .map(|l| l.message.as_str())
+        .collect();
+    assert!(
+        logged.iter().any(|m| m.starts_with("configuration: ")
+            && m.contains("line 1")
+            && m.ends_with("configuration rejected, the previous one keeps serving")),
+        "{logged:?}"
+    );
+}
+
+#[test]
+fn a_rejected_update_leaves_the_previous_table_serving() {
+    let mut proxy = start(config("/api", "v1", None));
+    assert_eq!(
+        backend(&proxy.stream(&get("/api/x"))).as_deref(),
+        Some("app/v1:8080")
+    );
+
+    assert!(proxy.reconfigure(b"not json".to_vec()).is_err());
+    assert!(proxy
+        .reconfigure(config("/api", "v1", Some(r#"{"mode": "carrier-pigeon"}"#)))
+        .is_err());
+    assert_eq!(
+        backend(&proxy.stream(&get("/api/x"))).as_deref(),
+        Some("app/v1:8080")
+    );
+
+    proxy
+        .reconfigure(config("/api", "v2", None))
+        .expect("good update accepted");
+    assert_eq!(
+        backend(&proxy.stream(&get("/api/x"))).as_deref(),
+        Some("app/v2:8080")
+    );
+}
+
+#[test]
+fn a_broken_rule_is_dropped_and_named_while_the_rest_serves() {
+    let mut manifests = Manifests::default();
+    manifests
+        .add_yaml(&format!(
+            "{GATEWAY}---\nkind: HTTPRoute\nmetadata: {{name: r, namespace: app}}\nspec:\n  parentRefs: [{{name: gw, namespace: infra}}]\n  rules:\n  - matches: [{{path: {{type: Exact, value: api}}}}]\n    backendRefs: [{{name: bad, port: 80}}]\n  - backendRefs: [{{name: good, port: 80}}]\n"
+        ))
+        .unwrap();
+    let proxy_config =
+        serde_json::to_vec(&manifests.plugin_config(Some("infra/gw"), None)).unwrap();
+    let mut proxy = start(proxy_config);
+    let errors: Vec<_> = proxy
+        .logs()
+        .iter()
+        .filter(|l| l.level == LogLevel::Error)
+        .map(|l| l.message.clone())
+        .collect();
+    assert!(
+        errors.contains(&"HTTPRoute app/r: spec.rules[0].matches[0].path: \"api\" must start with \"/\"; the rule was dropped".to_owned()),
+        "{errors:?}"
+    );
+    assert_eq!(
+        backend(&proxy.stream(&get("/api"))).as_deref(),
+        Some("app/good:80")
+    );
+}
+
+#[test]
+fn cluster_header_mode_sets_the_header_and_clears_the_route_cache() {
+    let mut proxy = start(config("/", "web", None));
+    let outcome = proxy.stream(&get("/").header("x-gatewasm-cluster", "outbound|1||attacker.evil"));
+    assert_eq!(
+        outcome.upstream_header("x-gatewasm-cluster"),
+        Some(&b"outbound|8080||web.app.svc.cluster.local"[..])
+    );
+    let upstream = outcome.upstream.as_ref().expect("forwarded");
+    assert_eq!(
+        upstream
+            .headers
+            .iter()
+            .filter(|(n, _)| n == "x-gatewasm-cluster")
+            .count(),
+        1,
+        "a client-sent value never survives"
+    );
+    assert!(outcome.route_cache_cleared);
+    assert!(!upstream.headers_modified_after_route);
+    assert_eq!(
+        outcome
+            .filter_state
+            .get("gatewasm.route")
+            .map(Vec::as_slice),
+        Some(&b"app/r"[..])
+    );
+    assert_eq!(
+        outcome.filter_state.get("gatewasm.rule").map(Vec::as_slice),
+        Some(&b"0"[..])
+    );
+}
+
+#[test]
+fn authority_mode_rewrites_authority_and_keeps_the_original() {
+    let mut proxy = start(config("/", "web", Some(r#"{"mode": "authority"}"#)));
+    let outcome = proxy.stream(&get("/"));
+    assert_eq!(
+        outcome.upstream_header(":authority"),
+        Some(&b"web.app.svc.cluster.local:8080"[..])
+    );
+    assert_eq!(
+        outcome.upstream_header("x-forwarded-host"),
+        Some(&b"example.com"[..])
+    );
+    assert!(outcome.upstream_header("x-gatewasm-cluster").is_none());
+    assert!(outcome.route_cache_cleared);
+}
+
+#[test]
+fn grpc_requests_without_a_route_get_unimplemented() {
+    let mut proxy = start(config("/api", "web", None));
+    let outcome = proxy.stream(&get("/pkg.Svc/Method").header("content-type", "application/grpc"));
+    let reply = outcome.local_reply.as_ref().expect("answered locally");
+    assert_eq!((reply.status, reply.grpc_status), (200, Some(12)));
+}
+
+#[test]
+fn hostile_requests_never_trap() {
+    let mut proxy = start(config("/", "web", None));
+    let mut seed = 0x1234_5678_9abc_def0_u64;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let bytes = |next: &mut dyn FnMut() -> u64, len: usize| {
+        (0..len).map(|_| (next() & 0xff) as u8).collect::<Vec<u8>>()
+    };
+    for i in 0..300 {
+        let len = (next() % 64) as usize;
+        let mut request = HttpRequest::default();
+        request.destination_port = if i % 3 == 0 {
+            None
+        } else {
+            Some((next() % 3) as u16 * 40 + 80)
+        };
+        request.headers = vec![
+            (":method".into(), bytes(&mut next, len % 9)),
+            (":scheme".into(), b"http".to_vec()),
+            (":authority".into(), bytes(&mut next, len)),
+            (
+                ":path".into(),
+                [b"/".to_vec(), bytes(&mut next, len * 4)].concat(),
+            ),
+            ("x-bin".into(), bytes(&mut next, len)),
+            ("x-bin".into(), vec![0xff, 0xfe, 0x00, 0x80]),
+            (
+                "content-type".into(),
+                if i % 2 == 0 {
+                    b"application/grpc".to_vec()
+                } else {
+                    bytes(&mut next, 8)
+                },
+            ),
+        ];
+        if i % 7 == 0 {
+            request.headers.retain(|(n, _)| !n.starts_with(':'));
+        }
+        let outcome = proxy.stream(&request);
+        assert!(
+            outcome.trap.is_none(),
+            "request {i} trapped: {:?}",
+            outcome.trap
+        );
+        assert!(
+            outcome.upstream.is_some() || outcome.local_reply.is_some(),
+            "request {i} stalled"
+        );
+    }
+}
