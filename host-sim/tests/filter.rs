@@ -3,6 +3,7 @@
 //!
 //! Routing semantics are pinned by the case files (`tests/cases.rs`); these tests pin what
 //! case files cannot express: rejected and replaced configurations, logs, host calls.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "test helpers fail the test loudly")]
 
 use std::sync::OnceLock;
 
