@@ -3,7 +3,11 @@
 //!
 //! Routing semantics are pinned by the case files (`tests/cases.rs`); these tests pin what
 //! case files cannot express: rejected and replaced configurations, logs, host calls.
-#![allow(clippy::unwrap_used, clippy::expect_used, reason = "test helpers fail the test loudly")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test helpers fail the test loudly"
+)]
 
 use std::sync::OnceLock;
 
@@ -225,13 +229,12 @@ fn hostile_requests_never_trap() {
     };
     for i in 0..300 {
         let len = (next() % 64) as usize;
-        let mut request = HttpRequest::default();
-        request.destination_port = if i % 3 == 0 {
+        let destination_port = if i % 3 == 0 {
             None
         } else {
             Some((next() % 3) as u16 * 40 + 80)
         };
-        request.headers = vec![
+        let headers = vec![
             (":method".into(), bytes(&mut next, len % 9)),
             (":scheme".into(), b"http".to_vec()),
             (":authority".into(), bytes(&mut next, len)),
@@ -250,6 +253,11 @@ fn hostile_requests_never_trap() {
                 },
             ),
         ];
+        let mut request = HttpRequest {
+            headers,
+            destination_port,
+            ..HttpRequest::default()
+        };
         if i % 7 == 0 {
             request.headers.retain(|(n, _)| !n.starts_with(':'));
         }
