@@ -109,4 +109,9 @@ impl RouteTable {
     pub fn rule_count(&self) -> usize {
         self.rules.len()
     }
+
+    /// Every backend some rule can send to, each once, in the order first referenced.
+    pub fn backends(&self) -> &[Backend] {
+        &self.backends
+    }
 }
