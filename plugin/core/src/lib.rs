@@ -47,6 +47,10 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+#[cfg(feature = "bench")]
+pub mod baseline;
+#[cfg(feature = "bench")]
+pub mod bench;
 mod compile;
 pub mod config;
 mod decide;

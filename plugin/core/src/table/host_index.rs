@@ -42,4 +42,21 @@ impl HostIndex {
             .filter_map(|(at, _)| self.wildcard.get(&host[at..]));
         exact.into_iter().chain(wildcards).chain(self.any.as_ref())
     }
+
+    /// Every bucket with its hostname (`None`: routes without hostnames), for the linear
+    /// baseline.
+    #[cfg(feature = "bench")]
+    pub(crate) fn all(&self) -> impl Iterator<Item = (Option<Hostname>, &PathIndex)> {
+        let exact = self
+            .exact
+            .iter()
+            .map(|(h, i)| (Some(Hostname::Exact(h.clone())), i));
+        let wildcard = self
+            .wildcard
+            .iter()
+            .map(|(s, i)| (Some(Hostname::Wildcard(s.clone())), i));
+        exact
+            .chain(wildcard)
+            .chain(self.any.iter().map(|i| (None, i)))
+    }
 }

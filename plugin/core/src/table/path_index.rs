@@ -179,6 +179,16 @@ impl PathIndex {
     }
 }
 
+#[cfg(feature = "bench")]
+impl PathIndex {
+    /// Every candidate of the bucket, each once, in no particular order (linear baseline).
+    pub(crate) fn candidates(&self) -> impl Iterator<Item = &Candidate> {
+        let exact = self.nodes.iter().flat_map(|n| &n.exact);
+        let prefix = self.prefixes.iter().flat_map(|g| &g.candidates);
+        exact.chain(prefix).chain(&self.regex)
+    }
+}
+
 /// `path` with its trailing `/` removed, then each element-wise ancestor, ending with `/`:
 /// every PathPrefix value that covers `path`, longest first.
 fn covering_prefixes(path: &str) -> impl Iterator<Item = &str> {
