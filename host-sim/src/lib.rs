@@ -8,6 +8,7 @@ pub mod abi;
 pub mod cases;
 pub mod cli;
 pub mod cmd;
+pub mod deploy;
 pub mod envoy;
 pub mod manifests;
 pub mod observe;

@@ -1,0 +1,329 @@
+//! Deployment artefacts from manifests: the plugin configuration, an Envoy bootstrap, Istio
+//! objects, and the OCI image Istio pulls.
+//!
+//! [`Plan`] reads the manifests once: which mode the filter runs in (a Gateway, or the mesh),
+//! the plugin configuration, and the backends its compiled route table can send to. The
+//! generators in [`envoy`] and [`istio`] turn a plan into documents; [`oci`] packages the
+//! module. Documents are ordered YAML values, so JSON and YAML renderings keep the field order a
+//! reader expects. Turning documents into text and reading flags is `cmd::config`'s job.
+
+use std::collections::BTreeSet;
+
+use anyhow::{bail, Context, Result};
+use gatewasm_core::{Backend, Problem, DEFAULT_CLUSTER_HEADER};
+use serde_json::Value as Json;
+use serde_norway::Value as Yaml;
+
+use crate::manifests::Manifests;
+
+/// Builds an ordered mapping: `map! { "key" => value, ... }`, each value anything that converts
+/// into a YAML value.
+macro_rules! map {
+    ($($key:expr => $value:expr),* $(,)?) => {{
+        #[allow(unused_mut, reason = "an empty map! has nothing to insert")]
+        let mut mapping = serde_norway::Mapping::new();
+        $( mapping.insert(serde_norway::Value::from($key), serde_norway::Value::from($value)); )*
+        serde_norway::Value::Mapping(mapping)
+    }};
+}
+
+pub mod envoy;
+pub mod istio;
+pub mod oci;
+
+/// Where the filter runs, which decides how its decision reaches Envoy's router.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// The proxy implements this Gateway: `clusterHeader` target, listeners from the Gateway.
+    Gateway {
+        /// Gateway namespace.
+        namespace: String,
+        /// Gateway name.
+        name: String,
+    },
+    /// No Gateway: an Istio sidecar's outbound filter, `authority` target.
+    Mesh,
+}
+
+/// What the proxy does when the filter fails (a trap, a VM that cannot start).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FailStrategy {
+    /// Rebuild the VM after a backoff; requests fail meanwhile (Envoy ≥ 1.33, Istio ≥ 1.27).
+    Reload,
+    /// Fail every request the filter would have seen.
+    Close,
+    /// Skip the filter: requests go on as if it were absent.
+    Open,
+}
+
+impl FailStrategy {
+    /// Reads `reload`, `close` or `open`, or the Istio or Envoy enum names.
+    ///
+    /// # Errors
+    ///
+    /// On any other value.
+    pub fn parse(value: &str) -> Result<Self> {
+        match value.to_ascii_lowercase().as_str() {
+            "reload" | "fail_reload" => Ok(Self::Reload),
+            "close" | "closed" | "fail_close" | "fail_closed" => Ok(Self::Close),
+            "open" | "fail_open" => Ok(Self::Open),
+            _ => bail!("unknown fail strategy {value:?} (expected reload, close or open)"),
+        }
+    }
+
+    /// The WasmPlugin `failStrategy` value.
+    pub fn istio(self) -> &'static str {
+        match self {
+            Self::Reload => "FAIL_RELOAD",
+            Self::Close => "FAIL_CLOSE",
+            Self::Open => "FAIL_OPEN",
+        }
+    }
+
+    /// The Envoy `PluginConfig.failure_policy` value.
+    pub fn envoy(self) -> &'static str {
+        match self {
+            Self::Reload => "FAIL_RELOAD",
+            Self::Close => "FAIL_CLOSED",
+            Self::Open => "FAIL_OPEN",
+        }
+    }
+}
+
+/// Documents a generator produced, and what the user should know about them.
+#[derive(Debug, Default)]
+pub struct Generated {
+    /// The documents, in the order they should be applied.
+    pub documents: Vec<Yaml>,
+    /// Warnings: choices the generator made that the user may want to change.
+    pub notes: Vec<String>,
+}
+
+/// Manifests read once, for every generator.
+#[derive(Debug)]
+pub struct Plan {
+    /// Gateway or mesh.
+    pub mode: Mode,
+    /// The plugin configuration: `gateway`, `target`, `services`, `resources`, in that order.
+    pub plugin_config: Yaml,
+    /// Every backend a rule can send to, from the compiled route table.
+    pub backends: Vec<Backend>,
+    /// `namespace/name:port` of backends a GRPCRoute names: they need HTTP/2 upstream.
+    pub grpc_backends: BTreeSet<String>,
+    /// What the compiler said about the configuration.
+    pub problems: Vec<Problem>,
+    /// The Gateway object, in Gateway mode.
+    pub gateway: Option<gatewasm_core::config::Gateway>,
+}
+
+impl Plan {
+    /// Reads the mode, builds the plugin configuration and compiles it.
+    ///
+    /// `gateway` is the `--gateway` flag. Without it, the only Gateway in the manifests is used,
+    /// and manifests without any Gateway mean mesh mode.
+    ///
+    /// # Errors
+    ///
+    /// When the Gateway asked for is not in the manifests, when several are and none was asked
+    /// for, or when the configuration cannot be compiled at all.
+    pub fn new(manifests: &Manifests, gateway: Option<&str>) -> Result<Self> {
+        let gateways = manifests.gateways();
+        let key = match (gateway, gateways.as_slice()) {
+            (Some(asked), _) => Some(asked.to_owned()),
+            (None, []) => None,
+            (None, [only]) => Some(only.clone()),
+            (None, many) => bail!(
+                "the manifests hold several Gateways ({}); pass --gateway NAMESPACE/NAME",
+                many.join(", ")
+            ),
+        };
+        let (mode, gateway) = match key {
+            None => (Mode::Mesh, None),
+            Some(key) => {
+                let (namespace, name) = key
+                    .split_once('/')
+                    .with_context(|| format!("--gateway {key:?} must be NAMESPACE/NAME"))?;
+                let object = manifests
+                    .resources
+                    .iter()
+                    .filter(|o| o.get("kind").and_then(Json::as_str) == Some("Gateway"))
+                    .find(|o| {
+                        object_namespace(o) == namespace
+                            && o.pointer("/metadata/name").and_then(Json::as_str) == Some(name)
+                    })
+                    .with_context(|| {
+                        format!(
+                            "Gateway {key} is not in the manifests (they hold: {})",
+                            if gateways.is_empty() {
+                                "none".to_owned()
+                            } else {
+                                gateways.join(", ")
+                            }
+                        )
+                    })?;
+                let gateway: gatewasm_core::config::Gateway =
+                    serde_json::from_value(object.clone())
+                        .with_context(|| format!("Gateway {key} cannot be read"))?;
+                let mode = Mode::Gateway {
+                    namespace: namespace.to_owned(),
+                    name: name.to_owned(),
+                };
+                (mode, Some(gateway))
+            }
+        };
+        let plugin_config = plugin_config(manifests, &mode)?;
+        let compiled = gatewasm_core::compile_bytes(&serde_json::to_vec(&plugin_config)?)
+            .context("the plugin configuration cannot be compiled")?;
+        Ok(Self {
+            mode,
+            backends: compiled.table.backends().to_vec(),
+            grpc_backends: grpc_backends(&manifests.resources),
+            problems: compiled.problems,
+            plugin_config,
+            gateway,
+        })
+    }
+
+    /// The plugin configuration as pretty JSON, as Envoy's `configuration` string carries it.
+    ///
+    /// # Errors
+    ///
+    /// Never in practice: the value was built from JSON.
+    pub fn plugin_config_json(&self) -> Result<String> {
+        Ok(serde_json::to_string_pretty(&self.plugin_config)?)
+    }
+}
+
+/// The plugin configuration for a mode, fields in DESIGN.md's order.
+fn plugin_config(manifests: &Manifests, mode: &Mode) -> Result<Yaml> {
+    let mut config = serde_norway::Mapping::new();
+    let target = match mode {
+        Mode::Gateway { namespace, name } => {
+            config.insert("gateway".into(), format!("{namespace}/{name}").into());
+            map! { "mode" => "clusterHeader", "header" => DEFAULT_CLUSTER_HEADER }
+        }
+        Mode::Mesh => map! { "mode" => "authority" },
+    };
+    config.insert("target".into(), target);
+    if let Some(services) = &manifests.services {
+        config.insert("services".into(), services.clone().into());
+    }
+    config.insert(
+        "resources".into(),
+        serde_norway::to_value(&manifests.resources)?,
+    );
+    Ok(Yaml::Mapping(config))
+}
+
+/// Keys of the Service backends GRPCRoutes name, with the route's namespace as default.
+fn grpc_backends(resources: &[Json]) -> BTreeSet<String> {
+    let mut keys = BTreeSet::new();
+    for route in resources
+        .iter()
+        .filter(|o| o.get("kind").and_then(Json::as_str) == Some("GRPCRoute"))
+    {
+        let route_namespace = object_namespace(route);
+        let rules = route.pointer("/spec/rules").and_then(Json::as_array);
+        for backend in rules
+            .into_iter()
+            .flatten()
+            .filter_map(|r| r.get("backendRefs").and_then(Json::as_array))
+            .flatten()
+        {
+            let kind = backend
+                .get("kind")
+                .and_then(Json::as_str)
+                .unwrap_or("Service");
+            let (Some(name), Some(port)) = (
+                backend.get("name").and_then(Json::as_str),
+                backend.get("port").and_then(Json::as_f64),
+            ) else {
+                continue;
+            };
+            if kind == "Service" {
+                let namespace = backend
+                    .get("namespace")
+                    .and_then(Json::as_str)
+                    .unwrap_or(route_namespace);
+                keys.insert(format!("{namespace}/{name}:{port}"));
+            }
+        }
+    }
+    keys
+}
+
+/// An object's namespace, `default` when unset.
+fn object_namespace(object: &Json) -> &str {
+    object
+        .pointer("/metadata/namespace")
+        .and_then(Json::as_str)
+        .filter(|ns| !ns.is_empty())
+        .unwrap_or("default")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{FailStrategy, Mode, Plan};
+    use crate::manifests::Manifests;
+
+    const GATEWAY: &str = "kind: Gateway\nmetadata: {name: gw, namespace: infra}\nspec: {listeners: [{name: http, port: 80, protocol: HTTP, allowedRoutes: {namespaces: {from: All}}}]}\n";
+    const ROUTE: &str = "kind: GRPCRoute\nmetadata: {name: r, namespace: app}\nspec:\n  parentRefs: [{name: gw, namespace: infra}]\n  rules: [{backendRefs: [{name: users, port: 9090}]}]\n";
+
+    fn manifests(text: &str) -> Manifests {
+        let mut m = Manifests::default();
+        m.add_yaml(text).unwrap();
+        m
+    }
+
+    #[test]
+    fn the_only_gateway_is_implemented_and_its_backends_are_listed() {
+        let plan = Plan::new(&manifests(&format!("{GATEWAY}---\n{ROUTE}")), None).unwrap();
+        assert_eq!(
+            plan.mode,
+            Mode::Gateway {
+                namespace: "infra".into(),
+                name: "gw".into()
+            }
+        );
+        let json: serde_json::Value = serde_json::to_value(&plan.plugin_config).unwrap();
+        assert_eq!(json["gateway"], "infra/gw");
+        assert_eq!(json["target"]["mode"], "clusterHeader");
+        let keys: Vec<_> = plan.backends.iter().map(|b| b.key.as_str()).collect();
+        assert_eq!(keys, ["app/users:9090"]);
+        assert!(plan.grpc_backends.contains("app/users:9090"));
+        let text = plan.plugin_config_json().unwrap();
+        assert!(text.find("\"gateway\"").unwrap() < text.find("\"resources\"").unwrap());
+    }
+
+    #[test]
+    fn no_gateway_means_mesh_mode_and_authority_target() {
+        let plan = Plan::new(&manifests(ROUTE), None).unwrap();
+        assert_eq!(plan.mode, Mode::Mesh);
+        let json: serde_json::Value = serde_json::to_value(&plan.plugin_config).unwrap();
+        assert_eq!(json["target"]["mode"], "authority");
+        assert!(json.get("gateway").is_none());
+    }
+
+    #[test]
+    fn a_missing_or_ambiguous_gateway_is_an_error() {
+        let err = Plan::new(&manifests(GATEWAY), Some("infra/other")).unwrap_err();
+        assert!(err.to_string().contains("infra/gw"), "{err}");
+        let two = format!("{GATEWAY}---\n{}", GATEWAY.replace("name: gw", "name: gw2"));
+        let err = Plan::new(&manifests(&two), None).unwrap_err();
+        assert!(err.to_string().contains("--gateway"), "{err}");
+    }
+
+    #[test]
+    fn fail_strategies_read_every_spelling() {
+        assert_eq!(
+            FailStrategy::parse("FAIL_CLOSED").unwrap(),
+            FailStrategy::Close
+        );
+        assert_eq!(
+            FailStrategy::parse("reload").unwrap().istio(),
+            "FAIL_RELOAD"
+        );
+        assert_eq!(FailStrategy::parse("close").unwrap().envoy(), "FAIL_CLOSED");
+        assert!(FailStrategy::parse("maybe").is_err());
+    }
+}

@@ -1,0 +1,656 @@
+//! A complete static Envoy bootstrap that runs gatewasm for one Gateway.
+//!
+//! Each port of the Gateway's HTTP and HTTPS listeners becomes an Envoy listener whose HTTP
+//! connection manager runs the wasm filter, then the router with a single route that takes its
+//! cluster from `x-gatewasm-cluster` (reference §5b). Each backend of the compiled route table
+//! becomes a cluster named as the filter names it. Certificates for HTTPS listeners are files
+//! named after the listener's `certificateRefs` (`<tls-dir>/<namespace>/<name>/tls.crt` and
+//! `tls.key`, the layout of a mounted Kubernetes TLS Secret), or, on request, the listener is
+//! served in plain text. Listeners of other protocols (TLS, TCP, UDP) are left out with a note.
+//! Rendering and flags live in `cmd::config`.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+use anyhow::{bail, Result};
+use gatewasm_core::config::Listener;
+use gatewasm_core::DEFAULT_CLUSTER_HEADER;
+use serde_json::Value as Json;
+use serde_norway::Value as Yaml;
+
+use super::{FailStrategy, Generated, Mode, Plan};
+
+/// The Envoy wasm runtime that runs the module.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Runtime {
+    /// `envoy.wasm.runtime.v8`, built into the official Envoy images.
+    V8,
+    /// `envoy.wasm.runtime.wamr`.
+    Wamr,
+    /// `envoy.wasm.runtime.wasmtime`.
+    Wasmtime,
+}
+
+impl Runtime {
+    /// Reads `v8`, `wamr` or `wasmtime` (or the full extension name).
+    ///
+    /// # Errors
+    ///
+    /// On any other value.
+    pub fn parse(value: &str) -> Result<Self> {
+        match value.trim_start_matches("envoy.wasm.runtime.") {
+            "v8" => Ok(Self::V8),
+            "wamr" => Ok(Self::Wamr),
+            "wasmtime" => Ok(Self::Wasmtime),
+            _ => bail!("unknown wasm runtime {value:?} (expected v8, wamr or wasmtime)"),
+        }
+    }
+
+    fn extension(self) -> &'static str {
+        match self {
+            Self::V8 => "envoy.wasm.runtime.v8",
+            Self::Wamr => "envoy.wasm.runtime.wamr",
+            Self::Wasmtime => "envoy.wasm.runtime.wasmtime",
+        }
+    }
+}
+
+/// How HTTPS listeners get their certificates.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Tls {
+    /// Files under this folder: `<dir>/<namespace>/<secret>/tls.crt` and `tls.key`.
+    Files(String),
+    /// No TLS: HTTPS listeners are served in plain text on their own port (local testing only).
+    Plaintext,
+}
+
+/// A `host:port` an Envoy cluster connects to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Address {
+    /// DNS name or IP address.
+    pub host: String,
+    /// Port.
+    pub port: u16,
+}
+
+impl Address {
+    /// Reads `host:port` or `[ipv6]:port`.
+    ///
+    /// # Errors
+    ///
+    /// When the port is missing or not a number.
+    pub fn parse(value: &str) -> Result<Self> {
+        let Some((host, port)) = value.rsplit_once(':') else {
+            bail!("address {value:?} must be HOST:PORT");
+        };
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        let Ok(port) = port.parse::<u16>() else {
+            bail!("address {value:?}: {port:?} is not a port number");
+        };
+        if host.is_empty() || port == 0 {
+            bail!("address {value:?} must be HOST:PORT");
+        }
+        Ok(Self {
+            host: host.to_owned(),
+            port,
+        })
+    }
+}
+
+/// Choices `--format envoy` offers.
+#[derive(Clone, Debug)]
+pub struct EnvoyOptions {
+    /// The wasm runtime.
+    pub runtime: Runtime,
+    /// `failure_policy`.
+    pub fail: FailStrategy,
+    /// Where Envoy reads gatewasm.wasm from.
+    pub module: String,
+    /// Addresses for backends, by `namespace/name:port`; others use the Kubernetes DNS name.
+    pub addresses: BTreeMap<String, Address>,
+    /// Admin interface address.
+    pub admin: Address,
+    /// Certificates for HTTPS listeners.
+    pub tls: Tls,
+}
+
+impl Default for EnvoyOptions {
+    fn default() -> Self {
+        Self {
+            runtime: Runtime::V8,
+            fail: FailStrategy::Reload,
+            module: DEFAULT_MODULE.to_owned(),
+            addresses: BTreeMap::new(),
+            admin: Address {
+                host: "127.0.0.1".to_owned(),
+                port: 9901,
+            },
+            tls: Tls::Files(DEFAULT_TLS_DIR.to_owned()),
+        }
+    }
+}
+
+/// Where the bootstrap expects the module, unless told otherwise.
+pub const DEFAULT_MODULE: &str = "/etc/envoy/gatewasm.wasm";
+/// Where the bootstrap expects certificates, unless told otherwise.
+pub const DEFAULT_TLS_DIR: &str = "/etc/envoy/certs";
+
+/// Access log line: the request, the answer, and gatewasm's decision from filter state.
+const ACCESS_LOG_FORMAT: &str = "[%START_TIME%] \"%REQ(:METHOD)% %REQ(:AUTHORITY)%%REQ(:PATH)% %PROTOCOL%\" %RESPONSE_CODE% %RESPONSE_FLAGS% route=%FILTER_STATE(wasm.gatewasm.route:PLAIN)% rule=%FILTER_STATE(wasm.gatewasm.rule:PLAIN)% backend=%FILTER_STATE(wasm.gatewasm.backend:PLAIN)% cluster=%UPSTREAM_CLUSTER%\n";
+
+/// Builds the bootstrap for the plan's Gateway.
+///
+/// # Errors
+///
+/// In mesh mode (a bootstrap needs a Gateway's listeners), when the Gateway has no HTTP or HTTPS
+/// listener Envoy can serve, when one port mixes HTTP and HTTPS, when FAIL_OPEN is asked for (it
+/// would let clients pick clusters), or when `--address` names no backend.
+pub fn bootstrap(plan: &Plan, options: &EnvoyOptions) -> Result<Generated> {
+    let (Mode::Gateway { namespace, name }, Some(gateway)) = (&plan.mode, &plan.gateway) else {
+        bail!(
+            "--format envoy needs a Gateway: its listeners become Envoy's listeners, and the \
+             manifests hold none (pass manifests with a Gateway, or --gateway NAMESPACE/NAME)"
+        );
+    };
+    if options.fail == FailStrategy::Open {
+        bail!(
+            "--fail-strategy open would let a client's own {DEFAULT_CLUSTER_HEADER} header choose \
+             the cluster whenever the filter is skipped; use reload or close"
+        );
+    }
+    for key in options.addresses.keys() {
+        if !plan.backends.iter().any(|b| &b.key == key) {
+            let known: Vec<_> = plan.backends.iter().map(|b| b.key.as_str()).collect();
+            bail!(
+                "--address {key}: no route sends to that backend (backends: {})",
+                if known.is_empty() {
+                    "none".to_owned()
+                } else {
+                    known.join(", ")
+                }
+            );
+        }
+    }
+    let mut notes = Vec::new();
+    let http_filters = http_filters(plan, options)?;
+    let listeners = listeners(
+        &gateway.spec.listeners,
+        namespace,
+        &format!("Gateway {namespace}/{name}"),
+        options,
+        &http_filters,
+        &mut notes,
+    )?;
+    let clusters: Vec<Yaml> = plan
+        .backends
+        .iter()
+        .map(|backend| {
+            let address = options
+                .addresses
+                .get(&backend.key)
+                .cloned()
+                .unwrap_or_else(|| kubernetes_address(&backend.key));
+            cluster(
+                &backend.cluster,
+                &address,
+                plan.grpc_backends.contains(&backend.key),
+            )
+        })
+        .collect();
+    if clusters.is_empty() {
+        notes.push(
+            "no route sends anywhere: the bootstrap has no clusters, and every request gets 404 or 500"
+                .to_owned(),
+        );
+    }
+    let bootstrap = map! {
+        "static_resources" => map! {
+            "listeners" => listeners,
+            "clusters" => clusters,
+        },
+        "admin" => map! { "address" => socket_address(&options.admin) },
+    };
+    Ok(Generated {
+        documents: vec![bootstrap],
+        notes,
+    })
+}
+
+/// Envoy listeners, one per port, from the Gateway's listeners.
+fn listeners(
+    gateway_listeners: &[Listener],
+    gateway_namespace: &str,
+    gateway_label: &str,
+    options: &EnvoyOptions,
+    http_filters: &Yaml,
+    notes: &mut Vec<String>,
+) -> Result<Vec<Yaml>> {
+    let mut by_port: BTreeMap<u16, Vec<&Listener>> = BTreeMap::new();
+    for listener in gateway_listeners {
+        let port = listener
+            .port
+            .and_then(|p| u16::try_from(p).ok())
+            .filter(|p| *p > 0);
+        match (listener.protocol.as_str(), port) {
+            ("HTTP" | "HTTPS", Some(port)) => by_port.entry(port).or_default().push(listener),
+            ("HTTP" | "HTTPS", None) => notes.push(format!(
+                "{gateway_label}: listener {:?} has no valid port; it was left out",
+                listener.name
+            )),
+            (protocol, _) => notes.push(format!(
+                "{gateway_label}: listener {:?} speaks {protocol:?}, which gatewasm does not \
+                 route (HTTP and HTTPS only); it was left out",
+                listener.name
+            )),
+        }
+    }
+    let mut envoy_listeners = Vec::new();
+    for (port, group) in by_port {
+        let https = group.iter().filter(|l| l.protocol == "HTTPS").count();
+        if https != 0 && https != group.len() {
+            bail!(
+                "{gateway_label}: port {port} has both HTTP and HTTPS listeners ({}); one Envoy \
+                 listener cannot serve both",
+                names(&group)
+            );
+        }
+        let name = match group.as_slice() {
+            [only] => only.name.clone(),
+            _ => format!("port-{port}"),
+        };
+        let hcm = connection_manager(&name, http_filters);
+        let tls_files = match &options.tls {
+            Tls::Files(dir) if https > 0 => Some(dir.as_str()),
+            Tls::Files(_) => None,
+            Tls::Plaintext => {
+                if https > 0 {
+                    notes.push(format!(
+                        "{gateway_label}: HTTPS listener {} on port {port} is served in PLAIN TEXT \
+                         (--plaintext-https); for local testing only",
+                        names(&group)
+                    ));
+                }
+                None
+            }
+        };
+        let mut listener = serde_norway::Mapping::new();
+        listener.insert("name".into(), name.clone().into());
+        listener.insert(
+            "address".into(),
+            socket_address(&Address {
+                host: "0.0.0.0".to_owned(),
+                port,
+            }),
+        );
+        let chains = match tls_files {
+            None => vec![map! { "filters" => vec![hcm] }],
+            Some(dir) => {
+                let chains = tls_chains(&group, gateway_namespace, gateway_label, dir, &hcm, notes);
+                if chains.is_empty() {
+                    continue;
+                }
+                if chains.iter().any(|c| c.get("filter_chain_match").is_some()) {
+                    listener.insert(
+                        "listener_filters".into(),
+                        vec![map! {
+                            "name" => "envoy.filters.listener.tls_inspector",
+                            "typed_config" => map! {
+                                "@type" => "type.googleapis.com/envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector",
+                            },
+                        }]
+                        .into(),
+                    );
+                }
+                chains
+            }
+        };
+        listener.insert("filter_chains".into(), chains.into());
+        envoy_listeners.push(Yaml::Mapping(listener));
+    }
+    if envoy_listeners.is_empty() {
+        bail!("{gateway_label} has no HTTP or HTTPS listener that Envoy could serve");
+    }
+    Ok(envoy_listeners)
+}
+
+/// One TLS filter chain per HTTPS listener of a port, chosen by SNI when it has a hostname.
+fn tls_chains(
+    group: &[&Listener],
+    gateway_namespace: &str,
+    gateway_label: &str,
+    dir: &str,
+    hcm: &Yaml,
+    notes: &mut Vec<String>,
+) -> Vec<Yaml> {
+    let mut chains = Vec::new();
+    let mut seen_hostnames = Vec::new();
+    for listener in group {
+        let hostname = listener.hostname.clone().filter(|h| !h.is_empty());
+        if seen_hostnames.contains(&hostname) {
+            notes.push(format!(
+                "{gateway_label}: listener {:?} has the same port and hostname as an earlier one \
+                 (a conflict in the Gateway API); it was left out",
+                listener.name
+            ));
+            continue;
+        }
+        let certificates = certificates(listener, gateway_namespace, dir);
+        if certificates.is_empty() {
+            notes.push(format!(
+                "{gateway_label}: HTTPS listener {:?} has no Secret in tls.certificateRefs, or its \
+                 tls.mode is not Terminate; it was left out",
+                listener.name
+            ));
+            continue;
+        }
+        seen_hostnames.push(hostname.clone());
+        let mut chain = serde_norway::Mapping::new();
+        chain.insert("name".into(), listener.name.clone().into());
+        if let Some(hostname) = hostname {
+            chain.insert(
+                "filter_chain_match".into(),
+                map! { "server_names" => vec![hostname] },
+            );
+        }
+        chain.insert(
+            "transport_socket".into(),
+            map! {
+                "name" => "envoy.transport_sockets.tls",
+                "typed_config" => map! {
+                    "@type" => "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext",
+                    "common_tls_context" => map! {
+                        "alpn_protocols" => vec!["h2", "http/1.1"],
+                        "tls_certificates" => certificates,
+                    },
+                },
+            },
+        );
+        chain.insert("filters".into(), vec![hcm.clone()].into());
+        chains.push(Yaml::Mapping(chain));
+    }
+    chains
+}
+
+/// `tls_certificates` for a listener's Secret references (`tls.mode: Terminate`, the default).
+fn certificates(listener: &Listener, gateway_namespace: &str, dir: &str) -> Vec<Yaml> {
+    let tls = listener.tls.as_ref();
+    let mode = tls
+        .and_then(|t| t.get("mode"))
+        .and_then(Json::as_str)
+        .unwrap_or("Terminate");
+    if mode != "Terminate" {
+        return Vec::new();
+    }
+    let refs = tls
+        .and_then(|t| t.get("certificateRefs"))
+        .and_then(Json::as_array);
+    refs.into_iter()
+        .flatten()
+        .filter(|r| {
+            r.get("kind").and_then(Json::as_str).unwrap_or("Secret") == "Secret"
+                && r.get("group")
+                    .and_then(Json::as_str)
+                    .unwrap_or("")
+                    .is_empty()
+        })
+        .filter_map(|r| {
+            let name = r.get("name").and_then(Json::as_str)?;
+            let namespace = r
+                .get("namespace")
+                .and_then(Json::as_str)
+                .unwrap_or(gateway_namespace);
+            let base = format!("{}/{namespace}/{name}", dir.trim_end_matches('/'));
+            Some(map! {
+                "certificate_chain" => map! { "filename" => format!("{base}/tls.crt") },
+                "private_key" => map! { "filename" => format!("{base}/tls.key") },
+            })
+        })
+        .collect()
+}
+
+/// The HTTP connection manager every listener runs.
+fn connection_manager(stat_prefix: &str, http_filters: &Yaml) -> Yaml {
+    map! {
+        "name" => "envoy.filters.network.http_connection_manager",
+        "typed_config" => map! {
+            "@type" => "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager",
+            "stat_prefix" => stat_prefix,
+            "codec_type" => "AUTO",
+            "access_log" => vec![map! {
+                "name" => "envoy.access_loggers.stdout",
+                "typed_config" => map! {
+                    "@type" => "type.googleapis.com/envoy.extensions.access_loggers.stream.v3.StdoutAccessLog",
+                    "log_format" => map! { "text_format_source" => map! { "inline_string" => ACCESS_LOG_FORMAT } },
+                },
+            }],
+            "route_config" => map! {
+                "name" => "gatewasm",
+                "virtual_hosts" => vec![map! {
+                    "name" => "gatewasm",
+                    "domains" => vec!["*"],
+                    "routes" => vec![decision_route()],
+                }],
+            },
+            "http_filters" => http_filters.clone(),
+        },
+    }
+}
+
+/// The one route: the cluster gatewasm named in its header. The header is read when the route
+/// is resolved and removed before the request goes upstream. `timeout: 0s` turns off Envoy's
+/// 15 s default, as Istio does for Gateway API routes.
+pub(crate) fn decision_route() -> Yaml {
+    map! {
+        "name" => "gatewasm-decision",
+        "match" => map! { "prefix" => "/" },
+        "route" => map! {
+            "cluster_header" => DEFAULT_CLUSTER_HEADER,
+            "timeout" => "0s",
+        },
+        "request_headers_to_remove" => vec![DEFAULT_CLUSTER_HEADER],
+    }
+}
+
+/// The wasm filter, then the router.
+fn http_filters(plan: &Plan, options: &EnvoyOptions) -> Result<Yaml> {
+    Ok(vec![
+        map! {
+            "name" => "envoy.filters.http.wasm",
+            "typed_config" => map! {
+                "@type" => "type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm",
+                "config" => map! {
+                    "name" => "gatewasm",
+                    "root_id" => "gatewasm",
+                    "failure_policy" => options.fail.envoy(),
+                    "vm_config" => map! {
+                        "runtime" => options.runtime.extension(),
+                        "code" => map! { "local" => map! { "filename" => options.module.as_str() } },
+                    },
+                    "configuration" => map! {
+                        "@type" => "type.googleapis.com/google.protobuf.StringValue",
+                        "value" => plan.plugin_config_json()?,
+                    },
+                },
+            },
+        },
+        map! {
+            "name" => "envoy.filters.http.router",
+            "typed_config" => map! {
+                "@type" => "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router",
+            },
+        },
+    ]
+    .into())
+}
+
+/// One cluster: DNS-resolved for names, static for IP addresses; HTTP/2 for gRPC backends.
+fn cluster(name: &str, address: &Address, http2: bool) -> Yaml {
+    let literal_ip = address.host.parse::<IpAddr>().is_ok();
+    let mut cluster = serde_norway::Mapping::new();
+    cluster.insert("name".into(), name.into());
+    cluster.insert(
+        "type".into(),
+        if literal_ip { "STATIC" } else { "STRICT_DNS" }.into(),
+    );
+    if !literal_ip {
+        cluster.insert("dns_lookup_family".into(), "V4_PREFERRED".into());
+    }
+    cluster.insert("connect_timeout".into(), "5s".into());
+    if http2 {
+        cluster.insert(
+            "typed_extension_protocol_options".into(),
+            map! {
+                "envoy.extensions.upstreams.http.v3.HttpProtocolOptions" => map! {
+                    "@type" => "type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions",
+                    "explicit_http_config" => map! { "http2_protocol_options" => map! {} },
+                },
+            },
+        );
+    }
+    cluster.insert(
+        "load_assignment".into(),
+        map! {
+            "cluster_name" => name,
+            "endpoints" => vec![map! {
+                "lb_endpoints" => vec![map! {
+                    "endpoint" => map! { "address" => socket_address(address) },
+                }],
+            }],
+        },
+    );
+    Yaml::Mapping(cluster)
+}
+
+fn socket_address(address: &Address) -> Yaml {
+    map! {
+        "socket_address" => map! {
+            "address" => address.host.as_str(),
+            "port_value" => address.port,
+        },
+    }
+}
+
+/// `<name>.<namespace>.svc.cluster.local:<port>` for a `namespace/name:port` key.
+fn kubernetes_address(key: &str) -> Address {
+    let (service, port) = key.rsplit_once(':').unwrap_or((key, "80"));
+    let (namespace, name) = service.split_once('/').unwrap_or(("default", service));
+    Address {
+        host: format!("{name}.{namespace}.svc.cluster.local"),
+        port: port.parse().unwrap_or(80),
+    }
+}
+
+fn names(group: &[&Listener]) -> String {
+    group
+        .iter()
+        .map(|l| format!("{:?}", l.name))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{bootstrap, Address, EnvoyOptions, Runtime, Tls};
+    use crate::deploy::{FailStrategy, Plan};
+    use crate::manifests::Manifests;
+
+    fn plan(text: &str) -> Plan {
+        let mut m = Manifests::default();
+        m.add_yaml(text).unwrap();
+        Plan::new(&m, None).unwrap()
+    }
+
+    const MANIFESTS: &str = "\
+kind: Gateway
+metadata: {name: gw, namespace: infra}
+spec:
+  listeners:
+    - {name: http, port: 80, protocol: HTTP, allowedRoutes: {namespaces: {from: All}}}
+    - {name: a, port: 443, protocol: HTTPS, hostname: a.example.com, tls: {certificateRefs: [{name: a-cert}]}, allowedRoutes: {namespaces: {from: All}}}
+    - {name: b, port: 443, protocol: HTTPS, tls: {certificateRefs: [{name: b-cert, namespace: certs}]}, allowedRoutes: {namespaces: {from: All}}}
+    - {name: raw, port: 9000, protocol: TCP}
+---
+kind: HTTPRoute
+metadata: {name: r, namespace: app}
+spec:
+  parentRefs: [{name: gw, namespace: infra}]
+  rules: [{backendRefs: [{name: api, port: 8080}, {name: db, port: 5432}]}]
+";
+
+    fn json(generated: &crate::deploy::Generated) -> serde_json::Value {
+        serde_json::to_value(&generated.documents[0]).unwrap()
+    }
+
+    #[test]
+    fn listeners_follow_the_gateway_and_clusters_the_backends() {
+        let mut options = EnvoyOptions::default();
+        options.addresses.insert(
+            "app/db:5432".into(),
+            Address::parse("10.1.2.3:15432").unwrap(),
+        );
+        let generated = bootstrap(&plan(MANIFESTS), &options).unwrap();
+        let b = json(&generated);
+        let listeners = b["static_resources"]["listeners"].as_array().unwrap();
+        assert_eq!(listeners.len(), 2, "TCP is left out");
+        assert!(generated.notes.iter().any(|n| n.contains("\"raw\"")));
+        assert_eq!(listeners[0]["name"], "http");
+        assert_eq!(listeners[1]["name"], "port-443");
+        let chains = listeners[1]["filter_chains"].as_array().unwrap();
+        assert_eq!(
+            chains[0]["filter_chain_match"]["server_names"][0],
+            "a.example.com"
+        );
+        assert!(chains[1].get("filter_chain_match").is_none());
+        let certs = &chains[1]["transport_socket"]["typed_config"]["common_tls_context"]
+            ["tls_certificates"];
+        assert_eq!(
+            certs[0]["certificate_chain"]["filename"],
+            "/etc/envoy/certs/certs/b-cert/tls.crt"
+        );
+        assert!(listeners[1].get("listener_filters").is_some());
+        let clusters = b["static_resources"]["clusters"].as_array().unwrap();
+        assert_eq!(
+            clusters[0]["name"],
+            "outbound|8080||api.app.svc.cluster.local"
+        );
+        assert_eq!(clusters[0]["type"], "STRICT_DNS");
+        let endpoint =
+            &clusters[1]["load_assignment"]["endpoints"][0]["lb_endpoints"][0]["endpoint"];
+        assert_eq!(endpoint["address"]["socket_address"]["port_value"], 15432);
+        assert_eq!(clusters[1]["type"], "STATIC");
+    }
+
+    #[test]
+    fn plaintext_https_is_served_and_said() {
+        let options = EnvoyOptions {
+            tls: Tls::Plaintext,
+            runtime: Runtime::parse("wamr").unwrap(),
+            ..EnvoyOptions::default()
+        };
+        let generated = bootstrap(&plan(MANIFESTS), &options).unwrap();
+        let b = json(&generated);
+        let https = &b["static_resources"]["listeners"][1];
+        assert!(https["filter_chains"][0].get("transport_socket").is_none());
+        assert!(generated.notes.iter().any(|n| n.contains("PLAIN TEXT")));
+    }
+
+    #[test]
+    fn refusals_say_why() {
+        let mesh = "kind: HTTPRoute\nmetadata: {name: r, namespace: app}\n";
+        let err = bootstrap(&plan(mesh), &EnvoyOptions::default()).unwrap_err();
+        assert!(err.to_string().contains("needs a Gateway"), "{err}");
+        let open = EnvoyOptions {
+            fail: FailStrategy::Open,
+            ..EnvoyOptions::default()
+        };
+        assert!(bootstrap(&plan(MANIFESTS), &open).is_err());
+        let mut unknown = EnvoyOptions::default();
+        unknown
+            .addresses
+            .insert("app/nope:1".into(), Address::parse("x:1").unwrap());
+        let err = bootstrap(&plan(MANIFESTS), &unknown).unwrap_err();
+        assert!(err.to_string().contains("app/api:8080"), "{err}");
+        assert!(Address::parse("nohost").is_err());
+        assert_eq!(Address::parse("[::1]:80").unwrap().host, "::1");
+    }
+}
