@@ -7,6 +7,10 @@ use lexopt::prelude::*;
 
 use crate::request::RequestSpec;
 
+mod deploy;
+
+pub use deploy::{ConfigArgs, Format, PackageArgs};
+
 /// Printed for `--help` and on usage errors.
 pub const USAGE: &str = "\
 host-sim: run gatewasm.wasm with Envoy's proxy-wasm semantics
@@ -15,13 +19,26 @@ USAGE:
     host-sim route --config PATH --request 'METHOD URL' [-H 'Name: value']... [--port N]
                    [--gateway NAMESPACE/NAME] [--json] [--wasm FILE]
     host-sim test [--verbose] [--wasm FILE] CASE_FILE...
+    host-sim config PATH --format json|istio|envoy [--gateway NAMESPACE/NAME] [OPTIONS]
+    host-sim package --out DIR [--wasm FILE] [--tag TAG]
 
 COMMANDS:
     route   send one request through the filter and show where it went
     test    run case files; prints failures and `N passed, N failed`
+    config  print the plugin configuration, Istio objects or an Envoy bootstrap
+    package write gatewasm.wasm as the OCI image Istio pulls: layout folder DIR and DIR.tar;
+            prints the manifest digest (the WasmPlugin's sha256)
 
 --config takes a YAML file or a folder of manifests, as `kubectl apply -f` does.
 --wasm runs another module instead of the one built from this workspace.
+
+config chooses the only Gateway in the manifests unless --gateway says otherwise; manifests
+without a Gateway mean mesh (sidecar) mode. Options by format:
+    istio   --image URL  --sha256 HEX | --package-dir DIR  --fail-strategy reload|close|open
+            --namespace NS  --name NAME  --selector KEY=VALUE (mesh mode, repeatable)
+    envoy   --address NAMESPACE/NAME:PORT=HOST:PORT (repeatable; default: the Service's DNS name)
+            --runtime v8|wamr|wasmtime  --module PATH  --admin HOST:PORT
+            --tls-dir DIR | --plaintext-https  --fail-strategy reload|close
 Exit status: 0 success, 1 a case failed or no route matched, 2 usage or configuration error.";
 
 /// What the user asked for.
@@ -31,6 +48,10 @@ pub enum Command {
     Route(RouteArgs),
     /// `host-sim test`.
     Test(TestArgs),
+    /// `host-sim config`.
+    Config(ConfigArgs),
+    /// `host-sim package`.
+    Package(PackageArgs),
     /// `--help`.
     Help,
 }
@@ -89,7 +110,9 @@ where
     match command.as_str() {
         "route" => route(&mut parser).map(Command::Route),
         "test" => test(&mut parser).map(Command::Test),
-        other => bail!("unknown command {other:?} (expected route or test)"),
+        "config" => deploy::config(&mut parser).map(Command::Config),
+        "package" => deploy::package(&mut parser).map(Command::Package),
+        other => bail!("unknown command {other:?} (host-sim --help lists them)"),
     }
 }
 

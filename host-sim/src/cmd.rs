@@ -1,8 +1,12 @@
 //! The subcommands, each receiving fully parsed arguments.
 
+mod config;
+mod package;
 mod route;
 mod test;
 
+pub use config::config;
+pub use package::package;
 pub use route::route;
 pub use test::test;
 
