@@ -4,7 +4,7 @@
 //! never turns into a check that silently passes. The same runner serves `host-sim test` and
 //! the workspace's `cargo test` trials.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
@@ -39,6 +39,9 @@ pub struct CaseFile {
     /// Plugin `target` settings.
     #[serde(default)]
     pub target: Option<Value>,
+    /// Mesh mode: the namespace of the workload whose sidecar runs the filter.
+    #[serde(default)]
+    pub namespace: Option<String>,
     /// The requests.
     pub cases: Vec<Case>,
 }
@@ -73,6 +76,9 @@ pub struct CaseRequest {
     /// A gRPC call: POST to `/<service>/<method>` with `content-type: application/grpc`.
     #[serde(default)]
     pub grpc: Option<GrpcCall>,
+    /// Headers the backend answers with (`:status: 200` is added).
+    #[serde(default)]
+    pub response_headers: BTreeMap<String, Value>,
 }
 
 /// `request.grpc:` in a case.
@@ -119,9 +125,39 @@ pub struct Expect {
     /// `grpc-status` of a local gRPC reply.
     #[serde(default)]
     pub grpc_status: Option<i32>,
+    /// `Location` of a redirect.
+    #[serde(default)]
+    pub location: Option<String>,
+    /// Headers the client must receive with these values.
+    #[serde(default)]
+    pub response_headers: BTreeMap<String, Value>,
+    /// Headers the client must not receive.
+    #[serde(default)]
+    pub absent_response_headers: Vec<String>,
+    /// Mirror copies, in order; `[]` means none.
+    #[serde(default)]
+    pub mirrors: Option<Vec<ExpectMirror>>,
+    /// Share of requests that send a mirror copy to each cluster, over many requests.
+    #[serde(default)]
+    pub mirror_split: Option<BTreeMap<String, f64>>,
     /// Shares per backend (or status code) over many requests.
     #[serde(default)]
     pub split: Option<BTreeMap<String, f64>>,
+}
+
+/// One expected mirror copy; absent keys are not checked.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectMirror {
+    /// Cluster the copy goes to.
+    #[serde(default)]
+    pub cluster: Option<String>,
+    /// Its `:path`.
+    #[serde(default)]
+    pub path: Option<String>,
+    /// Its `:authority`.
+    #[serde(default)]
+    pub authority: Option<String>,
 }
 
 /// A case file with its configuration resolved.
@@ -133,6 +169,8 @@ pub struct LoadedFile {
     pub configuration: Vec<u8>,
     /// The header that carries the cluster decision.
     pub cluster_header: String,
+    /// Mesh mode: the namespace the simulated sidecar runs in.
+    pub namespace: Option<String>,
     /// The cases.
     pub cases: Vec<Case>,
 }
@@ -168,7 +206,7 @@ impl LoadedFile {
             bail!("{}: case name {:?} is used twice", path.display(), dup.name);
         }
         let gateway = manifests.choose_gateway(file.gateway.as_deref())?;
-        let config = manifests.plugin_config(Some(&gateway), file.target.as_ref());
+        let config = manifests.plugin_config(gateway.as_deref(), file.target.as_ref());
         let cluster_header = file
             .target
             .as_ref()
@@ -180,6 +218,7 @@ impl LoadedFile {
             path: path.to_path_buf(),
             configuration: serde_json::to_vec(&config)?,
             cluster_header,
+            namespace: file.namespace,
             cases: file.cases,
         })
     }
@@ -190,9 +229,14 @@ impl LoadedFile {
     ///
     /// When the filter rejects the configuration.
     pub fn start(&self, module: &WasmModule) -> Result<Proxy> {
+        let node_namespace = |ns: &String| {
+            let path = ["node", "metadata", "NAMESPACE"].map(String::from).to_vec();
+            (path, ns.as_bytes().to_vec())
+        };
         let options = PluginOptions {
             configuration: self.configuration.clone(),
             random_seed: RANDOM_SEED,
+            properties: self.namespace.iter().map(node_namespace).collect(),
             ..PluginOptions::default()
         };
         Proxy::start(module, options).map_err(|err| {
@@ -216,15 +260,35 @@ impl Case {
                 other => headers.push((name.clone(), scalar(other))),
             }
         }
+        let mut url = self.request.url.clone();
+        let mut method = self
+            .request
+            .method
+            .clone()
+            .unwrap_or_else(|| "GET".to_owned());
+        if let Some(grpc) = &self.request.grpc {
+            url = format!(
+                "{}/{}/{}",
+                url.trim_end_matches('/'),
+                grpc.service,
+                grpc.method
+            );
+            method = String::from("POST");
+            headers.push(("content-type".to_owned(), "application/grpc".to_owned()));
+            headers.push(("te".to_owned(), "trailers".to_owned()));
+        }
+        let response_headers = self
+            .request
+            .response_headers
+            .iter()
+            .map(|(n, v)| (n.clone(), scalar(v)))
+            .collect();
         RequestSpec {
-            method: self
-                .request
-                .method
-                .clone()
-                .unwrap_or_else(|| "GET".to_owned()),
-            url: self.request.url.clone(),
+            method,
+            url,
             port: self.request.port,
             headers,
+            response_headers,
         }
     }
 
@@ -240,8 +304,9 @@ impl Case {
             .map_err(|e| vec![e.to_string()])?;
         let observed = Observed::new(&request, &proxy.stream(&request), cluster_header);
         let mut problems = self.expect.compare(&observed);
-        if let Some(split) = &self.expect.split {
-            let mut counts: BTreeMap<String, u32> = BTreeMap::new();
+        if self.expect.split.is_some() || self.expect.mirror_split.is_some() {
+            let mut backends: BTreeMap<String, u32> = BTreeMap::new();
+            let mut mirrors: BTreeMap<String, u32> = BTreeMap::new();
             for _ in 0..SPLIT_REQUESTS {
                 let o = Observed::new(&request, &proxy.stream(&request), cluster_header);
                 let key = if o.status == 200 {
@@ -249,9 +314,18 @@ impl Case {
                 } else {
                     o.status.to_string()
                 };
-                *counts.entry(key).or_default() += 1;
+                *backends.entry(key).or_default() += 1;
+                let clusters: BTreeSet<String> = o.mirrors.into_iter().map(|m| m.cluster).collect();
+                for cluster in clusters {
+                    *mirrors.entry(cluster).or_default() += 1;
+                }
             }
-            problems.extend(compare_split(split, &counts));
+            if let Some(split) = &self.expect.split {
+                problems.extend(compare_split("split", split, &backends, true));
+            }
+            if let Some(split) = &self.expect.mirror_split {
+                problems.extend(compare_split("mirror_split", split, &mirrors, false));
+            }
         }
         if problems.is_empty() {
             Ok(observed)
@@ -279,6 +353,11 @@ impl Expect {
             self.status.map(|s| s.to_string()),
             Some(o.status.to_string()),
         );
+        check(
+            "grpc_status",
+            self.grpc_status.map(|s| s.to_string()),
+            o.grpc_status.map(|s| s.to_string()),
+        );
         check("route", self.route.clone(), o.route.clone());
         check(
             "rule",
@@ -297,6 +376,11 @@ impl Expect {
             self.authority.clone(),
             o.upstream_header(":authority").map(str::to_owned),
         );
+        check(
+            "location",
+            self.location.clone(),
+            o.response_headers.get("location").cloned(),
+        );
         for (name, value) in &self.headers {
             let name = name.to_ascii_lowercase();
             check(
@@ -305,9 +389,52 @@ impl Expect {
                 o.upstream_header(&name).map(str::to_owned),
             );
         }
+        for (name, value) in &self.response_headers {
+            let name = name.to_ascii_lowercase();
+            check(
+                &format!("response header {name}"),
+                Some(scalar(value)),
+                o.response_headers.get(&name).cloned(),
+            );
+        }
+        if let Some(mirrors) = &self.mirrors {
+            if mirrors.len() == o.mirrors.len() {
+                for (i, (want, got)) in mirrors.iter().zip(&o.mirrors).enumerate() {
+                    check(
+                        &format!("mirrors[{i}].cluster"),
+                        want.cluster.clone(),
+                        Some(got.cluster.clone()),
+                    );
+                    check(
+                        &format!("mirrors[{i}].path"),
+                        want.path.clone(),
+                        Some(got.path.clone()),
+                    );
+                    check(
+                        &format!("mirrors[{i}].authority"),
+                        want.authority.clone(),
+                        Some(got.authority.clone()),
+                    );
+                }
+            } else {
+                let got: Vec<&str> = o.mirrors.iter().map(|m| m.cluster.as_str()).collect();
+                check(
+                    "mirrors",
+                    Some(format!("{} copies", mirrors.len())),
+                    Some(format!("{} copies {got:?}", o.mirrors.len())),
+                );
+            }
+        }
         for name in &self.absent_headers {
             if let Some(value) = o.upstream_header(&name.to_ascii_lowercase()) {
                 problems.push(format!("header {name}: expected absent, got {value}"));
+            }
+        }
+        for name in &self.absent_response_headers {
+            if let Some(value) = o.response_headers.get(&name.to_ascii_lowercase()) {
+                problems.push(format!(
+                    "response header {name}: expected absent, got {value}"
+                ));
             }
         }
         if let Some(trap) = &o.trap {
@@ -317,20 +444,30 @@ impl Expect {
     }
 }
 
-fn compare_split(want: &BTreeMap<String, f64>, counts: &BTreeMap<String, u32>) -> Vec<String> {
+/// Shares within tolerance; with `exhaustive`, every observed key must be expected too.
+fn compare_split(
+    what: &str,
+    want: &BTreeMap<String, f64>,
+    counts: &BTreeMap<String, u32>,
+    exhaustive: bool,
+) -> Vec<String> {
     let share =
         |key: &str| f64::from(counts.get(key).copied().unwrap_or(0)) / f64::from(SPLIT_REQUESTS);
     let mut problems: Vec<String> = want
         .iter()
         .filter(|(key, expected)| (share(key) - **expected).abs() > SPLIT_TOLERANCE)
         .map(|(key, expected)| {
-            format!("split {key}: expected {expected:.2}, got {:.3}", share(key))
+            format!(
+                "{what} {key}: expected {expected:.2}, got {:.3}",
+                share(key)
+            )
         })
         .collect();
-    for (key, count) in counts {
-        if !want.contains_key(key) {
-            problems.push(format!("split: {count} of {SPLIT_REQUESTS} requests went to {key}, which the case does not expect"));
-        }
+    for (key, count) in counts
+        .iter()
+        .filter(|(key, _)| exhaustive && !want.contains_key(*key))
+    {
+        problems.push(format!("{what}: {count} of {SPLIT_REQUESTS} requests went to {key}, which the case does not expect"));
     }
     problems
 }

@@ -126,18 +126,19 @@ impl Manifests {
             .collect()
     }
 
-    /// The gateway to implement: the one asked for, or the only one there is.
+    /// The gateway to implement: the one asked for, or the only one there is; `None` (mesh
+    /// mode) when there is none.
     ///
     /// # Errors
     ///
-    /// When none is asked for and there is not exactly one Gateway.
-    pub fn choose_gateway(&self, asked: Option<&str>) -> Result<String> {
+    /// When none is asked for and there are several Gateways.
+    pub fn choose_gateway(&self, asked: Option<&str>) -> Result<Option<String>> {
         if let Some(gateway) = asked {
-            return Ok(gateway.to_owned());
+            return Ok(Some(gateway.to_owned()));
         }
         match self.gateways().as_slice() {
-            [only] => Ok(only.clone()),
-            [] => bail!("the manifests hold no Gateway; pass --gateway NAMESPACE/NAME"),
+            [only] => Ok(Some(only.clone())),
+            [] => Ok(None),
             many => bail!(
                 "the manifests hold several Gateways ({}); pass --gateway NAMESPACE/NAME",
                 many.join(", ")
@@ -201,7 +202,7 @@ mod tests {
             Some(&["app/api:8080".to_owned(), "app/api:9090".to_owned()][..])
         );
         assert_eq!(m.skipped, ["Ingress app/old"]);
-        assert_eq!(m.choose_gateway(None).unwrap(), "infra/gw");
+        assert_eq!(m.choose_gateway(None).unwrap().as_deref(), Some("infra/gw"));
         let config = m.plugin_config(Some("infra/gw"), None);
         assert_eq!(config["gateway"], "infra/gw");
         assert_eq!(config["resources"][0]["metadata"]["name"], "r1");

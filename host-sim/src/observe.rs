@@ -31,8 +31,23 @@ pub struct Observed {
     pub details: Option<String>,
     /// `grpc-status` of a local gRPC reply.
     pub grpc_status: Option<i32>,
+    /// Headers the client receives, repeats joined with `,`.
+    pub response_headers: BTreeMap<String, String>,
+    /// Mirror copies the filter dispatched, in order.
+    pub mirrors: Vec<MirrorCopy>,
     /// A trap, if the filter trapped.
     pub trap: Option<String>,
+}
+
+/// One request copy sent with `proxy_http_call`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MirrorCopy {
+    /// Envoy cluster the copy went to.
+    pub cluster: String,
+    /// Its `:path`.
+    pub path: String,
+    /// Its `:authority`.
+    pub authority: String,
 }
 
 impl Observed {
@@ -50,8 +65,27 @@ impl Observed {
             rule: state("gatewasm.rule").and_then(|r| r.parse().ok()),
             backend: state("gatewasm.backend"),
             trap: outcome.trap.clone(),
+            response_headers: joined(&outcome.response_headers),
+            mirrors: outcome
+                .http_calls
+                .iter()
+                .map(|call| {
+                    let header =
+                        |name: &str| joined(&call.headers).remove(name).unwrap_or_default();
+                    MirrorCopy {
+                        cluster: call.cluster.clone(),
+                        path: header(":path"),
+                        authority: header(":authority"),
+                    }
+                })
+                .collect(),
             ..Self::default()
         };
+        if let Some(reply) = &outcome.local_reply {
+            for (name, value) in joined(&reply.headers) {
+                observed.response_headers.entry(name).or_insert(value);
+            }
+        }
         if let Some(reply) = &outcome.local_reply {
             observed.status = reply.status;
             observed.details = Some(reply.details.clone());
@@ -96,6 +130,8 @@ impl Observed {
             "upstream_headers": self.upstream,
             "details": self.details,
             "grpc_status": self.grpc_status,
+            "response_headers": self.response_headers,
+            "mirrors": self.mirrors.iter().map(|m| json!({"cluster": m.cluster, "path": m.path, "authority": m.authority})).collect::<Vec<_>>(),
             "trap": self.trap,
         })
     }
@@ -133,6 +169,12 @@ impl Observed {
             }
             for name in &self.removed {
                 lines.push(format!("removed   {name}"));
+            }
+            for mirror in &self.mirrors {
+                lines.push(format!(
+                    "mirror    {} {} {}",
+                    mirror.cluster, mirror.authority, mirror.path
+                ));
             }
         } else {
             lines.push(format!(

@@ -19,6 +19,8 @@ pub struct RequestSpec {
     pub port: Option<u16>,
     /// Extra headers in order; repeats allowed.
     pub headers: Vec<(String, String)>,
+    /// Headers the simulated backend answers with (`:status: 200` is added).
+    pub response_headers: Vec<(String, String)>,
 }
 
 impl RequestSpec {
@@ -66,9 +68,17 @@ impl RequestSpec {
                 .iter()
                 .map(|(n, v)| (n.to_ascii_lowercase(), v.as_bytes().to_vec())),
         );
+        let response_headers = std::iter::once((":status".to_owned(), b"200".to_vec()))
+            .chain(
+                self.response_headers
+                    .iter()
+                    .map(|(n, v)| (n.to_ascii_lowercase(), v.as_bytes().to_vec())),
+            )
+            .collect();
         Ok(HttpRequest {
             headers,
             destination_port: Some(port),
+            response_headers,
             ..HttpRequest::default()
         })
     }

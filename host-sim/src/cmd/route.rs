@@ -19,7 +19,7 @@ use crate::wasm;
 pub fn route(args: &RouteArgs) -> Result<Exit> {
     let manifests = Manifests::load(&args.config)?;
     let gateway = manifests.choose_gateway(args.gateway.as_deref())?;
-    let configuration = serde_json::to_vec(&manifests.plugin_config(Some(&gateway), None))?;
+    let configuration = serde_json::to_vec(&manifests.plugin_config(gateway.as_deref(), None))?;
     let module = WasmModule::from_file(&wasm::locate(args.wasm.as_deref(), wasm::FILTER_PACKAGE)?)?;
     let options = PluginOptions {
         configuration,

@@ -6,6 +6,8 @@
 //! of each listener. All sorting and defaulting happens here, none per request.
 
 mod attach;
+mod backends;
+mod filters;
 mod rules;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -24,7 +26,8 @@ use crate::table::{
 };
 
 use attach::{GatewaySide, ListenerSpec, RouteSide};
-use rules::{BackendContext, RuleParts};
+use backends::BackendContext;
+use rules::{RuleParts, RuleSite};
 
 /// The cluster name template for Istio's outbound clusters.
 pub const DEFAULT_CLUSTER_TEMPLATE: &str = "outbound|{port}||{name}.{namespace}.svc.cluster.local";
@@ -119,6 +122,7 @@ pub fn compile(config: &PluginConfig) -> Compiled {
         .map(|s| s.iter().cloned().collect());
     let mut backend_ids = BTreeMap::new();
     let mut buckets: BTreeMap<(usize, Option<Hostname>), Bucket> = BTreeMap::new();
+    let mut kinds: BTreeSet<(usize, &'static str)> = BTreeSet::new();
 
     for (route_rank, (_, route)) in routes.iter().enumerate() {
         let kind = route.kind();
@@ -134,9 +138,10 @@ pub fn compile(config: &PluginConfig) -> Compiled {
             hostnames: &hostnames,
         };
         let mut attached = attach::attach(&side, &gateway_side, &mut problems);
-        claim_hostnames(
+        claim_listeners(
             &mut attached,
             &buckets,
+            &kinds,
             kind,
             &label,
             &listeners,
@@ -145,6 +150,7 @@ pub fn compile(config: &PluginConfig) -> Compiled {
         if attached.values().all(Vec::is_empty) {
             continue;
         }
+        kinds.extend(attached.keys().map(|&listener| (listener, kind)));
         let route_id = u32::try_from(table.routes.len()).unwrap_or(u32::MAX);
         table.routes.push(RouteInfo {
             kind,
@@ -168,8 +174,9 @@ pub fn compile(config: &PluginConfig) -> Compiled {
                 route: route_id,
                 index,
                 name,
-                request_headers: parts.request_headers,
+                filters: parts.filters,
                 backends: parts.backends,
+                envoy_headers: parts.envoy_headers,
             });
             for (match_index, m) in parts.matches.into_iter().enumerate() {
                 let matcher = u32::try_from(table.matches.len()).unwrap_or(u32::MAX);
@@ -238,30 +245,49 @@ struct Bucket {
     entries: Vec<(PathKey, Candidate)>,
 }
 
-/// HTTPRoute and GRPCRoute never share a hostname on a listener: the older route's kind keeps
-/// it, and the newer route is not served there (reference §7.2).
-fn claim_hostnames(
+/// An HTTPRoute and a GRPCRoute with intersecting hostnames never share a listener: the older
+/// route keeps it and the newer one is not accepted there (reference §7.2). Only listeners that
+/// already serve the other kind are scanned.
+fn claim_listeners(
     attached: &mut BTreeMap<usize, Vec<Option<Hostname>>>,
     buckets: &BTreeMap<(usize, Option<Hostname>), Bucket>,
+    kinds: &BTreeSet<(usize, &'static str)>,
     kind: &'static str,
     label: &str,
     listeners: &[Option<ListenerSpec<'_>>],
     problems: &mut Vec<Problem>,
 ) {
-    for (&listener, hosts) in attached.iter_mut() {
-        hosts.retain(|host| match buckets.get(&(listener, host.clone())) {
-            Some(bucket) if bucket.kind != kind => {
-                let listener_name = listeners.get(listener).and_then(Option::as_ref).map_or("", |l| l.name);
-                let host = host.as_ref().map_or_else(|| String::from("(any)"), ToString::to_string);
-                problems.push(Problem::error(
-                    label,
-                    "spec.hostnames",
-                    format!("hostname {host} on listener {listener_name} is already served by an older {}; HTTPRoute and GRPCRoute cannot share a hostname, so this route does not serve it", bucket.kind),
-                ));
-                false
-            }
-            _ => true,
-        });
+    attached.retain(|&listener, hosts| {
+        if !kinds.iter().any(|&(l, k)| l == listener && k != kind) {
+            return true;
+        }
+        let conflict = buckets
+            .range((listener, None)..)
+            .take_while(|((l, _), _)| *l == listener)
+            .filter(|(_, bucket)| bucket.kind != kind)
+            .find(|((_, taken), _)| hosts.iter().any(|host| hostnames_intersect(host.as_ref(), taken.as_ref())));
+        let Some(((_, taken), bucket)) = conflict else {
+            return true;
+        };
+        let listener_name = listeners.get(listener).and_then(Option::as_ref).map_or("", |l| l.name);
+        let taken = taken.as_ref().map_or_else(|| String::from("every hostname"), |h| format!("hostname {h}"));
+        problems.push(
+            Problem::error(
+                label,
+                "spec.hostnames",
+                format!("an older {} already serves {taken} on listener {listener_name}; this route is not accepted there", bucket.kind),
+            )
+            .with_hint("HTTPRoute and GRPCRoute may not share hostnames on a listener: give them distinct hostnames"),
+        );
+        false
+    });
+}
+
+/// Whether two effective hostnames (`None`: every Host) have a Host in common.
+fn hostnames_intersect(a: Option<&Hostname>, b: Option<&Hostname>) -> bool {
+    match (a, b) {
+        (Some(a), Some(b)) => a.intersect(b).is_some(),
+        _ => true,
     }
 }
 
@@ -372,7 +398,12 @@ impl<'c> RouteObject<'c> {
                 {
                     let field = format!("spec.rules[{i}]");
                     unknown_fields(&rule.unknown, label, &field, problems);
-                    let result = rules::http_rule(rule, &field, ctx, problems, label);
+                    let site = RuleSite {
+                        route_kind: "HTTPRoute",
+                        field,
+                        label,
+                    };
+                    let result = rules::http_rule(rule, &site, ctx, problems);
                     keep(i, rule.name.clone(), result, problems);
                 }
             }
@@ -380,7 +411,12 @@ impl<'c> RouteObject<'c> {
                 for (i, rule) in route.spec.rules.iter().enumerate() {
                     let field = format!("spec.rules[{i}]");
                     unknown_fields(&rule.unknown, label, &field, problems);
-                    let result = rules::grpc_rule(rule, &field, ctx, problems, label);
+                    let site = RuleSite {
+                        route_kind: "GRPCRoute",
+                        field,
+                        label,
+                    };
+                    let result = rules::grpc_rule(rule, &site, ctx, problems);
                     keep(i, rule.name.clone(), result, problems);
                 }
             }

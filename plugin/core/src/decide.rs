@@ -1,18 +1,23 @@
 //! Decisions: what the filter does with a request once the table has matched it.
 //!
-//! Reference §0 steps 4–6 and §5: no match answers 404; the chosen rule picks one backendRef by
-//! weight (default 1, weight 0 never chosen); an invalid backend answers 500 for its share; a
-//! rule without backends (or with only zero weights) answers 500 and never falls through. The
-//! rule's RequestHeaderModifier runs first, then the chosen backend's own.
+//! Reference §0 steps 4–6, §4 and §5. No match answers 404. A matched rule runs its filters:
+//! an unresolvable `ExtensionRef` answers 500, a CORS preflight is answered here, a
+//! `RequestRedirect` answers with `Location`. Otherwise one backendRef is picked by weight
+//! (default 1, weight 0 never chosen); an invalid backend answers 500 for its share, and a rule
+//! without backends (or with only zero weights) answers 500 and never falls through. The
+//! chosen backend's own filters run after the rule's: header edits in that order, a backend
+//! rewrite field overrides the rule's, mirrors add up.
 //!
 //! gRPC requests (`content-type: application/grpc...`) and rules of a GRPCRoute get gRPC
 //! replies instead (reference §7.5): HTTP 200 with `grpc-status` UNIMPLEMENTED (12) when nothing
 //! matches, UNAVAILABLE (14) where HTTP would say 500.
 //!
 //! The random draw is an argument, so the core stays deterministic; the filter supplies it.
+//! Mirror percentages use draws derived from it.
 
+use crate::filters::{Cors, Filters, PathModifier};
 use crate::request::RequestView;
-use crate::table::{RouteTable, Rule};
+use crate::table::{RouteTable, Rule, WeightedBackend};
 
 /// A backend the filter can send to, with its names precomputed.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -78,6 +83,8 @@ pub struct LocalReply {
     pub details: &'static str,
     /// gRPC status for gRPC requests (the HTTP status is then 200).
     pub grpc_status: Option<u8>,
+    /// Response headers (`location` for redirects, `access-control-*` for preflights).
+    pub headers: Vec<(String, String)>,
 }
 
 /// gRPC status UNIMPLEMENTED: no route for this method.
@@ -86,43 +93,54 @@ pub const GRPC_UNIMPLEMENTED: u8 = 12;
 pub const GRPC_UNAVAILABLE: u8 = 14;
 
 impl LocalReply {
-    /// Nothing matched: 404, or gRPC UNIMPLEMENTED.
-    fn no_route(grpc: bool) -> Self {
-        Self::new(grpc, 404, GRPC_UNIMPLEMENTED, "gatewasm_no_route")
-    }
-
-    /// The rule has no usable backend for this request: 500, or gRPC UNAVAILABLE.
-    fn no_backend(grpc: bool) -> Self {
-        Self::new(grpc, 500, GRPC_UNAVAILABLE, "gatewasm_no_valid_backend")
-    }
-
-    fn new(grpc: bool, http: u16, grpc_status: u8, details: &'static str) -> Self {
-        if grpc {
-            Self {
-                status: 200,
-                details,
-                grpc_status: Some(grpc_status),
-            }
-        } else {
-            Self {
-                status: http,
-                details,
-                grpc_status: None,
-            }
+    fn new(status: u16, details: &'static str) -> Self {
+        Self {
+            status,
+            details,
+            grpc_status: None,
+            headers: Vec::new(),
         }
     }
+
+    /// An error reply: HTTP `http`, or gRPC `grpc` on HTTP 200 for gRPC requests.
+    fn error(grpc: bool, http: u16, grpc_status: u8, details: &'static str) -> Self {
+        if grpc {
+            Self {
+                grpc_status: Some(grpc_status),
+                ..Self::new(200, details)
+            }
+        } else {
+            Self::new(http, details)
+        }
+    }
+}
+
+/// A request to send upstream, and what to change on the way there and back.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Forward<'t> {
+    /// The chosen backend.
+    pub backend: &'t Backend,
+    /// Request header edits: the rule's, then the backend's.
+    pub request_headers: Vec<&'t HeaderEdits>,
+    /// `x-envoy-*` headers for timeouts and retry.
+    pub envoy_headers: &'t [(String, String)],
+    /// New upstream `:authority` (URLRewrite hostname).
+    pub authority: Option<&'t str>,
+    /// New upstream `:path`, query included (URLRewrite path).
+    pub path: Option<String>,
+    /// Backends that get a copy of the request (RequestMirror), in filter order.
+    pub mirrors: Vec<&'t Backend>,
+    /// Response header edits: the rule's, then the backend's.
+    pub response_headers: Vec<&'t HeaderEdits>,
+    /// CORS headers for the response to an allowed cross-origin request.
+    pub cors: Option<HeaderEdits>,
 }
 
 /// What to do with the request.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Action<'t> {
-    /// Send it upstream to `backend` after applying `request_headers`, in order.
-    Forward {
-        /// The chosen backend.
-        backend: &'t Backend,
-        /// Header edits: the rule's, then the backend's.
-        request_headers: Vec<&'t HeaderEdits>,
-    },
+    /// Send it upstream.
+    Forward(Forward<'t>),
     /// Answer locally.
     Reply(LocalReply),
 }
@@ -155,8 +173,8 @@ impl RouteTable {
     /// let table = compile(&config).table;
     /// let headers = vec![(":authority".to_owned(), b"example.com".to_vec()), (":path".to_owned(), b"/".to_vec())];
     /// let decision = table.decide(&RequestView::new(&headers, Some(80)), 0);
-    /// let Action::Forward { backend, .. } = decision.action else { panic!("not forwarded") };
-    /// assert_eq!(backend.cluster, "outbound|8080||web.app.svc.cluster.local");
+    /// let Action::Forward(forward) = decision.action else { panic!("not forwarded") };
+    /// assert_eq!(forward.backend.cluster, "outbound|8080||web.app.svc.cluster.local");
     /// # Ok::<(), gatewasm_core::ConfigError>(())
     /// ```
     pub fn decide(&self, request: &RequestView<'_>, draw: u64) -> Decision<'_> {
@@ -164,7 +182,12 @@ impl RouteTable {
             .find(request)
             .and_then(|m| self.rules.get(m.rule as usize))
         else {
-            let reply = LocalReply::no_route(request.is_grpc());
+            let reply = LocalReply::error(
+                request.is_grpc(),
+                404,
+                GRPC_UNIMPLEMENTED,
+                "gatewasm_no_route",
+            );
             return Decision {
                 rule: None,
                 action: Action::Reply(reply),
@@ -174,7 +197,7 @@ impl RouteTable {
         let grpc = rule_ref.kind == "GRPCRoute" || request.is_grpc();
         Decision {
             rule: Some(rule_ref),
-            action: self.rule_action(rule, draw, grpc),
+            action: self.rule_action(rule, request, draw, grpc),
         }
     }
 
@@ -194,34 +217,205 @@ impl RouteTable {
         }
     }
 
-    fn rule_action<'t>(&'t self, rule: &'t Rule, draw: u64, grpc: bool) -> Action<'t> {
-        let no_backend = Action::Reply(LocalReply::no_backend(grpc));
-        let total: u64 = rule.backends.iter().map(|b| u64::from(b.weight)).sum();
-        if total == 0 {
-            return no_backend;
+    fn rule_action<'t>(
+        &'t self,
+        rule: &'t Rule,
+        request: &RequestView<'_>,
+        draw: u64,
+        grpc: bool,
+    ) -> Action<'t> {
+        if let Some(reply) = answer_locally(&rule.filters, request, grpc) {
+            return Action::Reply(reply);
         }
-        let mut point = draw % total;
-        let Some(chosen) = rule.backends.iter().find(|b| {
-            let weight = u64::from(b.weight);
-            if point < weight {
-                return true;
-            }
-            point -= weight;
-            false
-        }) else {
-            return no_backend;
+        let no_backend = || {
+            Action::Reply(LocalReply::error(
+                grpc,
+                500,
+                GRPC_UNAVAILABLE,
+                "gatewasm_no_valid_backend",
+            ))
+        };
+        let Some(chosen) = pick(&rule.backends, draw) else {
+            return no_backend();
         };
         let Some(backend) = chosen.backend.and_then(|id| self.backends.get(id as usize)) else {
-            return no_backend;
+            return no_backend();
         };
-        let request_headers = rule
-            .request_headers
-            .iter()
-            .chain(&chosen.request_headers)
-            .collect();
-        Action::Forward {
-            backend,
-            request_headers,
+        if let Some(reply) = answer_locally(&chosen.filters, request, grpc) {
+            return Action::Reply(reply);
         }
+        let (rule_filters, backend_filters) = (&rule.filters, &chosen.filters);
+        let both = [rule_filters, backend_filters];
+        let rewrite = |field: fn(&Filters) -> Option<&PathModifier>| {
+            field(backend_filters).or_else(|| field(rule_filters))
+        };
+        let path = rewrite(|f| f.rewrite.as_ref().and_then(|r| r.path.as_ref())).map(|modifier| {
+            let path = modifier.apply(&String::from_utf8_lossy(request.path));
+            match request.query {
+                [] => path,
+                query => format!("{path}?{}", String::from_utf8_lossy(query)),
+            }
+        });
+        let authority = [backend_filters, rule_filters]
+            .iter()
+            .find_map(|f| f.rewrite.as_ref().and_then(|r| r.hostname.as_deref()));
+        let mirrors = both
+            .iter()
+            .flat_map(|f| &f.mirrors)
+            .enumerate()
+            .filter(|(i, m)| {
+                mix(draw, *i as u64) % u64::from(m.denominator) < u64::from(m.numerator)
+            })
+            .filter_map(|(_, m)| self.backends.get(m.backend as usize))
+            .collect();
+        let cors = [backend_filters, rule_filters]
+            .iter()
+            .find_map(|f| f.cors.as_ref())
+            .and_then(|c| c.response_headers(request));
+        Action::Forward(Forward {
+            backend,
+            request_headers: both
+                .iter()
+                .filter_map(|f| f.request_headers.as_ref())
+                .collect(),
+            envoy_headers: &rule.envoy_headers,
+            authority,
+            path,
+            mirrors,
+            response_headers: both
+                .iter()
+                .filter_map(|f| f.response_headers.as_ref())
+                .collect(),
+            cors,
+        })
+    }
+}
+
+/// The replies a filters list gives instead of forwarding: unresolvable extension, CORS
+/// preflight, redirect — in that order.
+fn answer_locally(filters: &Filters, request: &RequestView<'_>, grpc: bool) -> Option<LocalReply> {
+    if filters.unresolved_extension {
+        return Some(LocalReply::error(
+            grpc,
+            500,
+            GRPC_UNAVAILABLE,
+            "gatewasm_unresolved_extension_ref",
+        ));
+    }
+    if let Some(cors) = filters
+        .cors
+        .as_ref()
+        .filter(|_| Cors::is_preflight(request))
+    {
+        return Some(LocalReply {
+            headers: cors.preflight_headers(request),
+            ..LocalReply::new(200, "gatewasm_cors_preflight")
+        });
+    }
+    filters.redirect.as_ref().map(|redirect| LocalReply {
+        headers: vec![(String::from("location"), redirect.location(request))],
+        ..LocalReply::new(redirect.status, "gatewasm_redirect")
+    })
+}
+
+/// The backendRef a draw lands on, each getting `weight / Σweight` of the draws.
+fn pick(backends: &[WeightedBackend], draw: u64) -> Option<&WeightedBackend> {
+    let total: u64 = backends.iter().map(|b| u64::from(b.weight)).sum();
+    if total == 0 {
+        return None;
+    }
+    let mut point = draw % total;
+    backends.iter().find(|b| {
+        let weight = u64::from(b.weight);
+        if point < weight {
+            return true;
+        }
+        point -= weight;
+        false
+    })
+}
+
+/// A further draw derived from `draw` (SplitMix64 finaliser), independent of the weighted pick.
+fn mix(draw: u64, salt: u64) -> u64 {
+    let mut z = draw ^ salt.wrapping_add(1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+#[cfg(test)]
+mod tests {
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    use super::Action;
+    use crate::{compile_bytes, RequestView};
+
+    /// A table with one route on `gw`'s port-80 listener holding `rules` (JSON).
+    fn table(rules: &str) -> crate::RouteTable {
+        let config = format!(
+            r#"{{"gateway": "infra/gw", "resources": [
+              {{"kind": "Gateway", "metadata": {{"name": "gw", "namespace": "infra"}},
+                "spec": {{"listeners": [{{"name": "http", "port": 80, "protocol": "HTTP", "allowedRoutes": {{"namespaces": {{"from": "All"}}}}}}]}}}},
+              {{"kind": "HTTPRoute", "metadata": {{"name": "r", "namespace": "app"}},
+                "spec": {{"parentRefs": [{{"name": "gw", "namespace": "infra"}}], "rules": {rules}}}}}]}}"#
+        );
+        let compiled = compile_bytes(config.as_bytes()).unwrap();
+        assert!(compiled.problems.is_empty(), "{:?}", compiled.problems);
+        compiled.table
+    }
+
+    fn headers(path: &str) -> Vec<(String, Vec<u8>)> {
+        vec![
+            (":authority".into(), b"example.com".to_vec()),
+            (":path".into(), path.as_bytes().to_vec()),
+            (":scheme".into(), b"http".to_vec()),
+        ]
+    }
+
+    #[test]
+    fn mirrors_follow_their_share() {
+        let t = table(
+            r#"[{"filters": [{"type": "RequestMirror", "requestMirror": {"backendRef": {"name": "all", "port": 80}}},
+                             {"type": "RequestMirror", "requestMirror": {"backendRef": {"name": "none", "port": 80}, "percent": 0}}],
+                 "backendRefs": [{"name": "web", "port": 80}]}]"#,
+        );
+        let h = headers("/");
+        for draw in 0..50 {
+            let Action::Forward(f) = t.decide(&RequestView::new(&h, Some(80)), draw).action else {
+                panic!("not forwarded")
+            };
+            let mirrored: Vec<&str> = f.mirrors.iter().map(|b| b.key.as_str()).collect();
+            assert_eq!(mirrored, ["app/all:80"]);
+        }
+    }
+
+    #[test]
+    fn redirect_and_rewrite_shape_the_request() {
+        let t = table(
+            r#"[{"matches": [{"path": {"value": "/old"}}],
+                 "filters": [{"type": "RequestRedirect", "requestRedirect": {"scheme": "https", "path": {"type": "ReplacePrefixMatch", "replacePrefixMatch": "/new"}}}]},
+                {"matches": [{"path": {"value": "/api"}}],
+                 "filters": [{"type": "URLRewrite", "urlRewrite": {"hostname": "internal", "path": {"type": "ReplacePrefixMatch", "replacePrefixMatch": "/"}}}],
+                 "backendRefs": [{"name": "web", "port": 80}]}]"#,
+        );
+        let h = headers("/old/x?q=1");
+        let Action::Reply(reply) = t.decide(&RequestView::new(&h, Some(80)), 0).action else {
+            panic!("not a reply")
+        };
+        assert_eq!(reply.status, 302);
+        assert_eq!(
+            reply.headers,
+            [(
+                "location".to_owned(),
+                "https://example.com/new/x?q=1".to_owned()
+            )]
+        );
+        let h = headers("/api/v1?q=1");
+        let Action::Forward(f) = t.decide(&RequestView::new(&h, Some(80)), 0).action else {
+            panic!("not forwarded")
+        };
+        assert_eq!(f.path.as_deref(), Some("/v1?q=1"));
+        assert_eq!(f.authority, Some("internal"));
     }
 }

@@ -25,7 +25,7 @@
 //!     (":path".to_owned(), b"/api/users".to_vec()),
 //! ];
 //! let decision = compiled.table.decide(&RequestView::new(&headers, Some(80)), 0);
-//! assert!(matches!(decision.action, Action::Forward { backend, .. } if backend.key == "app/api-v1:8080"));
+//! assert!(matches!(decision.action, Action::Forward(f) if f.backend.key == "app/api-v1:8080"));
 //! # Ok::<(), gatewasm_core::ConfigError>(())
 //! ```
 //!
@@ -54,6 +54,7 @@ pub mod bench;
 mod compile;
 pub mod config;
 mod decide;
+mod filters;
 mod hostname;
 mod matcher;
 mod precedence;
@@ -66,8 +67,8 @@ pub use compile::{
 };
 pub use config::{ConfigError, PluginConfig};
 pub use decide::{
-    Action, Backend, Decision, HeaderEdits, LocalReply, RuleRef, Target, DEFAULT_CLUSTER_HEADER,
-    GRPC_UNAVAILABLE, GRPC_UNIMPLEMENTED,
+    Action, Backend, Decision, Forward, HeaderEdits, LocalReply, RuleRef, Target,
+    DEFAULT_CLUSTER_HEADER, GRPC_UNAVAILABLE, GRPC_UNIMPLEMENTED,
 };
 pub use problem::{Problem, Severity};
 pub use request::{HeaderPairs, RequestView};

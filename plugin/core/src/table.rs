@@ -13,7 +13,8 @@ pub(crate) use path_index::{Candidate, PathIndex, PathKey};
 
 use std::cmp::Reverse;
 
-use crate::decide::{Backend, HeaderEdits, Target};
+use crate::decide::{Backend, Target};
+use crate::filters::Filters;
 use crate::hostname::Hostname;
 use crate::matcher::RequestMatcher;
 use crate::request::RequestView;
@@ -59,8 +60,10 @@ pub(crate) struct Rule {
     pub(crate) route: u32,
     pub(crate) index: u16,
     pub(crate) name: Option<String>,
-    pub(crate) request_headers: Option<HeaderEdits>,
+    pub(crate) filters: Filters,
     pub(crate) backends: Vec<WeightedBackend>,
+    /// `x-envoy-*` request headers for the rule's timeouts and retry policy.
+    pub(crate) envoy_headers: Vec<(String, String)>,
 }
 
 /// One `backendRefs[]` entry of a rule.
@@ -69,7 +72,7 @@ pub(crate) struct WeightedBackend {
     pub(crate) weight: u32,
     /// Index into the table's backends; `None` when the reference is invalid (500 for its share).
     pub(crate) backend: Option<u32>,
-    pub(crate) request_headers: Option<HeaderEdits>,
+    pub(crate) filters: Filters,
 }
 
 impl RouteTable {

@@ -6,6 +6,8 @@
 //! filter can live without (a missing `clear_route_cache` on Envoy before 1.33, say). Local
 //! replies call the host import directly, the one place with `unsafe`.
 
+use std::time::Duration;
+
 use proxy_wasm::hostcalls;
 use proxy_wasm::types::{Bytes, MapType};
 
@@ -14,19 +16,57 @@ pub(crate) fn request_headers() -> Vec<(String, Bytes)> {
     hostcalls::get_map_bytes(MapType::HttpRequestHeaders).unwrap_or_default()
 }
 
-/// Replaces every value of a request header (or creates it).
-pub(crate) fn set_request_header(name: &str, value: &[u8]) {
-    let _ = hostcalls::set_map_value_bytes(MapType::HttpRequestHeaders, name, Some(value));
+/// Which header map an edit applies to.
+#[derive(Clone, Copy)]
+pub(crate) enum HeaderMap {
+    Request,
+    Response,
 }
 
-/// Appends a value to a request header.
-pub(crate) fn add_request_header(name: &str, value: &[u8]) {
-    let _ = hostcalls::add_map_value_bytes(MapType::HttpRequestHeaders, name, value);
+impl HeaderMap {
+    fn map_type(self) -> MapType {
+        match self {
+            Self::Request => MapType::HttpRequestHeaders,
+            Self::Response => MapType::HttpResponseHeaders,
+        }
+    }
 }
 
-/// Deletes every value of a request header.
-pub(crate) fn remove_request_header(name: &str) {
-    let _ = hostcalls::set_map_value_bytes(MapType::HttpRequestHeaders, name, None);
+/// Replaces every value of a header (or creates it).
+pub(crate) fn set_header(map: HeaderMap, name: &str, value: &[u8]) {
+    let _ = hostcalls::set_map_value_bytes(map.map_type(), name, Some(value));
+}
+
+/// Appends a value to a header.
+pub(crate) fn add_header(map: HeaderMap, name: &str, value: &[u8]) {
+    let _ = hostcalls::add_map_value_bytes(map.map_type(), name, value);
+}
+
+/// Deletes every value of a header.
+pub(crate) fn remove_header(map: HeaderMap, name: &str) {
+    let _ = hostcalls::set_map_value_bytes(map.map_type(), name, None);
+}
+
+/// How long Envoy waits for a mirror's answer, which nobody reads.
+const MIRROR_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Sends a copy of the request headers to `cluster`, `:authority` suffixed `-shadow` as
+/// Envoy's own mirror policy does; the answer is ignored. Values that are not UTF-8 are
+/// replaced, since the SDK's call takes strings.
+pub(crate) fn send_mirror(cluster: &str, headers: &[(String, Bytes)]) {
+    let values: Vec<(&str, String)> = headers
+        .iter()
+        .map(|(name, value)| {
+            let value = String::from_utf8_lossy(value);
+            if name == ":authority" {
+                (name.as_str(), format!("{value}-shadow"))
+            } else {
+                (name.as_str(), value.into_owned())
+            }
+        })
+        .collect();
+    let pairs = values.iter().map(|(n, v)| (*n, v.as_str())).collect();
+    let _ = hostcalls::dispatch_http_call(cluster, pairs, None, Vec::new(), MIRROR_TIMEOUT);
 }
 
 /// Envoy's `destination.port`: the port of the listener the request arrived on.
@@ -50,12 +90,41 @@ pub(crate) fn clear_route_cache() {
 
 /// Answers the request locally. `details` goes to Envoy's `%RESPONSE_CODE_DETAILS%`; a gRPC
 /// status makes Envoy send it as `grpc-status` (the SDK's own helpers pass no details).
-pub(crate) fn send_local_reply(status: u16, details: &str, grpc_status: Option<u8>) {
+pub(crate) fn send_local_reply(
+    status: u16,
+    details: &str,
+    grpc_status: Option<u8>,
+    headers: &[(String, String)],
+) {
+    let headers = serialize_pairs(headers);
     abi::send_local_response(
         u32::from(status),
         details.as_bytes(),
+        &headers,
         grpc_status.map_or(-1, i32::from),
     );
+}
+
+/// Header pairs in the proxy-wasm map encoding: count, (key, value) lengths, then each key and
+/// value followed by a NUL byte, all integers little-endian u32 (ABI v0.2.1).
+fn serialize_pairs(pairs: &[(String, String)]) -> Vec<u8> {
+    if pairs.is_empty() {
+        return Vec::new();
+    }
+    let len = |n: usize| u32::try_from(n).unwrap_or(u32::MAX).to_le_bytes();
+    let mut out = Vec::new();
+    out.extend_from_slice(&len(pairs.len()));
+    for (name, value) in pairs {
+        out.extend_from_slice(&len(name.len()));
+        out.extend_from_slice(&len(value.len()));
+    }
+    for (name, value) in pairs {
+        out.extend_from_slice(name.as_bytes());
+        out.push(0);
+        out.extend_from_slice(value.as_bytes());
+        out.push(0);
+    }
+    out
 }
 
 /// The one host import the SDK does not expose with all its arguments.
@@ -78,9 +147,14 @@ mod abi {
         ) -> u32;
     }
 
-    /// A local reply with no body and no extra headers; the host's status is ignored because
-    /// Envoy sends the reply after the callback returns whatever it says now.
-    pub(super) fn send_local_response(status: u32, details: &[u8], grpc_status: i32) {
+    /// A local reply with no body; `headers` is a serialized pair map (or empty). The host's
+    /// status is ignored: Envoy sends the reply after the callback returns, whatever it says now.
+    pub(super) fn send_local_response(
+        status: u32,
+        details: &[u8],
+        headers: &[u8],
+        grpc_status: i32,
+    ) {
         // SAFETY: the pointer/length pairs describe live slices (or are null/0) for the whole
         // call, and the host copies them before returning (proxy-wasm ABI v0.2.1).
         let _status = unsafe {
@@ -90,8 +164,8 @@ mod abi {
                 details.len(),
                 std::ptr::null(),
                 0,
-                std::ptr::null(),
-                0,
+                headers.as_ptr(),
+                headers.len(),
                 grpc_status,
             )
         };

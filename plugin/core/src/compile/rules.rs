@@ -5,13 +5,11 @@
 //! (reference §8.5). An invalid backend keeps its share of the weight and answers 500 for it
 //! (reference §5).
 
-use std::collections::{BTreeMap, BTreeSet};
-
 use crate::config::{
-    BackendRef, GrpcMethodMatch, GrpcRouteMatch, GrpcRouteRule, HeaderModifier, HttpRouteFilter,
-    HttpRouteMatch, HttpRouteRule, ReferenceGrant,
+    BackendRef, GrpcMethodMatch, GrpcRouteMatch, GrpcRouteRule, HttpRouteFilter, HttpRouteMatch,
+    HttpRouteRule, Retry, Timeouts,
 };
-use crate::decide::{Backend, HeaderEdits};
+use crate::filters::Filters;
 use crate::matcher::{
     is_header_name, Condition, PathMatcher, Pattern, RequestMatcher, ValueMatcher, METHODS,
 };
@@ -19,13 +17,16 @@ use crate::precedence::PathRank;
 use crate::problem::Problem;
 use crate::table::{PathKey, WeightedBackend};
 
-use super::Names;
+use super::backends::BackendContext;
+use super::filters::{self, FilterSite};
 
 /// A rule ready for the table, before it gets its index.
 pub(crate) struct RuleParts {
-    pub(crate) request_headers: Option<HeaderEdits>,
+    pub(crate) filters: Filters,
     pub(crate) backends: Vec<WeightedBackend>,
     pub(crate) matches: Vec<MatchParts>,
+    /// `x-envoy-*` request headers carrying the rule's timeouts and retry policy.
+    pub(crate) envoy_headers: Vec<(String, String)>,
 }
 
 /// One compiled match with what precedence needs to know about it.
@@ -38,24 +39,19 @@ pub(crate) struct MatchParts {
     pub(crate) query: u16,
 }
 
-/// What backend resolution needs from the rest of the configuration.
-pub(crate) struct BackendContext<'c> {
+/// Where a rule sits, for messages.
+pub(crate) struct RuleSite<'a> {
     pub(crate) route_kind: &'static str,
-    pub(crate) route_namespace: &'c str,
-    pub(crate) services: Option<&'c BTreeSet<String>>,
-    pub(crate) grants: &'c [&'c ReferenceGrant],
-    pub(crate) names: &'c Names,
-    pub(crate) backends: &'c mut Vec<Backend>,
-    pub(crate) backend_ids: &'c mut BTreeMap<String, u32>,
+    pub(crate) field: String,
+    pub(crate) label: &'a str,
 }
 
 /// Compiles one HTTPRoute rule; `Err` is the reason it was dropped.
 pub(crate) fn http_rule(
     rule: &HttpRouteRule,
-    field: &str,
+    site: &RuleSite<'_>,
     ctx: &mut BackendContext<'_>,
     problems: &mut Vec<Problem>,
-    label: &str,
 ) -> Result<RuleParts, Problem> {
     let default_match = [HttpRouteMatch::default()];
     let matches = match rule.matches.as_deref() {
@@ -65,26 +61,40 @@ pub(crate) fn http_rule(
     let matches = matches
         .iter()
         .enumerate()
-        .map(|(i, m)| http_match(m, &format!("{field}.matches[{i}]"), label, problems))
+        .map(|(i, m)| {
+            http_match(
+                m,
+                &format!("{}.matches[{i}]", site.field),
+                site.label,
+                problems,
+            )
+        })
         .collect::<Result<Vec<_>, _>>()?;
-    rule_parts(
+    let mut parts = rule_parts(
         matches,
         &rule.filters,
         &rule.backend_refs,
-        field,
-        label,
+        site,
         ctx,
         problems,
-    )
+    )?;
+    parts.envoy_headers =
+        envoy_headers(rule.timeouts.as_ref(), rule.retry.as_ref()).map_err(|(sub, e)| {
+            Problem::error(
+                site.label,
+                format!("{}{sub}", site.field),
+                format!("{e}; the rule was dropped"),
+            )
+        })?;
+    Ok(parts)
 }
 
 /// Compiles one GRPCRoute rule; `Err` is the reason it was dropped.
 pub(crate) fn grpc_rule(
     rule: &GrpcRouteRule,
-    field: &str,
+    site: &RuleSite<'_>,
     ctx: &mut BackendContext<'_>,
     problems: &mut Vec<Problem>,
-    label: &str,
 ) -> Result<RuleParts, Problem> {
     let default_match = [GrpcRouteMatch::default()];
     let matches = if rule.matches.is_empty() {
@@ -95,14 +105,20 @@ pub(crate) fn grpc_rule(
     let matches = matches
         .iter()
         .enumerate()
-        .map(|(i, m)| grpc_match(m, &format!("{field}.matches[{i}]"), label, problems))
+        .map(|(i, m)| {
+            grpc_match(
+                m,
+                &format!("{}.matches[{i}]", site.field),
+                site.label,
+                problems,
+            )
+        })
         .collect::<Result<Vec<_>, _>>()?;
     rule_parts(
         matches,
         &rule.filters,
         &rule.backend_refs,
-        field,
-        label,
+        site,
         ctx,
         problems,
     )
@@ -113,30 +129,174 @@ fn rule_parts(
     matches: Vec<MatchParts>,
     rule_filters: &[HttpRouteFilter],
     backend_refs: &[BackendRef],
-    field: &str,
-    label: &str,
+    site: &RuleSite<'_>,
     ctx: &mut BackendContext<'_>,
     problems: &mut Vec<Problem>,
 ) -> Result<RuleParts, Problem> {
-    let request_headers = filters(rule_filters, &format!("{field}.filters"), label)?;
-    let backends = backend_refs
-        .iter()
-        .enumerate()
-        .map(|(i, b)| {
-            backend(
-                b,
-                &format!("{field}.backendRefs[{i}]"),
-                label,
-                ctx,
-                problems,
-            )
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+    let single_prefix = match matches.as_slice() {
+        [only] if only.path != PathRank::Exact => match &only.key {
+            PathKey::Prefix(prefix) => Some(prefix.as_str()),
+            _ => None,
+        },
+        _ => None,
+    };
+    let filter_site = |field: String| FilterSite {
+        route_kind: site.route_kind,
+        single_prefix,
+        field,
+        label: site.label,
+    };
+    let filters = filters::compile(
+        rule_filters,
+        &filter_site(format!("{}.filters", site.field)),
+        ctx,
+        problems,
+    )?;
+    if filters.redirect.is_some() && !backend_refs.is_empty() {
+        return Err(Problem::error(
+            site.label,
+            format!("{}.filters", site.field),
+            "RequestRedirect cannot be used together with backendRefs; the rule was dropped",
+        ));
+    }
+    let mut backends = Vec::with_capacity(backend_refs.len());
+    for (i, b) in backend_refs.iter().enumerate() {
+        let field = format!("{}.backendRefs[{i}]", site.field);
+        let filters = filters::compile(
+            &b.filters,
+            &filter_site(format!("{field}.filters")),
+            ctx,
+            problems,
+        )?;
+        let weight = b.weight.unwrap_or(1);
+        let backend = match ctx.resolve(b) {
+            Ok(id) => Some(id),
+            Err(reason) => {
+                if weight > 0 {
+                    problems.push(Problem::error(
+                        site.label,
+                        field,
+                        format!("{reason}; requests for this backend get 500"),
+                    ));
+                }
+                None
+            }
+        };
+        backends.push(WeightedBackend {
+            weight,
+            backend,
+            filters,
+        });
+    }
     Ok(RuleParts {
-        request_headers,
+        filters,
         backends,
         matches,
+        envoy_headers: Vec::new(),
     })
+}
+
+/// The `x-envoy-*` request headers Envoy's router reads for a rule's timeouts and retry policy
+/// (reference §6; Envoy notes §5b).
+fn envoy_headers(
+    timeouts: Option<&Timeouts>,
+    retry: Option<&Retry>,
+) -> Result<Vec<(String, String)>, (&'static str, String)> {
+    let mut headers = Vec::new();
+    let ms = |value: &str| {
+        duration_ms(value).ok_or_else(|| {
+            format!("{value:?} is not a Gateway API duration such as 500ms, 10s or 1h30m")
+        })
+    };
+    if let Some(t) = timeouts {
+        let request = t
+            .request
+            .as_deref()
+            .map(ms)
+            .transpose()
+            .map_err(|e| (".timeouts.request", e))?;
+        let backend = t
+            .backend_request
+            .as_deref()
+            .map(ms)
+            .transpose()
+            .map_err(|e| (".timeouts.backendRequest", e))?;
+        if let (Some(request), Some(backend)) = (request, backend) {
+            if request != 0 && backend > request {
+                return Err((
+                    ".timeouts.backendRequest",
+                    String::from("must not be longer than timeouts.request"),
+                ));
+            }
+        }
+        if let Some(request) = request {
+            headers.push((
+                String::from("x-envoy-upstream-rq-timeout-ms"),
+                request.to_string(),
+            ));
+        }
+        if let Some(backend) = backend {
+            headers.push((
+                String::from("x-envoy-upstream-rq-per-try-timeout-ms"),
+                backend.to_string(),
+            ));
+        }
+    }
+    if let Some(r) = retry {
+        if let Some(bad) = r.codes.iter().find(|c| !(400..=599).contains(*c)) {
+            return Err((
+                ".retry.codes",
+                format!("{bad} is not a status code between 400 and 599"),
+            ));
+        }
+        let mut retry_on = String::from("connect-failure,refused-stream,reset");
+        if !r.codes.is_empty() {
+            retry_on.insert_str(0, "retriable-status-codes,");
+            let codes: Vec<String> = r.codes.iter().map(ToString::to_string).collect();
+            headers.push((
+                String::from("x-envoy-retriable-status-codes"),
+                codes.join(","),
+            ));
+        }
+        headers.push((String::from("x-envoy-retry-on"), retry_on));
+        if let Some(attempts) = r.attempts {
+            headers.push((String::from("x-envoy-max-retries"), attempts.to_string()));
+        }
+        if let Some(backoff) = r.backoff.as_deref() {
+            ms(backoff).map_err(|e| (".retry.backoff", e))?;
+        }
+    }
+    Ok(headers)
+}
+
+/// Milliseconds of a GEP-2257 duration (`^([0-9]{1,5}(h|m|s|ms)){1,4}$`).
+fn duration_ms(value: &str) -> Option<u64> {
+    let mut total = 0u64;
+    let mut rest = value;
+    let mut parts = 0;
+    while !rest.is_empty() {
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        if digits == 0 || digits > 5 {
+            return None;
+        }
+        let number: u64 = rest[..digits].parse().ok()?;
+        rest = &rest[digits..];
+        let (unit, len) = if rest.starts_with("ms") {
+            (1, 2)
+        } else if rest.starts_with('h') {
+            (3_600_000, 1)
+        } else if rest.starts_with('m') {
+            (60_000, 1)
+        } else if rest.starts_with('s') {
+            (1_000, 1)
+        } else {
+            return None;
+        };
+        rest = &rest[len..];
+        total += number * unit;
+        parts += 1;
+    }
+    (1..=4).contains(&parts).then_some(total)
 }
 
 fn http_match(
@@ -390,175 +550,31 @@ fn grpc_name_problem(value: &str, expected: &str) -> String {
     }
 }
 
-/// The filters this version implements; any other type drops the rule rather than silently
-/// doing less than the route asks.
-fn filters(
-    filters: &[HttpRouteFilter],
-    field: &str,
-    label: &str,
-) -> Result<Option<HeaderEdits>, Problem> {
-    let mut request_headers = None;
-    for (i, filter) in filters.iter().enumerate() {
-        let field = format!("{field}[{i}]");
-        match filter.kind.as_str() {
-            "RequestHeaderModifier" => {
-                if request_headers.is_some() {
-                    return Err(Problem::error(label, format!("{field}.type"), "RequestHeaderModifier may appear only once; the rule was dropped"));
-                }
-                let Some(modifier) = &filter.request_header_modifier else {
-                    return Err(Problem::error(label, format!("{field}.requestHeaderModifier"), "missing for type RequestHeaderModifier; the rule was dropped"));
-                };
-                request_headers = Some(header_edits(modifier, &format!("{field}.requestHeaderModifier"), label)?);
-            }
-            other => {
-                return Err(Problem::error(label, format!("{field}.type"), format!("filter {other:?} is not supported by this version of gatewasm; the rule was dropped")))
-            }
-        }
-    }
-    Ok(request_headers)
-}
+#[cfg(test)]
+mod tests {
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
-/// A header modifier with lowercase names; one action per name (reference §4.2).
-fn header_edits(
-    modifier: &HeaderModifier,
-    field: &str,
-    label: &str,
-) -> Result<HeaderEdits, Problem> {
-    let mut seen: Vec<String> = Vec::new();
-    let mut name = |action: &str, i: usize, name: &str| {
-        let lower = name.to_ascii_lowercase();
-        if !is_header_name(name) {
-            return Err(Problem::error(
-                label,
-                format!("{field}.{action}[{i}].name"),
-                format!("{name:?} is not a valid header name; the rule was dropped"),
-            ));
-        }
-        if seen.contains(&lower) {
-            return Err(Problem::error(
-                label,
-                format!("{field}.{action}[{i}]"),
-                format!("header {name:?} is modified twice in one filter; the rule was dropped"),
-            )
-            .with_hint(
-                "give each header one action; write several values as one comma-separated value",
-            ));
-        }
-        seen.push(lower.clone());
-        Ok(lower)
-    };
-    let mut edits = HeaderEdits::default();
-    for (i, h) in modifier.set.iter().enumerate() {
-        edits.set.push((name("set", i, &h.name)?, h.value.clone()));
-    }
-    for (i, h) in modifier.add.iter().enumerate() {
-        edits.add.push((name("add", i, &h.name)?, h.value.clone()));
-    }
-    for (i, h) in modifier.remove.iter().enumerate() {
-        edits.remove.push(name("remove", i, h)?);
-    }
-    Ok(edits)
-}
+    use super::duration_ms;
 
-fn backend(
-    b: &BackendRef,
-    field: &str,
-    label: &str,
-    ctx: &mut BackendContext<'_>,
-    problems: &mut Vec<Problem>,
-) -> Result<WeightedBackend, Problem> {
-    let weight = b.weight.unwrap_or(1);
-    let request_headers = filters(&b.filters, &format!("{field}.filters"), label)?;
-    let backend = match resolve(b, ctx) {
-        Ok(backend) => {
-            let id = match ctx.backend_ids.get(&backend.key) {
-                Some(&id) => id,
-                None => {
-                    let id = u32::try_from(ctx.backends.len()).unwrap_or(u32::MAX);
-                    ctx.backend_ids.insert(backend.key.clone(), id);
-                    ctx.backends.push(backend);
-                    id
-                }
-            };
-            Some(id)
-        }
-        Err(reason) => {
-            if weight > 0 {
-                problems.push(Problem::error(
-                    label,
-                    field.to_owned(),
-                    format!("{reason}; requests for this backend get 500"),
-                ));
-            }
-            None
-        }
-    };
-    Ok(WeightedBackend {
-        weight,
-        backend,
-        request_headers,
-    })
-}
-
-/// The backend a reference names, or why it cannot be used (reference §5, §9).
-fn resolve(b: &BackendRef, ctx: &BackendContext<'_>) -> Result<Backend, String> {
-    let group = b.group.as_deref().unwrap_or("");
-    let kind = b.kind.as_deref().unwrap_or("Service");
-    match (group, kind) {
-        ("", "Service") | ("multicluster.x-k8s.io", "ServiceImport") => {}
-        _ => {
-            return Err(format!(
-                "backend kind {kind} in group {group:?} is not supported (InvalidKind)"
-            ))
+    #[test]
+    fn durations_follow_gep_2257() {
+        assert_eq!(duration_ms("500ms"), Some(500));
+        assert_eq!(duration_ms("10s"), Some(10_000));
+        assert_eq!(duration_ms("1h30m"), Some(5_400_000));
+        assert_eq!(duration_ms("0s"), Some(0));
+        assert_eq!(duration_ms("1h1m1s1ms"), Some(3_661_001));
+        for bad in [
+            "",
+            "10",
+            "1.5s",
+            "123456s",
+            "1h1m1s1ms1ms",
+            "5 s",
+            "-1s",
+            "1d",
+        ] {
+            assert_eq!(duration_ms(bad), None, "{bad}");
         }
     }
-    let port = match b.port.map(u16::try_from) {
-        Some(Ok(port)) if port > 0 => port,
-        _ => {
-            return Err(format!(
-                "{kind} {:?} needs a port between 1 and 65535",
-                b.name
-            ))
-        }
-    };
-    let namespace = b
-        .namespace
-        .as_deref()
-        .filter(|ns| !ns.is_empty())
-        .unwrap_or(ctx.route_namespace);
-    if namespace != ctx.route_namespace && !granted(ctx, group, kind, namespace, &b.name) {
-        return Err(format!(
-            "{kind} {namespace}/{} is in another namespace and no ReferenceGrant in {namespace} allows {} from {} (RefNotPermitted)",
-            b.name, ctx.route_kind, ctx.route_namespace
-        ));
-    }
-    let key = format!("{namespace}/{}:{port}", b.name);
-    if let Some(services) = ctx.services {
-        if !services.contains(&key) && !services.contains(&format!("{namespace}/{}", b.name)) {
-            return Err(format!(
-                "{kind} {key} is not among the known services (BackendNotFound)"
-            ));
-        }
-    }
-    Ok(Backend {
-        cluster: ctx.names.cluster(&b.name, namespace, port),
-        authority: ctx.names.authority(&b.name, namespace, port),
-        key,
-    })
-}
-
-/// Whether a ReferenceGrant in the target namespace allows the reference (all four parts).
-fn granted(ctx: &BackendContext<'_>, group: &str, kind: &str, namespace: &str, name: &str) -> bool {
-    ctx.grants
-        .iter()
-        .filter(|g| g.metadata.namespace() == namespace)
-        .any(|g| {
-            g.spec.from.iter().any(|f| {
-                f.group == "gateway.networking.k8s.io"
-                    && f.kind == ctx.route_kind
-                    && f.namespace == ctx.route_namespace
-            }) && g.spec.to.iter().any(|t| {
-                t.group == group && t.kind == kind && t.name.as_deref().is_none_or(|n| n == name)
-            })
-        })
 }

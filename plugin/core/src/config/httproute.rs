@@ -214,6 +214,7 @@ pub struct HeaderValue {
 
 /// `RequestMirror` body.
 #[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Mirror {
     /// Where copies go.
     #[serde(default)]

@@ -1,0 +1,98 @@
+//! Backend references resolved: kind and port checks, ReferenceGrant for other namespaces,
+//! known Services, and one table entry per distinct backend (reference §5, §9).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::config::{BackendRef, ReferenceGrant};
+use crate::decide::Backend;
+
+use super::Names;
+
+/// What backend resolution needs from the rest of the configuration.
+pub(crate) struct BackendContext<'c> {
+    pub(crate) route_kind: &'static str,
+    pub(crate) route_namespace: &'c str,
+    pub(crate) services: Option<&'c BTreeSet<String>>,
+    pub(crate) grants: &'c [&'c ReferenceGrant],
+    pub(crate) names: &'c Names,
+    pub(crate) backends: &'c mut Vec<Backend>,
+    pub(crate) backend_ids: &'c mut BTreeMap<String, u32>,
+}
+
+impl BackendContext<'_> {
+    /// The table index of the backend a reference names, or why it cannot be used.
+    pub(crate) fn resolve(&mut self, b: &BackendRef) -> Result<u32, String> {
+        let backend = self.backend(b)?;
+        if let Some(&id) = self.backend_ids.get(&backend.key) {
+            return Ok(id);
+        }
+        let id = u32::try_from(self.backends.len()).unwrap_or(u32::MAX);
+        self.backend_ids.insert(backend.key.clone(), id);
+        self.backends.push(backend);
+        Ok(id)
+    }
+
+    fn backend(&self, b: &BackendRef) -> Result<Backend, String> {
+        let group = b.group.as_deref().unwrap_or("");
+        let kind = b.kind.as_deref().unwrap_or("Service");
+        match (group, kind) {
+            ("", "Service") | ("multicluster.x-k8s.io", "ServiceImport") => {}
+            _ => {
+                return Err(format!(
+                    "backend kind {kind} in group {group:?} is not supported (InvalidKind)"
+                ))
+            }
+        }
+        let port = match b.port.map(u16::try_from) {
+            Some(Ok(port)) if port > 0 => port,
+            _ => {
+                return Err(format!(
+                    "{kind} {:?} needs a port between 1 and 65535",
+                    b.name
+                ))
+            }
+        };
+        let namespace = b
+            .namespace
+            .as_deref()
+            .filter(|ns| !ns.is_empty())
+            .unwrap_or(self.route_namespace);
+        if namespace != self.route_namespace && !self.granted(group, kind, namespace, &b.name) {
+            return Err(format!(
+                "{kind} {namespace}/{} is in another namespace and no ReferenceGrant in {namespace} allows {} from {} (RefNotPermitted)",
+                b.name, self.route_kind, self.route_namespace
+            ));
+        }
+        let key = format!("{namespace}/{}:{port}", b.name);
+        if let Some(services) = self.services {
+            if !services.contains(&key) && !services.contains(&format!("{namespace}/{}", b.name)) {
+                return Err(format!(
+                    "{kind} {key} is not among the known services (BackendNotFound)"
+                ));
+            }
+        }
+        Ok(Backend {
+            cluster: self.names.cluster(&b.name, namespace, port),
+            authority: self.names.authority(&b.name, namespace, port),
+            key,
+        })
+    }
+
+    /// Whether a ReferenceGrant in the target namespace allows the reference (all four parts).
+    fn granted(&self, group: &str, kind: &str, namespace: &str, name: &str) -> bool {
+        self.grants
+            .iter()
+            .filter(|g| g.metadata.namespace() == namespace)
+            .any(|g| {
+                g.spec.from.iter().any(|f| {
+                    f.group == "gateway.networking.k8s.io"
+                        && f.kind == self.route_kind
+                        && f.namespace == self.route_namespace
+                }) && g.spec.to.iter().any(|t| {
+                    t.group == group
+                        && t.kind == kind
+                        && t.name.as_deref().is_none_or(|n| n == name)
+                })
+            })
+    }
+}
