@@ -3,6 +3,10 @@
 //! Only bytes that are not a JSON object at all are fatal ([`ConfigError`]). Each entry of
 //! `resources` is read on its own, so one malformed object is reported (with the exact field
 //! path) and skipped while the others still serve.
+//!
+//! Field paths come from `serde_path_to_error` under the default `field-paths` feature. The
+//! filter turns it off to stay small: its messages then keep serde's own text, which names the
+//! offending field or value, and the line and column, but not the path to it.
 
 use serde::de::DeserializeOwned;
 
@@ -14,9 +18,10 @@ use crate::problem::Problem;
 #[non_exhaustive]
 pub enum ConfigError {
     /// The bytes are not the JSON object the plugin expects.
-    #[error("configuration: {path}: {message} (line {line}, column {column})")]
+    #[error("configuration: {}{message} (line {line}, column {column})", field_prefix(.path))]
     Json {
-        /// Field path where parsing stopped (`.` for the top level).
+        /// Field path where parsing stopped (`.` for the top level); empty without the
+        /// `field-paths` feature.
         path: String,
         /// What serde_json reported.
         message: String,
@@ -56,15 +61,16 @@ impl PluginConfig {
             return Ok(Self::default());
         }
         let de = &mut serde_json::Deserializer::from_slice(bytes);
-        serde_path_to_error::deserialize(de).map_err(|err| {
-            let path = err.path().to_string();
-            let inner = err.into_inner();
-            ConfigError::Json {
-                path,
-                message: strip_position(&inner.to_string()),
-                line: inner.line(),
-                column: inner.column(),
-            }
+        #[cfg(feature = "field-paths")]
+        let parsed = serde_path_to_error::deserialize(de)
+            .map_err(|err| (err.path().to_string(), err.into_inner()));
+        #[cfg(not(feature = "field-paths"))]
+        let parsed = serde::Deserialize::deserialize(de).map_err(|err| (String::new(), err));
+        parsed.map_err(|(path, inner)| ConfigError::Json {
+            path,
+            message: strip_position(&inner.to_string()),
+            line: inner.line(),
+            column: inner.column(),
         })
     }
 
@@ -135,19 +141,32 @@ fn typed<T: DeserializeOwned>(
     label: &str,
     problems: &mut Vec<Problem>,
 ) -> Option<T> {
-    serde_path_to_error::deserialize(value)
-        .map_err(|err| {
-            let path = err.path().to_string();
+    #[cfg(feature = "field-paths")]
+    let parsed = serde_path_to_error::deserialize(value)
+        .map_err(|err| (err.path().to_string(), err.into_inner()));
+    #[cfg(not(feature = "field-paths"))]
+    let parsed = T::deserialize(value).map_err(|err| (String::new(), err));
+    parsed
+        .map_err(|(path, err)| {
             problems.push(Problem::error(
                 label,
                 path,
                 format!(
                     "{}; the object was skipped",
-                    strip_position(&err.into_inner().to_string())
+                    strip_position(&err.to_string())
                 ),
             ));
         })
         .ok()
+}
+
+/// `path: `, or nothing when the path is unknown.
+fn field_prefix(path: &str) -> String {
+    if path.is_empty() {
+        String::new()
+    } else {
+        format!("{path}: ")
+    }
 }
 
 /// `Kind namespace/name` for messages, from an object that may not parse.
@@ -189,10 +208,15 @@ mod tests {
         let err = PluginConfig::parse(b"{\"gateway\": 3}")
             .unwrap_err()
             .to_string();
-        assert_eq!(err, "configuration: gateway: invalid type: integer `3`, expected a string (line 1, column 13)");
+        let (gateway, top) = if cfg!(feature = "field-paths") {
+            ("gateway: ", ".: ")
+        } else {
+            ("", "")
+        };
+        assert_eq!(err, format!("configuration: {gateway}invalid type: integer `3`, expected a string (line 1, column 13)"));
         let err = PluginConfig::parse(b"[1]").unwrap_err().to_string();
         assert!(
-            err.starts_with("configuration: .: invalid type: sequence"),
+            err.starts_with(&format!("configuration: {top}invalid type: sequence")),
             "{err}"
         );
     }
@@ -213,9 +237,14 @@ mod tests {
         assert_eq!(objects.len(), 1);
         assert!(matches!(&objects[0], Resource::HttpRoute(r) if r.metadata.name == "good"));
         assert_eq!(problems.len(), 2);
+        let path = if cfg!(feature = "field-paths") {
+            "spec.rules[0].backendRefs[0].port: "
+        } else {
+            ""
+        };
         assert_eq!(
             problems[0].to_string(),
-            "HTTPRoute app/bad: spec.rules[0].backendRefs[0].port: invalid type: string \"eighty\", expected a JSON number; the object was skipped"
+            format!("HTTPRoute app/bad: {path}invalid type: string \"eighty\", expected a JSON number; the object was skipped")
         );
         assert_eq!(
             problems[1].to_string(),
