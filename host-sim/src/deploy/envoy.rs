@@ -621,6 +621,25 @@ spec:
     }
 
     #[test]
+    fn mirror_targets_get_clusters_too() {
+        let mirrored = MANIFESTS.replace(
+            "rules: [{backendRefs: [{name: api, port: 8080}, {name: db, port: 5432}]}]",
+            "rules: [{backendRefs: [{name: api, port: 8080}], filters: [{type: RequestMirror, requestMirror: {backendRef: {name: shadow, port: 8080}}}]}]",
+        );
+        let b = json(&bootstrap(&plan(&mirrored), &EnvoyOptions::default()).unwrap());
+        let names: Vec<_> = b["static_resources"]["clusters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["name"].as_str().unwrap().to_owned())
+            .collect();
+        assert!(
+            names.contains(&"outbound|8080||shadow.app.svc.cluster.local".to_owned()),
+            "{names:?}"
+        );
+    }
+
+    #[test]
     fn plaintext_https_is_served_and_said() {
         let options = EnvoyOptions {
             tls: Tls::Plaintext,
