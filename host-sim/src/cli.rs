@@ -21,6 +21,8 @@ USAGE:
     host-sim test [--verbose] [--wasm FILE] CASE_FILE...
     host-sim config PATH --format json|istio|envoy [--gateway NAMESPACE/NAME] [OPTIONS]
     host-sim package --out DIR [--wasm FILE] [--tag TAG]
+    host-sim bench [--rules N]... [--streams N] [--warmup N] [--seed N] [--json]
+                   [--wasm FILE] [--floor FILE]
 
 COMMANDS:
     route   send one request through the filter and show where it went
@@ -28,6 +30,7 @@ COMMANDS:
     config  print the plugin configuration, Istio objects or an Envoy bootstrap
     package write gatewasm.wasm as the OCI image Istio pulls: layout folder DIR and DIR.tar;
             prints the manifest digest (the WasmPlugin's sha256)
+    bench   time gatewasm against the floor filter at 10 to 10,000 generated rules
 
 --config takes a YAML file or a folder of manifests, as `kubectl apply -f` does.
 --wasm runs another module instead of the one built from this workspace.
@@ -48,6 +51,8 @@ pub enum Command {
     Route(RouteArgs),
     /// `host-sim test`.
     Test(TestArgs),
+    /// `host-sim bench`.
+    Bench(BenchArgs),
     /// `host-sim config`.
     Config(ConfigArgs),
     /// `host-sim package`.
@@ -82,6 +87,25 @@ pub struct TestArgs {
     pub wasm: Option<PathBuf>,
 }
 
+/// Arguments of `host-sim bench`.
+#[derive(Debug)]
+pub struct BenchArgs {
+    /// Route-set sizes (rules), in order.
+    pub rules: Vec<usize>,
+    /// Measured streams per filter per size.
+    pub streams: usize,
+    /// Unmeasured streams per filter per size, first.
+    pub warmup: usize,
+    /// Route-set and request-mix seed.
+    pub seed: u64,
+    /// Print JSON.
+    pub json: bool,
+    /// gatewasm module to run.
+    pub wasm: Option<PathBuf>,
+    /// Floor filter module to run.
+    pub floor: Option<PathBuf>,
+}
+
 /// Parses `std::env::args`.
 ///
 /// # Errors
@@ -112,6 +136,7 @@ where
         "test" => test(&mut parser).map(Command::Test),
         "config" => deploy::config(&mut parser).map(Command::Config),
         "package" => deploy::package(&mut parser).map(Command::Package),
+        "bench" => bench(&mut parser).map(Command::Bench),
         other => bail!("unknown command {other:?} (host-sim --help lists them)"),
     }
 }
@@ -177,6 +202,37 @@ fn test(parser: &mut lexopt::Parser) -> Result<TestArgs> {
     Ok(args)
 }
 
+fn bench(parser: &mut lexopt::Parser) -> Result<BenchArgs> {
+    let mut args = BenchArgs {
+        rules: Vec::new(),
+        streams: 20_000,
+        warmup: 2_000,
+        seed: 5,
+        json: false,
+        wasm: None,
+        floor: None,
+    };
+    while let Some(arg) = parser.next()? {
+        match arg {
+            Long("rules") => args.rules.push(parser.value()?.parse()?),
+            Long("streams") => args.streams = parser.value()?.parse()?,
+            Long("warmup") => args.warmup = parser.value()?.parse()?,
+            Long("seed") => args.seed = parser.value()?.parse()?,
+            Long("json") => args.json = true,
+            Long("wasm") => args.wasm = Some(PathBuf::from(parser.value()?)),
+            Long("floor") => args.floor = Some(PathBuf::from(parser.value()?)),
+            other => return Err(other.unexpected().into()),
+        }
+    }
+    if args.rules.is_empty() {
+        args.rules = vec![10, 100, 1_000, 10_000];
+    }
+    if args.streams == 0 {
+        bail!("bench needs --streams of at least 1");
+    }
+    Ok(args)
+}
+
 #[cfg(test)]
 mod tests {
     use super::{parse_from, Command};
@@ -203,6 +259,21 @@ mod tests {
             [("X-Canary".to_owned(), "true".to_owned())]
         );
         assert!(args.json);
+    }
+
+    #[test]
+    fn bench_defaults_to_four_sizes() {
+        let Command::Bench(args) = parse_from(["bench", "--json"]).unwrap() else {
+            panic!("not a bench command")
+        };
+        assert_eq!(args.rules, [10, 100, 1_000, 10_000]);
+        assert!(args.json);
+        let Command::Bench(args) = parse_from(["bench", "--rules", "50", "--rules", "7"]).unwrap()
+        else {
+            panic!("not a bench command")
+        };
+        assert_eq!(args.rules, [50, 7]);
+        assert!(parse_from(["bench", "--streams", "0"]).is_err());
     }
 
     #[test]

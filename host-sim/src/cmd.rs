@@ -1,10 +1,12 @@
 //! The subcommands, each receiving fully parsed arguments.
 
+mod bench;
 mod config;
 mod package;
 mod route;
 mod test;
 
+pub use bench::bench;
 pub use config::config;
 pub use package::package;
 pub use route::route;

@@ -11,6 +11,7 @@ fn main() -> ExitCode {
         Command::Test(args) => cmd::test(&args),
         Command::Config(args) => cmd::config(&args),
         Command::Package(args) => cmd::package(&args),
+        Command::Bench(args) => cmd::bench(&args),
         Command::Help => {
             println!("{USAGE}");
             Ok(cmd::Exit::Success)

@@ -1,0 +1,273 @@
+//! `host-sim bench`: the real `.wasm` against the floor filter, per request, at several route
+//! counts, plus on_configure time and linear memory.
+//!
+//! For each size it generates a route set (`gatewasm_core::bench::route_set`), starts gatewasm
+//! with it and the floor filter (`gatewasm-floor`) beside it, warms both up, then sends the same
+//! request mix through full stream lifecycles, alternating the two filters request by request,
+//! and times every `Proxy::stream` on its own. It reports the median and p99 of those times; it
+//! never asserts on them. Both filters run under the same wasmtime engine and host, so the ratio
+//! is what gatewasm adds over the unavoidable host calls; absolute times are wasmtime's, not V8's
+//! or Envoy's (BENCHMARKS.md).
+
+use std::io::Write;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Result};
+use gatewasm_core::bench::{route_set, BenchRequest, PORT};
+use serde_json::json;
+
+use super::Exit;
+use crate::cli::BenchArgs;
+use crate::envoy::{HttpRequest, PluginOptions, Proxy, WasmModule};
+use crate::wasm;
+
+/// `Proxy::start` runs per size, with and without routes, to time on_configure.
+const START_RUNS: usize = 5;
+
+/// The floor filter's package.
+const FLOOR_PACKAGE: &str = "gatewasm-floor";
+
+/// Median and p99 of one filter's stream times, in nanoseconds.
+#[derive(Clone, Copy, Debug)]
+struct Spread {
+    median: f64,
+    p99: f64,
+}
+
+impl Spread {
+    fn of(mut samples: Vec<Duration>) -> Self {
+        samples.sort_unstable();
+        let at = |q: f64| {
+            let index = ((samples.len() as f64 - 1.0) * q).round() as usize;
+            samples.get(index).map_or(0.0, |d| d.as_nanos() as f64)
+        };
+        Self {
+            median: at(0.5),
+            p99: at(0.99),
+        }
+    }
+}
+
+/// Everything measured at one route count.
+struct SizeResult {
+    rules: usize,
+    routed: usize,
+    requests: usize,
+    gatewasm: Spread,
+    floor: Spread,
+    start_ms: f64,
+    start_empty_ms: f64,
+    memory: usize,
+}
+
+impl SizeResult {
+    fn ratio(&self) -> f64 {
+        self.gatewasm.median / self.floor.median
+    }
+
+    /// One on_configure: `Proxy::start` configures twice (canary VM, then worker VM), so the
+    /// difference with an empty configuration is halved.
+    fn on_configure_ms(&self) -> f64 {
+        ((self.start_ms - self.start_empty_ms) / 2.0).max(0.0)
+    }
+
+    fn to_json(&self) -> serde_json::Value {
+        json!({
+            "rules": self.rules,
+            "requests": self.requests,
+            "routed": self.routed,
+            "gatewasm_ns": {"median": self.gatewasm.median, "p99": self.gatewasm.p99},
+            "floor_ns": {"median": self.floor.median, "p99": self.floor.p99},
+            "ratio_median": self.ratio(),
+            "start_ms": self.start_ms,
+            "start_empty_ms": self.start_empty_ms,
+            "on_configure_ms": self.on_configure_ms(),
+            "memory_bytes": self.memory,
+        })
+    }
+}
+
+/// Runs `host-sim bench`.
+///
+/// # Errors
+///
+/// When a module cannot be built or loaded, gatewasm rejects a generated configuration, or a
+/// filter traps.
+pub fn bench(args: &BenchArgs) -> Result<Exit> {
+    let gatewasm_path = wasm::locate(args.wasm.as_deref(), wasm::FILTER_PACKAGE)?;
+    let floor_path = wasm::locate(args.floor.as_deref(), FLOOR_PACKAGE)?;
+    let gatewasm = WasmModule::from_file(&gatewasm_path)?;
+    let floor = WasmModule::from_file(&floor_path)?;
+    let size_of = |path: &std::path::Path| std::fs::metadata(path).map_or(0, |m| m.len());
+    let mut out = std::io::stdout().lock();
+    if !args.json {
+        writeln!(
+            out,
+            "gatewasm.wasm {} bytes, floor {} bytes; {} streams per filter per size after {} warm-up",
+            size_of(&gatewasm_path),
+            size_of(&floor_path),
+            args.streams,
+            args.warmup
+        )?;
+        writeln!(
+            out,
+            "{:>6} {:>7} {:>11} {:>11} {:>11} {:>11} {:>6} {:>13} {:>10}",
+            "rules",
+            "routed",
+            "gw p50 µs",
+            "gw p99 µs",
+            "floor p50",
+            "floor p99",
+            "ratio",
+            "configure ms",
+            "memory MiB"
+        )?;
+    }
+    let mut results = Vec::new();
+    for &rules in &args.rules {
+        let result = measure(&gatewasm, &floor, rules, args)?;
+        if !args.json {
+            writeln!(
+                out,
+                "{:>6} {:>6.0}% {:>11.2} {:>11.2} {:>11.2} {:>11.2} {:>6.2} {:>13.2} {:>10.2}",
+                result.rules,
+                100.0 * result.routed as f64 / result.requests as f64,
+                result.gatewasm.median / 1e3,
+                result.gatewasm.p99 / 1e3,
+                result.floor.median / 1e3,
+                result.floor.p99 / 1e3,
+                result.ratio(),
+                result.on_configure_ms(),
+                result.memory as f64 / f64::from(1u32 << 20),
+            )?;
+        }
+        results.push(result);
+    }
+    if args.json {
+        let report = json!({
+            "wasm": {"gatewasm": {"path": gatewasm_path, "bytes": size_of(&gatewasm_path)},
+                     "floor": {"path": floor_path, "bytes": size_of(&floor_path)}},
+            "streams": args.streams,
+            "warmup": args.warmup,
+            "seed": args.seed,
+            "sizes": results.iter().map(SizeResult::to_json).collect::<Vec<_>>(),
+        });
+        writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
+    } else if let (Some(first), Some(last)) = (results.first(), results.last()) {
+        if results.len() > 1 {
+            writeln!(
+                out,
+                "gatewasm p50 at {} rules / at {} rules: {:.2}",
+                last.rules,
+                first.rules,
+                last.gatewasm.median / first.gatewasm.median
+            )?;
+        }
+        writeln!(
+            out,
+            "configure ms: one on_configure inside the .wasm = (Proxy::start with the routes - \
+             Proxy::start with none) / 2, medians of {START_RUNS}"
+        )?;
+    }
+    Ok(Exit::Success)
+}
+
+fn measure(
+    gatewasm: &WasmModule,
+    floor: &WasmModule,
+    rules: usize,
+    args: &BenchArgs,
+) -> Result<SizeResult> {
+    let set = route_set(rules, args.seed);
+    let options = |configuration: Vec<u8>| PluginOptions {
+        configuration,
+        random_seed: args.seed,
+        ..PluginOptions::default()
+    };
+    let start_ms = |configuration: &[u8]| -> Result<f64> {
+        let mut times = Vec::with_capacity(START_RUNS);
+        for _ in 0..START_RUNS {
+            let began = Instant::now();
+            let proxy = Proxy::start(gatewasm, options(configuration.to_vec()));
+            times.push(began.elapsed());
+            proxy.map_err(|e| anyhow::anyhow!("gatewasm refused the {rules}-rule set: {e}"))?;
+        }
+        Ok(Spread::of(times).median / 1e6)
+    };
+    let start_empty_ms = start_ms(b"")?;
+    let start_ms = start_ms(&set.configuration)?;
+
+    let mut routed_proxy = Proxy::start(gatewasm, options(set.configuration.clone()))
+        .map_err(|e| anyhow::anyhow!("gatewasm refused the {rules}-rule set: {e}"))?;
+    let memory = routed_proxy.memory_size();
+    let mut floor_proxy = Proxy::start(floor, PluginOptions::default())
+        .map_err(|e| anyhow::anyhow!("the floor filter did not start: {e}"))?;
+
+    let requests: Vec<HttpRequest> = set.requests.iter().map(http_request).collect();
+    if requests.is_empty() {
+        bail!("the {rules}-rule set has no requests");
+    }
+    let mut routed = 0;
+    for request in &requests {
+        let outcome = routed_proxy.stream(request);
+        if let Some(trap) = outcome.trap {
+            bail!("gatewasm trapped at {rules} rules: {trap}");
+        }
+        routed += usize::from(outcome.upstream.is_some());
+    }
+    let mut gw_times = Vec::with_capacity(args.streams);
+    let mut floor_times = Vec::with_capacity(args.streams);
+    for (i, request) in requests
+        .iter()
+        .cycle()
+        .take(args.warmup + args.streams)
+        .enumerate()
+    {
+        let measured = i >= args.warmup;
+        // Alternate which filter goes first, so neither always runs on a warmer cache.
+        let order = if i % 2 == 0 {
+            [true, false]
+        } else {
+            [false, true]
+        };
+        for is_gatewasm in order {
+            let proxy = if is_gatewasm {
+                &mut routed_proxy
+            } else {
+                &mut floor_proxy
+            };
+            let began = Instant::now();
+            let outcome = proxy.stream(request);
+            let elapsed = began.elapsed();
+            if let Some(trap) = outcome.trap {
+                bail!("a filter trapped at {rules} rules: {trap}");
+            }
+            if measured {
+                let times = if is_gatewasm {
+                    &mut gw_times
+                } else {
+                    &mut floor_times
+                };
+                times.push(elapsed);
+            }
+        }
+    }
+    Ok(SizeResult {
+        rules,
+        routed,
+        requests: requests.len(),
+        gatewasm: Spread::of(gw_times),
+        floor: Spread::of(floor_times),
+        start_ms,
+        start_empty_ms,
+        memory,
+    })
+}
+
+fn http_request(request: &BenchRequest) -> HttpRequest {
+    HttpRequest {
+        headers: request.header_pairs(),
+        destination_port: Some(PORT),
+        ..HttpRequest::default()
+    }
+}
