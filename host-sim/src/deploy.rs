@@ -104,7 +104,7 @@ pub struct Generated {
 pub struct Plan {
     /// Gateway or mesh.
     pub mode: Mode,
-    /// The plugin configuration: `gateway`, `target`, `services`, `resources`, in that order.
+    /// The plugin configuration: `gateway`, `target`, `resources`, in that order.
     pub plugin_config: Yaml,
     /// Every backend a rule can send to, from the compiled route table.
     pub backends: Vec<Backend>,
@@ -205,9 +205,6 @@ fn plugin_config(manifests: &Manifests, mode: &Mode) -> Result<Yaml> {
         Mode::Mesh => map! { "mode" => "authority" },
     };
     config.insert("target".into(), target);
-    if let Some(services) = &manifests.services {
-        config.insert("services".into(), services.clone().into());
-    }
     config.insert(
         "resources".into(),
         serde_norway::to_value(&manifests.resources)?,

@@ -1,9 +1,10 @@
 //! Kubernetes manifests in, plugin configuration out — what `kubectl apply -f PATH` would see.
 //!
 //! PATH is a YAML (or JSON) file, or a folder whose `*.yaml`, `*.yml` and `*.json` files are read
-//! in name order, each holding any number of `---`-separated documents. Gateway API objects and
-//! Namespaces go to `resources`; `Service` and `ServiceImport` objects become the known backends
-//! (`services`); anything else is listed as skipped. Object order is creation order.
+//! in name order, each holding any number of `---`-separated documents. Gateway API objects,
+//! Namespaces (labels for `allowedRoutes` selectors) and Services and ServiceImports (the known
+//! backends, and mesh parents) go to `resources`; anything else is listed as skipped. Object
+//! order is creation order.
 
 use std::path::{Path, PathBuf};
 
@@ -16,19 +17,19 @@ use serde_json::{json, Value};
 pub struct Manifests {
     /// Objects for the plugin's `resources`, in creation order.
     pub resources: Vec<Value>,
-    /// `namespace/name:port` of every Service and ServiceImport port; `None` when there were none.
-    pub services: Option<Vec<String>>,
     /// `Kind namespace/name` of objects the filter does not use.
     pub skipped: Vec<String>,
 }
 
 /// Kinds that travel to the filter in `resources`.
-const RESOURCE_KINDS: [&str; 5] = [
+const RESOURCE_KINDS: [&str; 7] = [
     "Gateway",
     "HTTPRoute",
     "GRPCRoute",
     "ReferenceGrant",
     "Namespace",
+    "Service",
+    "ServiceImport",
 ];
 
 impl Manifests {
@@ -84,19 +85,6 @@ impl Manifests {
             .to_owned();
         if RESOURCE_KINDS.contains(&kind.as_str()) {
             self.resources.push(object);
-        } else if kind == "Service" || kind == "ServiceImport" {
-            let ports = object
-                .pointer("/spec/ports")
-                .and_then(Value::as_array)
-                .cloned()
-                .unwrap_or_default();
-            let services = self.services.get_or_insert_with(Vec::new);
-            for port in ports
-                .iter()
-                .filter_map(|p| p.get("port").and_then(Value::as_u64))
-            {
-                services.push(format!("{namespace}/{name}:{port}"));
-            }
         } else {
             let kind = if kind.is_empty() {
                 "object without kind".to_owned()
@@ -152,9 +140,6 @@ impl Manifests {
         if let Some(gateway) = gateway {
             config["gateway"] = json!(gateway);
         }
-        if let Some(services) = &self.services {
-            config["services"] = json!(services);
-        }
         if let Some(target) = target {
             config["target"] = target.clone();
         }
@@ -187,32 +172,34 @@ mod tests {
     use super::Manifests;
 
     #[test]
-    fn objects_are_sorted_by_kind_in_creation_order() {
+    fn objects_keep_creation_order_and_unused_kinds_are_skipped() {
         let mut m = Manifests::default();
         m.add_yaml(
-            "apiVersion: v1\nkind: Service\nmetadata: {name: api, namespace: app}\nspec: {ports: [{port: 8080}, {port: 9090}]}\n---\n\
+            "apiVersion: v1\nkind: Service\nmetadata: {name: api, namespace: app}\nspec: {ports: [{port: 8080}]}\n---\n\
              kind: HTTPRoute\nmetadata: {name: r1, namespace: app}\n---\n---\n\
              kind: Ingress\nmetadata: {name: old, namespace: app}\n---\n\
              kind: Gateway\nmetadata: {name: gw, namespace: infra}\n",
         )
         .unwrap();
-        assert_eq!(m.resources.len(), 2);
-        assert_eq!(
-            m.services.as_deref(),
-            Some(&["app/api:8080".to_owned(), "app/api:9090".to_owned()][..])
-        );
+        let kinds: Vec<_> = m
+            .resources
+            .iter()
+            .map(|o| o["kind"].as_str().unwrap())
+            .collect();
+        assert_eq!(kinds, ["Service", "HTTPRoute", "Gateway"]);
         assert_eq!(m.skipped, ["Ingress app/old"]);
         assert_eq!(m.choose_gateway(None).unwrap().as_deref(), Some("infra/gw"));
         let config = m.plugin_config(Some("infra/gw"), None);
         assert_eq!(config["gateway"], "infra/gw");
-        assert_eq!(config["resources"][0]["metadata"]["name"], "r1");
+        assert_eq!(config["resources"][1]["metadata"]["name"], "r1");
     }
 
     #[test]
-    fn no_services_means_every_backend_exists() {
+    fn without_gateways_the_configuration_is_for_the_mesh() {
         let mut m = Manifests::default();
-        m.add_yaml("kind: Gateway\nmetadata: {name: gw}\n").unwrap();
-        assert!(m.services.is_none());
-        assert!(m.plugin_config(None, None).get("services").is_none());
+        m.add_yaml("kind: HTTPRoute\nmetadata: {name: r}\n")
+            .unwrap();
+        assert_eq!(m.choose_gateway(None).unwrap(), None);
+        assert!(m.plugin_config(None, None).get("gateway").is_none());
     }
 }

@@ -36,7 +36,11 @@ pub struct LinearRoutes<'t> {
 impl<'t> LinearRoutes<'t> {
     /// Flattens `table` into scan order.
     pub fn new(table: &'t RouteTable) -> Self {
-        let lists = table.listeners.iter().map(flatten).collect();
+        let lists = table
+            .listeners
+            .iter()
+            .map(|l| l.as_ref().map_or_else(Vec::new, flatten))
+            .collect();
         Self { table, lists }
     }
 
@@ -47,7 +51,7 @@ impl<'t> LinearRoutes<'t> {
             .table
             .listeners
             .iter()
-            .position(|l| std::ptr::eq(l, listener))
+            .position(|l| l.as_ref().is_some_and(|l| std::ptr::eq(l, listener)))
             .and_then(|at| self.lists.get(at))?;
         let path = String::from_utf8_lossy(request.path);
         list.iter()
@@ -74,7 +78,7 @@ impl RouteTable {
     /// The rule (index in the table) the indexed lookup picks for `request`: [`Self::decide`]
     /// without choosing a backend, to compare with [`LinearRoutes::find_rule`].
     pub fn find_rule(&self, request: &RequestView<'_>) -> Option<u32> {
-        self.find(request).map(|m| m.rule)
+        self.find(request).ok().map(|m| m.rule)
     }
 }
 

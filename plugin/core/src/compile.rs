@@ -8,13 +8,14 @@
 mod attach;
 mod backends;
 mod filters;
+mod mesh;
 mod rules;
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::config::{
     ConfigError, Gateway, GrpcRoute, HttpRoute, HttpRouteRule, ObjectMeta, ParentRef, PluginConfig,
-    ReferenceGrant, Resource, Unknown,
+    ReferenceGrant, Resource, Service, Unknown,
 };
 use crate::decide::{Target, DEFAULT_CLUSTER_HEADER};
 use crate::hostname::Hostname;
@@ -27,6 +28,7 @@ use crate::table::{
 
 use attach::{GatewaySide, ListenerSpec, RouteSide};
 use backends::BackendContext;
+use mesh::MeshParents;
 use rules::{RuleParts, RuleSite};
 
 /// The cluster name template for Istio's outbound clusters.
@@ -50,19 +52,19 @@ pub struct Compiled {
 /// [`ConfigError`] only when the bytes cannot serve at all (not JSON, wrong top-level shape,
 /// unknown target mode); everything else is a [`Problem`] next to a table that still serves.
 pub fn compile_bytes(bytes: &[u8]) -> Result<Compiled, ConfigError> {
-    let config = PluginConfig::parse(bytes)?;
-    let target = target(&config)?;
-    let mut compiled = compile(&config);
-    compiled.table.target = target;
-    Ok(compiled)
+    compile(&PluginConfig::parse(bytes)?)
 }
 
 /// Compiles a parsed configuration. Problems never stop the parts that are fine.
-pub fn compile(config: &PluginConfig) -> Compiled {
+///
+/// # Errors
+///
+/// [`ConfigError::Target`] when `target` names a mode or header the filter cannot use.
+pub fn compile(config: &PluginConfig) -> Result<Compiled, ConfigError> {
     let mut problems = Vec::new();
     unknown_fields(&config.unknown, "configuration", "", &mut problems);
     let mut table = RouteTable {
-        target: target(config).unwrap_or_default(),
+        target: target(config)?,
         ..RouteTable::default()
     };
     let names = Names::new(config);
@@ -72,6 +74,7 @@ pub fn compile(config: &PluginConfig) -> Compiled {
     let mut routes = Vec::new();
     let mut grants: Vec<&ReferenceGrant> = Vec::new();
     let mut namespaces = BTreeMap::new();
+    let mut service_objects = Vec::new();
     for (position, object) in objects.iter().enumerate() {
         match object {
             Resource::Gateway(g) => gateways.push(g),
@@ -81,45 +84,41 @@ pub fn compile(config: &PluginConfig) -> Compiled {
             Resource::Namespace(n) => {
                 namespaces.insert(n.metadata.name.clone(), n.metadata.labels.clone());
             }
+            Resource::Service(s) => service_objects.push(s),
         }
     }
 
-    let Some(gateway_key) = config.gateway.as_deref() else {
-        if !routes.is_empty() {
-            problems.push(
-                Problem::error("configuration", "gateway", "not set: mesh (sidecar) mode is not supported by this version; no route serves")
-                    .with_hint("set gateway to the namespace/name of the Gateway this proxy implements"),
-            );
+    let listeners;
+    let mut parents = match config.gateway.as_deref() {
+        None => Parents::Mesh(MeshParents::new(
+            &service_objects,
+            config.namespace.as_deref(),
+        )),
+        Some(key) => {
+            let (namespace, name) = key.split_once('/').unwrap_or(("default", key));
+            let Some(gateway) = gateways
+                .iter()
+                .find(|g| g.metadata.namespace() == namespace && g.metadata.name == name)
+            else {
+                problems.push(
+                    Problem::error("configuration", "gateway", format!("Gateway {namespace}/{name} is not among the resources; no route serves"))
+                        .with_hint("add the Gateway object to resources, or fix the namespace/name"),
+                );
+                return Ok(Compiled { table, problems });
+            };
+            let label = format!("Gateway {namespace}/{name}");
+            listeners = gateway_listeners(gateway, &label, &mut problems);
+            Parents::Gateway(GatewaySide {
+                namespace,
+                name,
+                listeners: &listeners,
+                namespaces: &namespaces,
+            })
         }
-        return Compiled { table, problems };
-    };
-    let (gateway_ns, gateway_name) = gateway_key
-        .split_once('/')
-        .unwrap_or(("default", gateway_key));
-    let Some(gateway) = gateways
-        .iter()
-        .find(|g| g.metadata.namespace() == gateway_ns && g.metadata.name == gateway_name)
-    else {
-        problems.push(
-            Problem::error("configuration", "gateway", format!("Gateway {gateway_ns}/{gateway_name} is not among the resources; no route serves"))
-                .with_hint("add the Gateway object to resources, or fix the namespace/name"),
-        );
-        return Compiled { table, problems };
-    };
-    let gateway_label = format!("Gateway {gateway_ns}/{gateway_name}");
-    let listeners = listeners(gateway, &gateway_label, &mut problems);
-    let gateway_side = GatewaySide {
-        namespace: gateway_ns,
-        name: gateway_name,
-        listeners: &listeners,
-        namespaces: &namespaces,
     };
 
     routes.sort_by_key(|(position, route)| age_key(*position, route.metadata()));
-    let services: Option<BTreeSet<String>> = config
-        .services
-        .as_ref()
-        .map(|s| s.iter().cloned().collect());
+    let services = known_services(config, &service_objects);
     let mut backend_ids = BTreeMap::new();
     let mut buckets: BTreeMap<(usize, Option<Hostname>), Bucket> = BTreeMap::new();
     let mut kinds: BTreeSet<(usize, &'static str)> = BTreeSet::new();
@@ -137,14 +136,14 @@ pub fn compile(config: &PluginConfig) -> Compiled {
             parent_refs: route.parent_refs(),
             hostnames: &hostnames,
         };
-        let mut attached = attach::attach(&side, &gateway_side, &mut problems);
+        let mut attached = parents.attach(&side, &mut problems);
         claim_listeners(
             &mut attached,
             &buckets,
             &kinds,
             kind,
             &label,
-            &listeners,
+            &parents,
             &mut problems,
         );
         if attached.values().all(Vec::is_empty) {
@@ -166,8 +165,7 @@ pub fn compile(config: &PluginConfig) -> Compiled {
             backends: &mut table.backends,
             backend_ids: &mut backend_ids,
         };
-        let compiled_rules = route.rules(&label, &mut ctx, &mut problems);
-        for (rule_index, name, parts) in compiled_rules {
+        for (rule_index, name, parts) in route.rules(&label, &mut ctx, &mut problems) {
             let rule_id = u32::try_from(table.rules.len()).unwrap_or(u32::MAX);
             let index = u16::try_from(rule_index).unwrap_or(u16::MAX);
             table.rules.push(Rule {
@@ -211,32 +209,102 @@ pub fn compile(config: &PluginConfig) -> Compiled {
         }
     }
 
-    let mut hosts: Vec<HostIndex> = listeners.iter().map(|_| HostIndex::default()).collect();
+    let shapes = parents.shapes();
+    let mut hosts: Vec<HostIndex> = shapes.iter().map(|_| HostIndex::default()).collect();
     for ((listener, hostname), bucket) in buckets {
         let (index, refused) = PathIndex::build(bucket.entries);
         for message in refused {
-            problems.push(Problem::error(
-                &gateway_label,
-                format!("spec.listeners[{listener}]"),
-                message,
-            ));
+            problems.push(Problem::error(parents.scope_name(listener), "", message));
         }
         if let Some(h) = hosts.get_mut(listener) {
             h.insert(hostname, index);
         }
     }
-    table.listeners = listeners
-        .iter()
+    table.listeners = shapes
+        .into_iter()
         .zip(hosts)
-        .filter_map(|(spec, hosts)| {
-            spec.as_ref().map(|l| ListenerTable {
-                port: l.port,
-                hostname: l.hostname.clone(),
+        .map(|(shape, hosts)| {
+            shape.map(|(port, hostname)| ListenerTable {
+                port,
+                hostname,
                 hosts,
             })
         })
         .collect();
-    Compiled { table, problems }
+    if let Parents::Mesh(mesh) = &parents {
+        table.mesh = Some(mesh.names());
+    }
+    Ok(Compiled { table, problems })
+}
+
+/// Backends that exist: `services` plus the ports of Service objects; `None` (every backend
+/// exists) when neither is given.
+fn known_services(config: &PluginConfig, objects: &[&Service]) -> Option<BTreeSet<String>> {
+    if config.services.is_none() && objects.is_empty() {
+        return None;
+    }
+    let listed = config.services.iter().flatten().cloned();
+    let from_objects = objects.iter().flat_map(|s| {
+        let (ns, name) = (s.metadata.namespace(), &s.metadata.name);
+        s.spec
+            .ports
+            .iter()
+            .filter_map(|p| p.port)
+            .map(move |port| format!("{ns}/{name}:{port}"))
+    });
+    Some(listed.chain(from_objects).collect())
+}
+
+/// Where routes attach: the listeners of the Gateway this proxy implements, or (mesh mode) the
+/// Services the routes name.
+enum Parents<'c> {
+    Gateway(GatewaySide<'c>),
+    Mesh(MeshParents<'c>),
+}
+
+impl Parents<'_> {
+    /// Listener (or mesh scope) index → effective hostnames, for one route.
+    fn attach(
+        &mut self,
+        route: &RouteSide<'_>,
+        problems: &mut Vec<Problem>,
+    ) -> BTreeMap<usize, Vec<Option<Hostname>>> {
+        match self {
+            Self::Gateway(gateway) => attach::attach(route, gateway, problems),
+            Self::Mesh(mesh) => mesh.attach(route, problems),
+        }
+    }
+
+    /// Names a listener or scope in messages.
+    fn scope_name(&self, scope: usize) -> String {
+        match self {
+            Self::Gateway(g) => {
+                let listener = g
+                    .listeners
+                    .get(scope)
+                    .and_then(Option::as_ref)
+                    .map_or("", |l| l.name);
+                format!("Gateway {}/{} listener {listener}", g.namespace, g.name)
+            }
+            Self::Mesh(mesh) => mesh.scope_name(scope),
+        }
+    }
+
+    /// (port, hostname) of each listener or scope, by index; `None` where a listener is invalid.
+    fn shapes(&self) -> Vec<Option<(Option<u16>, Option<Hostname>)>> {
+        match self {
+            Self::Gateway(g) => g
+                .listeners
+                .iter()
+                .map(|l| l.as_ref().map(|l| (l.port, l.hostname.clone())))
+                .collect(),
+            Self::Mesh(mesh) => mesh
+                .scope_ports()
+                .into_iter()
+                .map(|port| Some((port, None)))
+                .collect(),
+        }
+    }
 }
 
 /// The matches indexed under one (listener, effective hostname), all of one route kind.
@@ -254,7 +322,7 @@ fn claim_listeners(
     kinds: &BTreeSet<(usize, &'static str)>,
     kind: &'static str,
     label: &str,
-    listeners: &[Option<ListenerSpec<'_>>],
+    parents: &Parents<'_>,
     problems: &mut Vec<Problem>,
 ) {
     attached.retain(|&listener, hosts| {
@@ -269,13 +337,13 @@ fn claim_listeners(
         let Some(((_, taken), bucket)) = conflict else {
             return true;
         };
-        let listener_name = listeners.get(listener).and_then(Option::as_ref).map_or("", |l| l.name);
+        let scope = parents.scope_name(listener);
         let taken = taken.as_ref().map_or_else(|| String::from("every hostname"), |h| format!("hostname {h}"));
         problems.push(
             Problem::error(
                 label,
                 "spec.hostnames",
-                format!("an older {} already serves {taken} on listener {listener_name}; this route is not accepted there", bucket.kind),
+                format!("an older {} already serves {taken} on {scope}; this route is not accepted there", bucket.kind),
             )
             .with_hint("HTTPRoute and GRPCRoute may not share hostnames on a listener: give them distinct hostnames"),
         );
@@ -292,13 +360,13 @@ fn hostnames_intersect(a: Option<&Hostname>, b: Option<&Hostname>) -> bool {
 }
 
 /// The listeners of the implemented Gateway, `None` where a listener cannot serve.
-fn listeners<'c>(
+fn gateway_listeners<'c>(
     gateway: &'c Gateway,
     label: &str,
     problems: &mut Vec<Problem>,
 ) -> Vec<Option<ListenerSpec<'c>>> {
     unknown_fields(&gateway.spec.unknown, label, "spec", problems);
-    gateway
+    let mut listeners = gateway
         .spec
         .listeners
         .iter()
@@ -324,7 +392,9 @@ fn listeners<'c>(
             }
             ListenerSpec::new(l, &field, label, problems)
         })
-        .collect()
+        .collect::<Vec<_>>();
+    attach::drop_conflicts(&mut listeners, label, problems);
+    listeners
 }
 
 /// An HTTPRoute or a GRPCRoute, seen through what attachment and compilation need.
@@ -468,8 +538,11 @@ fn unknown_fields(unknown: &Unknown, object: &str, field: &str, problems: &mut V
     }
 }
 
+/// The target mode: as configured, else `clusterHeader` for a Gateway and `authority` in the
+/// mesh, where Istio's own virtual hosts route by `:authority`.
 fn target(config: &PluginConfig) -> Result<Target, ConfigError> {
     match config.target.mode.as_deref() {
+        None if config.gateway.is_none() => Ok(Target::Authority),
         None | Some("clusterHeader") => {
             let header = config
                 .target

@@ -12,6 +12,7 @@ mod httproute;
 mod lenient;
 mod meta;
 mod parse;
+mod service;
 
 pub use gateway::{
     AllowedRoutes, Gateway, GatewaySpec, LabelSelector, LabelSelectorRequirement, Listener,
@@ -28,6 +29,7 @@ pub use httproute::{
 };
 pub use meta::{Namespace, ObjectMeta, Unknown};
 pub use parse::{ConfigError, Resource};
+pub use service::{Service, ServicePort, ServiceSpec};
 
 use serde::Deserialize;
 
@@ -41,10 +43,16 @@ pub struct PluginConfig {
     /// How the routing decision reaches Envoy's router.
     #[serde(default)]
     pub target: TargetConfig,
-    /// Known backends as `namespace/name:port`; absent means every backend exists.
+    /// Known backends as `namespace/name:port`; absent (and no `Service` objects among the
+    /// resources) means every backend exists.
     #[serde(default)]
     pub services: Option<Vec<String>>,
-    /// Gateway API objects (Gateway, HTTPRoute, GRPCRoute, ReferenceGrant, Namespace) as JSON.
+    /// Mesh mode: the namespace of the workload this sidecar serves; Envoy's node metadata
+    /// `NAMESPACE` when absent. Consumer routes apply only to traffic from their namespace.
+    #[serde(default)]
+    pub namespace: Option<String>,
+    /// Gateway API objects (Gateway, HTTPRoute, GRPCRoute, ReferenceGrant), Namespaces and
+    /// Services, as JSON.
     #[serde(default)]
     pub resources: Vec<serde_json::Value>,
     /// Fields this version does not know.

@@ -12,12 +12,14 @@
 //! replies instead (reference §7.5): HTTP 200 with `grpc-status` UNIMPLEMENTED (12) when nothing
 //! matches, UNAVAILABLE (14) where HTTP would say 500.
 //!
+//! In the mesh, a request to a Service no route is attached to passes untouched.
+//!
 //! The random draw is an argument, so the core stays deterministic; the filter supplies it.
 //! Mirror percentages use draws derived from it.
 
 use crate::filters::{Cors, Filters, PathModifier};
 use crate::request::RequestView;
-use crate::table::{RouteTable, Rule, WeightedBackend};
+use crate::table::{Miss, RouteTable, Rule, WeightedBackend};
 
 /// A backend the filter can send to, with its names precomputed.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -143,6 +145,8 @@ pub enum Action<'t> {
     Forward(Forward<'t>),
     /// Answer locally.
     Reply(LocalReply),
+    /// Leave the request alone: in the mesh, it goes to a Service no route is attached to.
+    Pass,
 }
 
 /// The outcome for one request.
@@ -170,7 +174,7 @@ impl RouteTable {
     ///    "spec": {"parentRefs": [{"name": "gw", "namespace": "infra"}],
     ///             "rules": [{"backendRefs": [{"name": "web", "port": 8080}]}]}}
     /// ]}"#)?;
-    /// let table = compile(&config).table;
+    /// let table = compile(&config)?.table;
     /// let headers = vec![(":authority".to_owned(), b"example.com".to_vec()), (":path".to_owned(), b"/".to_vec())];
     /// let decision = table.decide(&RequestView::new(&headers, Some(80)), 0);
     /// let Action::Forward(forward) = decision.action else { panic!("not forwarded") };
@@ -178,10 +182,14 @@ impl RouteTable {
     /// # Ok::<(), gatewasm_core::ConfigError>(())
     /// ```
     pub fn decide(&self, request: &RequestView<'_>, draw: u64) -> Decision<'_> {
-        let Some(rule) = self
-            .find(request)
-            .and_then(|m| self.rules.get(m.rule as usize))
-        else {
+        let found = self.find(request).map(|m| self.rules.get(m.rule as usize));
+        let Ok(Some(rule)) = found else {
+            if matches!(found, Err(Miss::NoListener)) && self.is_mesh() {
+                return Decision {
+                    rule: None,
+                    action: Action::Pass,
+                };
+            }
             let reply = LocalReply::error(
                 request.is_grpc(),
                 404,

@@ -145,11 +145,16 @@ pub(crate) struct RequestMatcher {
     pub(crate) method: Option<String>,
     pub(crate) headers: Vec<Condition>,
     pub(crate) query: Vec<Condition>,
+    /// GRPCRoute matches only match gRPC requests.
+    pub(crate) grpc: bool,
 }
 
 impl RequestMatcher {
     /// Checks everything but an Exact or PathPrefix path, which the index has already checked.
     pub(crate) fn matches_after_path_index(&self, request: &RequestView<'_>) -> bool {
+        if self.grpc && !request.is_grpc() {
+            return false;
+        }
         if let PathMatcher::Regex(pattern) = &self.path {
             if !pattern.is_match(request.path) {
                 return false;

@@ -12,6 +12,7 @@ pub(crate) use host_index::HostIndex;
 pub(crate) use path_index::{Candidate, PathIndex, PathKey};
 
 use std::cmp::Reverse;
+use std::collections::BTreeMap;
 
 use crate::decide::{Backend, Target};
 use crate::filters::Filters;
@@ -23,12 +24,24 @@ use crate::request::RequestView;
 /// new table, and the filter swaps it in whole.
 #[derive(Debug, Default)]
 pub struct RouteTable {
-    pub(crate) listeners: Vec<ListenerTable>,
+    /// By index; `None` where a Gateway listener is invalid.
+    pub(crate) listeners: Vec<Option<ListenerTable>>,
     pub(crate) matches: Vec<CompiledMatch>,
     pub(crate) rules: Vec<Rule>,
     pub(crate) routes: Vec<RouteInfo>,
     pub(crate) backends: Vec<Backend>,
     pub(crate) target: Target,
+    /// Mesh mode: Service names (and ClusterIPs) → the scopes they reach. `None` for a Gateway.
+    pub(crate) mesh: Option<BTreeMap<String, Vec<u32>>>,
+}
+
+/// Why a request found no rule.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Miss {
+    /// No listener (or, in the mesh, no routed Service) owns the request.
+    NoListener,
+    /// A listener owns it but none of its rules match.
+    NoRule,
 }
 
 /// One Gateway listener and the routes attached to it.
@@ -76,12 +89,22 @@ pub(crate) struct WeightedBackend {
 }
 
 impl RouteTable {
-    /// The listener that owns a request: among listeners on its port, the exact hostname, then
-    /// the most specific wildcard, then one without hostname (reference §2.4). When the port is
-    /// unknown every listener is considered.
+    /// The listener that owns a request. For a Gateway: among listeners on its port, the exact
+    /// hostname, then the most specific wildcard, then one without hostname (reference §2.4);
+    /// when the port is unknown every listener is considered. In the mesh: the scope of the
+    /// Service the Host names, on the destination port, else the Service's any-port scope.
     pub(crate) fn listener(&self, port: Option<u16>, host: &str) -> Option<&ListenerTable> {
-        self.listeners
-            .iter()
+        let listeners = self.listeners.iter().flatten();
+        if let Some(names) = &self.mesh {
+            let scopes = names
+                .get(host)?
+                .iter()
+                .filter_map(|&i| self.listeners.get(i as usize)?.as_ref());
+            return scopes
+                .filter(|l| l.port.is_none() || l.port == port)
+                .min_by_key(|l| l.port.is_none());
+        }
+        listeners
             .filter(|l| port.is_none() || l.port == port)
             .filter(|l| l.hostname.as_ref().is_none_or(|h| h.matches(host)))
             .min_by_key(|l| {
@@ -93,19 +116,30 @@ impl RouteTable {
             })
     }
 
+    /// Whether this is a mesh table (requests to unknown Services pass untouched).
+    pub(crate) fn is_mesh(&self) -> bool {
+        self.mesh.is_some()
+    }
+
     /// The winning match for a request: listener, then hostname buckets, then paths.
-    pub(crate) fn find(&self, request: &RequestView<'_>) -> Option<&CompiledMatch> {
-        let listener = self.listener(request.port, &request.host)?;
+    pub(crate) fn find(&self, request: &RequestView<'_>) -> Result<&CompiledMatch, Miss> {
+        let listener = self
+            .listener(request.port, &request.host)
+            .ok_or(Miss::NoListener)?;
         let path = String::from_utf8_lossy(request.path);
-        listener.hosts.buckets(&request.host).find_map(|bucket| {
-            bucket
-                .find(&path, |c| {
-                    self.matches
-                        .get(c.matcher as usize)
-                        .is_some_and(|m| m.matcher.matches_after_path_index(request))
-                })
-                .and_then(|c| self.matches.get(c.matcher as usize))
-        })
+        listener
+            .hosts
+            .buckets(&request.host)
+            .find_map(|bucket| {
+                bucket
+                    .find(&path, |c| {
+                        self.matches
+                            .get(c.matcher as usize)
+                            .is_some_and(|m| m.matcher.matches_after_path_index(request))
+                    })
+                    .and_then(|c| self.matches.get(c.matcher as usize))
+            })
+            .ok_or(Miss::NoRule)
     }
 
     /// Number of compiled rules, for reports.

@@ -50,16 +50,16 @@ pub(crate) fn remove_header(map: HeaderMap, name: &str) {
 /// How long Envoy waits for a mirror's answer, which nobody reads.
 const MIRROR_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Sends a copy of the request headers to `cluster`, `:authority` suffixed `-shadow` as
-/// Envoy's own mirror policy does; the answer is ignored. Values that are not UTF-8 are
-/// replaced, since the SDK's call takes strings.
+/// Sends a copy of the request headers to `cluster`, the host in `:authority` suffixed
+/// `-shadow` (before any port) as Envoy's own mirror policy does; the answer is ignored. Values
+/// that are not UTF-8 are replaced, since the SDK's call takes strings.
 pub(crate) fn send_mirror(cluster: &str, headers: &[(String, Bytes)]) {
     let values: Vec<(&str, String)> = headers
         .iter()
         .map(|(name, value)| {
             let value = String::from_utf8_lossy(value);
             if name == ":authority" {
-                (name.as_str(), format!("{value}-shadow"))
+                (name.as_str(), shadow_authority(&value))
             } else {
                 (name.as_str(), value.into_owned())
             }
@@ -69,11 +69,27 @@ pub(crate) fn send_mirror(cluster: &str, headers: &[(String, Bytes)]) {
     let _ = hostcalls::dispatch_http_call(cluster, pairs, None, Vec::new(), MIRROR_TIMEOUT);
 }
 
+/// `host[:port]` → `host-shadow[:port]`.
+fn shadow_authority(authority: &str) -> String {
+    match authority.rsplit_once(':') {
+        Some((host, port)) if !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) => {
+            format!("{host}-shadow:{port}")
+        }
+        _ => format!("{authority}-shadow"),
+    }
+}
+
 /// Envoy's `destination.port`: the port of the listener the request arrived on.
 pub(crate) fn destination_port() -> Option<u16> {
     let bytes = hostcalls::get_property(vec!["destination", "port"]).ok()??;
     let bytes: [u8; 8] = bytes.get(..8)?.try_into().ok()?;
     u16::try_from(u64::from_le_bytes(bytes)).ok()
+}
+
+/// The namespace of the workload this proxy runs for (Istio's node metadata `NAMESPACE`).
+pub(crate) fn node_namespace() -> Option<String> {
+    let bytes = hostcalls::get_property(vec!["node", "metadata", "NAMESPACE"]).ok()??;
+    String::from_utf8(bytes).ok().filter(|ns| !ns.is_empty())
 }
 
 /// Stores a value in Envoy's filter state as `wasm.<key>`, readable from access logs with

@@ -6,7 +6,7 @@
 
 use std::rc::Rc;
 
-use gatewasm_core::{compile_bytes, RouteTable, Severity};
+use gatewasm_core::{compile, PluginConfig, RouteTable, Severity};
 use log::{error, info, warn};
 use proxy_wasm::traits::{Context, HttpContext, RootContext};
 use proxy_wasm::types::ContextType;
@@ -32,7 +32,13 @@ impl RootContext for Router {
 
     fn on_configure(&mut self, _plugin_configuration_size: usize) -> bool {
         let bytes = host::plugin_configuration();
-        match compile_bytes(&bytes) {
+        let compiled = PluginConfig::parse(&bytes).and_then(|mut config| {
+            if config.namespace.is_none() {
+                config.namespace = host::node_namespace();
+            }
+            compile(&config)
+        });
+        match compiled {
             Ok(compiled) => {
                 for problem in &compiled.problems {
                     match problem.severity {

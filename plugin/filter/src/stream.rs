@@ -101,6 +101,7 @@ impl HttpContext for Stream {
                 );
                 Next::Pause
             }
+            Action::Pass => Next::Continue,
         }
     }
 

@@ -127,6 +127,58 @@ impl<'c> ListenerSpec<'c> {
     }
 }
 
+/// Marks conflicted listeners unusable (reference §8.3): listeners on one port with protocols
+/// that cannot share it (`ProtocolConflict`; HTTPS and TLS may share), or with the same port,
+/// protocol and hostname (`HostnameConflict`). None of them is programmed.
+pub(crate) fn drop_conflicts(
+    listeners: &mut [Option<ListenerSpec<'_>>],
+    gateway: &str,
+    problems: &mut Vec<Problem>,
+) {
+    fn family(protocol: &str) -> &str {
+        match protocol {
+            "HTTPS" | "TLS" => "TLS",
+            other => other,
+        }
+    }
+    let mut conflicted = vec![None; listeners.len()];
+    for (i, a) in listeners.iter().enumerate() {
+        let Some(a) = a else { continue };
+        for (j, b) in listeners.iter().enumerate().skip(i + 1) {
+            let Some(b) = b else { continue };
+            if a.port != b.port {
+                continue;
+            }
+            let reason = if family(a.protocol) != family(b.protocol) {
+                "ProtocolConflict"
+            } else if a.protocol == b.protocol && a.hostname == b.hostname {
+                "HostnameConflict"
+            } else {
+                continue;
+            };
+            conflicted[i] = conflicted[i].or(Some((reason, j)));
+            conflicted[j] = conflicted[j].or(Some((reason, i)));
+        }
+    }
+    for (i, conflict) in conflicted.into_iter().enumerate() {
+        let Some((reason, other)) = conflict else {
+            continue;
+        };
+        let other = listeners
+            .get(other)
+            .and_then(Option::as_ref)
+            .map_or("", |l| l.name);
+        problems.push(Problem::error(
+            gateway,
+            format!("spec.listeners[{i}]"),
+            format!("conflicts with listener {other} on the same port ({reason}); neither is programmed"),
+        ).with_hint("give each listener on a port the same protocol family and a distinct hostname"));
+        if let Some(slot) = listeners.get_mut(i) {
+            *slot = None;
+        }
+    }
+}
+
 /// Whether a label selector selects an object with these labels.
 fn selects(selector: &LabelSelector, labels: &BTreeMap<String, String>) -> bool {
     selector

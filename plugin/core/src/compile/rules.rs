@@ -363,6 +363,7 @@ fn http_match(
             method,
             headers,
             query,
+            grpc: false,
         },
     })
 }
@@ -464,6 +465,7 @@ fn grpc_match(
             method: None,
             headers,
             query: Vec::new(),
+            grpc: true,
         },
     })
 }

@@ -10,7 +10,7 @@
 
 use serde::de::DeserializeOwned;
 
-use super::{Gateway, GrpcRoute, HttpRoute, Namespace, PluginConfig, ReferenceGrant};
+use super::{Gateway, GrpcRoute, HttpRoute, Namespace, PluginConfig, ReferenceGrant, Service};
 use crate::problem::Problem;
 
 /// A configuration that cannot serve at all.
@@ -48,6 +48,8 @@ pub enum Resource {
     ReferenceGrant(ReferenceGrant),
     /// A Namespace (labels for selectors).
     Namespace(Namespace),
+    /// A Service or ServiceImport (known backends, mesh parents).
+    Service(Service),
 }
 
 impl PluginConfig {
@@ -100,6 +102,7 @@ fn read_object(
         "GRPCRoute" => typed(value, &label, problems).map(Resource::GrpcRoute),
         "ReferenceGrant" => typed(value, &label, problems).map(Resource::ReferenceGrant),
         "Namespace" => typed(value, &label, problems).map(Resource::Namespace),
+        "Service" | "ServiceImport" => typed(value, &label, problems).map(Resource::Service),
         "" => {
             problems.push(Problem::error(
                 &label,
@@ -228,7 +231,7 @@ mod tests {
                 {"kind": "HTTPRoute", "metadata": {"name": "bad", "namespace": "app"},
                  "spec": {"rules": [{"backendRefs": [{"name": "x", "port": "eighty"}]}]}},
                 {"kind": "HTTPRoute", "metadata": {"name": "good", "namespace": "app"}},
-                {"kind": "Service", "metadata": {"name": "svc"}}
+                {"kind": "Deployment", "metadata": {"name": "svc"}}
             ]}"#,
         )
         .unwrap();
@@ -248,7 +251,7 @@ mod tests {
         );
         assert_eq!(
             problems[1].to_string(),
-            "Service default/svc: kind: Service is not used by the filter; the object was skipped"
+            "Deployment default/svc: kind: Deployment is not used by the filter; the object was skipped"
         );
     }
 }
