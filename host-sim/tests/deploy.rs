@@ -390,6 +390,29 @@ fn the_gateway_wasmplugin_and_route_patch_pass_istios_schemas() {
     assert_eq!(plugin["spec"]["failStrategy"], "FAIL_RELOAD");
     let compiled = compiles(&plugin["spec"]["pluginConfig"]);
     assert!(compiled.table.rule_count() > 0, "the seed's routes serve");
+    // Istio hands pluginConfig over as a protobuf Struct turned into JSON: every number becomes
+    // a double (8080.0). The filter must read that the same way.
+    let as_istio_sends_it = compiles(&doubles(&plugin["spec"]["pluginConfig"]));
+    assert_eq!(
+        as_istio_sends_it.table.rule_count(),
+        compiled.table.rule_count()
+    );
+    assert_eq!(
+        as_istio_sends_it.table.backends(),
+        compiled.table.backends()
+    );
+}
+
+/// The value with every number written as a double, as protobuf's Struct carries numbers.
+fn doubles(value: &Value) -> Value {
+    match value {
+        Value::Number(n) => Value::from(n.as_f64().unwrap()),
+        Value::Array(items) => Value::Array(items.iter().map(doubles).collect()),
+        Value::Object(map) => {
+            Value::Object(map.iter().map(|(k, v)| (k.clone(), doubles(v))).collect())
+        }
+        other => other.clone(),
+    }
 }
 
 #[test]
