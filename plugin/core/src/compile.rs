@@ -21,12 +21,13 @@ use crate::decide::{Target, DEFAULT_CLUSTER_HEADER};
 use crate::hostname::Hostname;
 use crate::precedence::Rank;
 use crate::problem::Problem;
+use crate::status::{Condition, GatewayStatus, ListenerStatus, ParentStatus, RouteStatus, Status};
 use crate::table::{
     Candidate, CompiledMatch, HostIndex, ListenerTable, PathIndex, PathKey, RouteInfo, RouteTable,
     Rule,
 };
 
-use attach::{GatewaySide, ListenerSpec, RouteSide};
+use attach::{Attachment, GatewaySide, ListenerSpec, ParentOutcome, RouteSide, Unusable};
 use backends::BackendContext;
 use mesh::MeshParents;
 use rules::{RuleParts, RuleSite};
@@ -43,6 +44,8 @@ pub struct Compiled {
     pub table: RouteTable,
     /// Every problem, in the order found.
     pub problems: Vec<Problem>,
+    /// Gateway API status conditions, as the filter acts on the configuration.
+    pub status: Status,
 }
 
 /// Parses and compiles configuration bytes, as `on_configure` does.
@@ -89,6 +92,8 @@ pub fn compile(config: &PluginConfig) -> Result<Compiled, ConfigError> {
     }
 
     let listeners;
+    let mut unusable = Vec::new();
+    let mut implemented = None;
     let mut parents = match config.gateway.as_deref() {
         None => Parents::Mesh(MeshParents::new(
             &service_objects,
@@ -104,10 +109,16 @@ pub fn compile(config: &PluginConfig) -> Result<Compiled, ConfigError> {
                     Problem::error("configuration", "gateway", format!("Gateway {namespace}/{name} is not among the resources; no route serves"))
                         .with_hint("add the Gateway object to resources, or fix the namespace/name"),
                 );
-                return Ok(Compiled { table, problems });
+                return Ok(Compiled {
+                    table,
+                    problems,
+                    status: Status::default(),
+                });
             };
             let label = format!("Gateway {namespace}/{name}");
-            listeners = gateway_listeners(gateway, &label, &mut problems);
+            let (specs, why) = gateway_listeners(gateway, &label, &mut problems);
+            (listeners, unusable) = (specs, why);
+            implemented = Some(*gateway);
             Parents::Gateway(GatewaySide {
                 namespace,
                 name,
@@ -122,6 +133,8 @@ pub fn compile(config: &PluginConfig) -> Result<Compiled, ConfigError> {
     let mut backend_ids = BTreeMap::new();
     let mut buckets: BTreeMap<(usize, Option<Hostname>), Bucket> = BTreeMap::new();
     let mut kinds: BTreeSet<(usize, &'static str)> = BTreeSet::new();
+    let mut status = Status::default();
+    let mut attached_routes: BTreeMap<usize, u32> = BTreeMap::new();
 
     for (route_rank, (_, route)) in routes.iter().enumerate() {
         let kind = route.kind();
@@ -136,9 +149,12 @@ pub fn compile(config: &PluginConfig) -> Result<Compiled, ConfigError> {
             parent_refs: route.parent_refs(),
             hostnames: &hostnames,
         };
-        let mut attached = parents.attach(&side, &mut problems);
+        let mut attachment = parents.attach(&side, &mut problems);
+        if attachment.parents.is_empty() {
+            continue; // no parentRef names this proxy
+        }
         claim_listeners(
-            &mut attached,
+            &mut attachment,
             &buckets,
             &kinds,
             kind,
@@ -146,9 +162,22 @@ pub fn compile(config: &PluginConfig) -> Result<Compiled, ConfigError> {
             &parents,
             &mut problems,
         );
-        if attached.values().all(Vec::is_empty) {
+        let mut route_status = RouteStatus {
+            kind,
+            namespace: namespace.to_owned(),
+            name: route.metadata().name.clone(),
+            parents: Vec::new(),
+        };
+        if attachment.listeners.is_empty() {
+            route_status.parents = attachment
+                .parents
+                .iter()
+                .map(|o| parent_status(o, &RuleOutcome::default()))
+                .collect();
+            status.routes.push(route_status);
             continue;
         }
+        let attached = attachment.listeners;
         kinds.extend(attached.keys().map(|&listener| (listener, kind)));
         let route_id = u32::try_from(table.routes.len()).unwrap_or(u32::MAX);
         table.routes.push(RouteInfo {
@@ -164,8 +193,26 @@ pub fn compile(config: &PluginConfig) -> Result<Compiled, ConfigError> {
             names: &names,
             backends: &mut table.backends,
             backend_ids: &mut backend_ids,
+            unresolved: None,
         };
-        for (rule_index, name, parts) in route.rules(&label, &mut ctx, &mut problems) {
+        let compiled_rules = route.rules(&label, &mut ctx, &mut problems);
+        let outcome = RuleOutcome {
+            total: route.rule_count(),
+            kept: compiled_rules.iter().map(|(index, _, _)| *index).collect(),
+            unresolved: ctx.unresolved.take(),
+        };
+        route_status.parents = attachment
+            .parents
+            .iter()
+            .map(|o| parent_status(o, &outcome))
+            .collect();
+        status.routes.push(route_status);
+        if !outcome.kept.is_empty() {
+            for &listener in attached.keys() {
+                *attached_routes.entry(listener).or_default() += 1;
+            }
+        }
+        for (rule_index, name, parts) in compiled_rules {
             let rule_id = u32::try_from(table.rules.len()).unwrap_or(u32::MAX);
             let index = u16::try_from(rule_index).unwrap_or(u16::MAX);
             table.rules.push(Rule {
@@ -234,7 +281,106 @@ pub fn compile(config: &PluginConfig) -> Result<Compiled, ConfigError> {
     if let Parents::Mesh(mesh) = &parents {
         table.mesh = Some(mesh.names());
     }
-    Ok(Compiled { table, problems })
+    if let (Some(gateway), Parents::Gateway(side)) = (implemented, &parents) {
+        let listeners = gateway
+            .spec
+            .listeners
+            .iter()
+            .enumerate()
+            .map(|(i, l)| {
+                let spec = side.listeners.get(i).and_then(Option::as_ref);
+                let why = unusable.get(i).and_then(Option::as_ref);
+                attach::listener_status(l, spec, why, attached_routes.get(&i).copied().unwrap_or(0))
+            })
+            .collect();
+        status.gateways.push(gateway_status(gateway, listeners));
+    }
+    Ok(Compiled {
+        table,
+        problems,
+        status,
+    })
+}
+
+/// What compiling a route's rules gave: how many there were, which survived, and the first
+/// reference that could not be resolved.
+#[derive(Default)]
+struct RuleOutcome {
+    total: usize,
+    kept: Vec<usize>,
+    unresolved: Option<(&'static str, String)>,
+}
+
+/// The conditions of a route on one parentRef (reference §10).
+fn parent_status(parent: &ParentOutcome, rules: &RuleOutcome) -> ParentStatus {
+    let mut conditions = vec![match &parent.refusal {
+        Some((reason, message)) => Condition::no("Accepted", reason, message.clone()),
+        None if rules.kept.is_empty() => Condition::no(
+            "Accepted",
+            "UnsupportedValue",
+            "no rule of the route is valid",
+        ),
+        None => Condition::yes("Accepted", "Accepted", "the route is accepted"),
+    }];
+    conditions.push(match &rules.unresolved {
+        Some((reason, message)) => Condition::no("ResolvedRefs", reason, message.clone()),
+        None => Condition::yes("ResolvedRefs", "ResolvedRefs", "all references resolved"),
+    });
+    if !rules.kept.is_empty() && rules.kept.len() < rules.total {
+        let dropped: Vec<String> = (0..rules.total)
+            .filter(|i| !rules.kept.contains(i))
+            .map(|i| format!("rules[{i}]"))
+            .collect();
+        conditions.push(Condition::yes(
+            "PartiallyInvalid",
+            "UnsupportedValue",
+            format!("Dropped Rule(s): {}", dropped.join(", ")),
+        ));
+    }
+    ParentStatus {
+        parent: parent.parent.clone(),
+        section_name: parent.section_name.clone(),
+        port: parent.port,
+        conditions,
+    }
+}
+
+/// A Gateway is accepted with its usable listeners; `ListenersNotValid` says some are not
+/// (reference §8.3).
+fn gateway_status(gateway: &Gateway, listeners: Vec<ListenerStatus>) -> GatewayStatus {
+    let programmed = |l: &ListenerStatus| {
+        l.conditions
+            .iter()
+            .any(|c| c.kind == "Programmed" && c.status)
+    };
+    let usable = listeners.iter().any(programmed);
+    let all = !listeners.is_empty() && listeners.iter().all(programmed);
+    let accepted = if all {
+        Condition::yes("Accepted", "Accepted", "every listener is valid")
+    } else if usable {
+        Condition::yes(
+            "Accepted",
+            "ListenersNotValid",
+            "some listeners are invalid, conflicted or not HTTP; the others serve",
+        )
+    } else {
+        Condition::no(
+            "Accepted",
+            "ListenersNotValid",
+            "no listener can serve HTTP routes",
+        )
+    };
+    let programmed = if usable {
+        Condition::yes("Programmed", "Programmed", "the filter routes this Gateway")
+    } else {
+        Condition::no("Programmed", "Invalid", "nothing to program")
+    };
+    GatewayStatus {
+        namespace: gateway.metadata.namespace().to_owned(),
+        name: gateway.metadata.name.clone(),
+        conditions: vec![accepted, programmed],
+        listeners,
+    }
 }
 
 /// Backends that exist: `services` plus the ports of Service objects; `None` (every backend
@@ -263,12 +409,8 @@ enum Parents<'c> {
 }
 
 impl Parents<'_> {
-    /// Listener (or mesh scope) index → effective hostnames, for one route.
-    fn attach(
-        &mut self,
-        route: &RouteSide<'_>,
-        problems: &mut Vec<Problem>,
-    ) -> BTreeMap<usize, Vec<Option<Hostname>>> {
+    /// The listeners (or mesh scopes) one route attaches to, and what each parentRef got.
+    fn attach(&mut self, route: &RouteSide<'_>, problems: &mut Vec<Problem>) -> Attachment {
         match self {
             Self::Gateway(gateway) => attach::attach(route, gateway, problems),
             Self::Mesh(mesh) => mesh.attach(route, problems),
@@ -317,7 +459,7 @@ struct Bucket {
 /// route keeps it and the newer one is not accepted there (reference §7.2). Only listeners that
 /// already serve the other kind are scanned.
 fn claim_listeners(
-    attached: &mut BTreeMap<usize, Vec<Option<Hostname>>>,
+    attachment: &mut Attachment,
     buckets: &BTreeMap<(usize, Option<Hostname>), Bucket>,
     kinds: &BTreeSet<(usize, &'static str)>,
     kind: &'static str,
@@ -325,7 +467,8 @@ fn claim_listeners(
     parents: &Parents<'_>,
     problems: &mut Vec<Problem>,
 ) {
-    attached.retain(|&listener, hosts| {
+    let mut refused: Vec<(usize, String)> = Vec::new();
+    attachment.listeners.retain(|&listener, hosts| {
         if !kinds.iter().any(|&(l, k)| l == listener && k != kind) {
             return true;
         }
@@ -339,16 +482,24 @@ fn claim_listeners(
         };
         let scope = parents.scope_name(listener);
         let taken = taken.as_ref().map_or_else(|| String::from("every hostname"), |h| format!("hostname {h}"));
+        let message = format!("an older {} already serves {taken} on {scope}; this route is not accepted there", bucket.kind);
         problems.push(
-            Problem::error(
-                label,
-                "spec.hostnames",
-                format!("an older {} already serves {taken} on {scope}; this route is not accepted there", bucket.kind),
-            )
-            .with_hint("HTTPRoute and GRPCRoute may not share hostnames on a listener: give them distinct hostnames"),
+            Problem::error(label, "spec.hostnames", &message)
+                .with_hint("HTTPRoute and GRPCRoute may not share hostnames on a listener: give them distinct hostnames"),
         );
+        refused.push((listener, message));
         false
     });
+    for parent in &mut attachment.parents {
+        let before = parent.listeners.len();
+        parent
+            .listeners
+            .retain(|l| !refused.iter().any(|(r, _)| r == l));
+        if before > 0 && parent.listeners.is_empty() && parent.refusal.is_none() {
+            let message = refused.first().map(|(_, m)| m.clone()).unwrap_or_default();
+            parent.refusal = Some(("NotAllowedByListeners", message));
+        }
+    }
 }
 
 /// Whether two effective hostnames (`None`: every Host) have a Host in common.
@@ -364,8 +515,9 @@ fn gateway_listeners<'c>(
     gateway: &'c Gateway,
     label: &str,
     problems: &mut Vec<Problem>,
-) -> Vec<Option<ListenerSpec<'c>>> {
+) -> (Vec<Option<ListenerSpec<'c>>>, Vec<Option<Unusable>>) {
     unknown_fields(&gateway.spec.unknown, label, "spec", problems);
+    let mut unusable = Vec::with_capacity(gateway.spec.listeners.len());
     let mut listeners = gateway
         .spec
         .listeners
@@ -390,11 +542,21 @@ fn gateway_listeners<'c>(
                     );
                 }
             }
-            ListenerSpec::new(l, &field, label, problems)
+            let before = problems.len();
+            let spec = ListenerSpec::new(l, &field, label, problems);
+            let why = problems
+                .get(before..)
+                .and_then(<[Problem]>::last)
+                .map(|p| p.message.clone());
+            unusable.push(
+                spec.is_none()
+                    .then(|| Unusable::Invalid(why.unwrap_or_default())),
+            );
+            spec
         })
         .collect::<Vec<_>>();
-    attach::drop_conflicts(&mut listeners, label, problems);
-    listeners
+    attach::drop_conflicts(&mut listeners, &mut unusable, label, problems);
+    (listeners, unusable)
 }
 
 /// An HTTPRoute or a GRPCRoute, seen through what attachment and compilation need.
@@ -429,6 +591,14 @@ impl<'c> RouteObject<'c> {
         match self {
             Self::Http(r) => &r.spec.hostnames,
             Self::Grpc(r) => &r.spec.hostnames,
+        }
+    }
+
+    /// Rules the route has, with the API default of one rule when `rules` is absent.
+    fn rule_count(&self) -> usize {
+        match self {
+            Self::Http(r) => r.spec.rules.as_ref().map_or(1, Vec::len),
+            Self::Grpc(r) => r.spec.rules.len(),
         }
     }
 

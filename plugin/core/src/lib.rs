@@ -60,6 +60,7 @@ mod matcher;
 mod precedence;
 mod problem;
 mod request;
+mod status;
 mod table;
 
 pub use compile::{
@@ -72,4 +73,5 @@ pub use decide::{
 };
 pub use problem::{Problem, Severity};
 pub use request::{HeaderPairs, RequestView};
+pub use status::{Condition, GatewayStatus, ListenerStatus, ParentStatus, RouteStatus, Status};
 pub use table::RouteTable;

@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use crate::config::{LabelSelector, Listener, ParentRef};
 use crate::hostname::Hostname;
 use crate::problem::Problem;
+use crate::status::{Condition, ListenerStatus};
 
 const GATEWAY_GROUP: &str = "gateway.networking.k8s.io";
 
@@ -97,6 +98,11 @@ impl<'c> ListenerSpec<'c> {
         })
     }
 
+    /// `allowedRoutes.kinds` as (group, kind) pairs.
+    fn listed_kinds(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
+        self.kinds.iter().copied()
+    }
+
     fn allows_kind(&self, kind: &str) -> bool {
         let protocol_fits = matches!(self.protocol, "HTTP" | "HTTPS");
         if self.kinds.is_empty() {
@@ -127,11 +133,19 @@ impl<'c> ListenerSpec<'c> {
     }
 }
 
+/// Why a listener does not serve: invalid (reason, message) or conflicted with another.
+#[derive(Clone, Debug)]
+pub(crate) enum Unusable {
+    Invalid(String),
+    Conflicted(&'static str, String),
+}
+
 /// Marks conflicted listeners unusable (reference §8.3): listeners on one port with protocols
 /// that cannot share it (`ProtocolConflict`; HTTPS and TLS may share), or with the same port,
 /// protocol and hostname (`HostnameConflict`). None of them is programmed.
 pub(crate) fn drop_conflicts(
     listeners: &mut [Option<ListenerSpec<'_>>],
+    unusable: &mut [Option<Unusable>],
     gateway: &str,
     problems: &mut Vec<Problem>,
 ) {
@@ -168,14 +182,114 @@ pub(crate) fn drop_conflicts(
             .get(other)
             .and_then(Option::as_ref)
             .map_or("", |l| l.name);
-        problems.push(Problem::error(
-            gateway,
-            format!("spec.listeners[{i}]"),
-            format!("conflicts with listener {other} on the same port ({reason}); neither is programmed"),
-        ).with_hint("give each listener on a port the same protocol family and a distinct hostname"));
-        if let Some(slot) = listeners.get_mut(i) {
+        let message = format!(
+            "conflicts with listener {other} on the same port ({reason}); neither is programmed"
+        );
+        problems.push(
+            Problem::error(gateway, format!("spec.listeners[{i}]"), &message).with_hint(
+                "give each listener on a port the same protocol family and a distinct hostname",
+            ),
+        );
+        if let Some(slot) = unusable.get_mut(i) {
+            *slot = Some(Unusable::Conflicted(reason, message));
+        }
+    }
+    for (slot, state) in listeners.iter_mut().zip(unusable.iter()) {
+        if state.is_some() {
             *slot = None;
         }
+    }
+}
+
+/// The status of one listener: its conditions, admitted kinds and attached route count.
+pub(crate) fn listener_status(
+    listener: &Listener,
+    spec: Option<&ListenerSpec<'_>>,
+    unusable: Option<&Unusable>,
+    attached_routes: u32,
+) -> ListenerStatus {
+    let mut conditions = Vec::new();
+    let mut supported_kinds = Vec::new();
+    match (spec, unusable) {
+        (Some(spec), _) => {
+            let serves_http = matches!(spec.protocol, "HTTP" | "HTTPS");
+            if serves_http {
+                conditions.push(Condition::yes(
+                    "Accepted",
+                    "Accepted",
+                    "the listener serves HTTP routes",
+                ));
+            } else {
+                conditions.push(Condition::no(
+                    "Accepted",
+                    "UnsupportedProtocol",
+                    format!(
+                        "gatewasm routes HTTP and HTTPS listeners; {} is left to the proxy",
+                        spec.protocol
+                    ),
+                ));
+            }
+            conditions.push(Condition::no("Conflicted", "NoConflicts", "no conflicts"));
+            let (supported, invalid): (Vec<_>, Vec<_>) = spec
+                .listed_kinds()
+                .partition(|(g, k)| *g == GATEWAY_GROUP && matches!(*k, "HTTPRoute" | "GRPCRoute"));
+            supported_kinds = if spec.kinds.is_empty() && serves_http {
+                vec![String::from("HTTPRoute"), String::from("GRPCRoute")]
+            } else if serves_http {
+                supported.iter().map(|(_, k)| (*k).to_owned()).collect()
+            } else {
+                Vec::new()
+            };
+            if invalid.is_empty() {
+                conditions.push(Condition::yes(
+                    "ResolvedRefs",
+                    "ResolvedRefs",
+                    "all references resolved",
+                ));
+            } else {
+                let kinds: Vec<String> = invalid.iter().map(|(g, k)| format!("{g}/{k}")).collect();
+                conditions.push(Condition::no(
+                    "ResolvedRefs",
+                    "InvalidRouteKinds",
+                    format!("route kinds not supported here: {}", kinds.join(", ")),
+                ));
+            }
+            conditions.push(if serves_http {
+                Condition::yes(
+                    "Programmed",
+                    "Programmed",
+                    "the filter routes this listener",
+                )
+            } else {
+                Condition::no("Programmed", "Invalid", "not an HTTP listener")
+            });
+        }
+        (None, Some(Unusable::Conflicted(reason, message))) => {
+            conditions.push(Condition::yes("Conflicted", reason, message.clone()));
+            conditions.push(Condition::no(
+                "Programmed",
+                "Invalid",
+                "conflicted listeners are not programmed",
+            ));
+        }
+        (None, invalid) => {
+            let message = match invalid {
+                Some(Unusable::Invalid(message)) => message.clone(),
+                _ => String::from("the listener is invalid"),
+            };
+            conditions.push(Condition::no("Accepted", "UnsupportedValue", message));
+            conditions.push(Condition::no(
+                "Programmed",
+                "Invalid",
+                "invalid listeners are not programmed",
+            ));
+        }
+    }
+    ListenerStatus {
+        name: listener.name.clone(),
+        attached_routes,
+        supported_kinds,
+        conditions,
     }
 }
 
@@ -214,13 +328,72 @@ pub(crate) struct GatewaySide<'c> {
     pub(crate) namespaces: &'c BTreeMap<String, BTreeMap<String, String>>,
 }
 
-/// Listener index → effective hostnames (`None` = every Host), for every accepting listener.
+/// What happened to one parentRef that names this proxy's Gateway (or mesh Service).
+#[derive(Debug)]
+pub(crate) struct ParentOutcome {
+    /// `Gateway ns/name` or `Service ns/name`.
+    pub(crate) parent: String,
+    pub(crate) section_name: Option<String>,
+    pub(crate) port: Option<u16>,
+    /// Field path of the parentRef, for problems.
+    pub(crate) field: String,
+    /// Listeners (or mesh scopes) that accepted the route through this parentRef.
+    pub(crate) listeners: Vec<usize>,
+    /// Why no listener accepted it: the spec's reason and a message.
+    pub(crate) refusal: Option<(&'static str, String)>,
+}
+
+/// Listeners (or mesh scopes) and effective hostnames of one route, and what each parentRef got.
+#[derive(Debug, Default)]
+pub(crate) struct Attachment {
+    /// Listener index → effective hostnames (`None` = every Host).
+    pub(crate) listeners: BTreeMap<usize, Vec<Option<Hostname>>>,
+    pub(crate) parents: Vec<ParentOutcome>,
+}
+
+impl ListenerSpec<'_> {
+    /// Why this listener refuses routes from `namespace`, in words a user can act on.
+    fn namespace_refusal(&self, namespace: &str, gateway_ns: &str) -> String {
+        let policy = match self.from {
+            NamespaceFrom::Same => {
+                format!("allows routes only from its own namespace {gateway_ns}")
+            }
+            NamespaceFrom::All => String::from("allows every namespace"),
+            NamespaceFrom::Selector(None) => {
+                String::from("uses from: Selector without a selector, which selects no namespace")
+            }
+            NamespaceFrom::Selector(Some(selector)) => {
+                let mut terms: Vec<String> = selector
+                    .match_labels
+                    .iter()
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect();
+                terms.extend(
+                    selector
+                        .match_expressions
+                        .iter()
+                        .map(|e| format!("{} {} {:?}", e.key, e.operator, e.values)),
+                );
+                format!(
+                    "allows routes only from namespaces labelled {}",
+                    terms.join(", ")
+                )
+            }
+        };
+        format!(
+            "listener {} {policy}; namespace {namespace} is not allowed (NotAllowedByListeners)",
+            self.name
+        )
+    }
+}
+
+/// Attaches a route to the listeners of the Gateway its parentRefs name (reference §8.1, §8.2).
 pub(crate) fn attach(
     route: &RouteSide<'_>,
     gateway: &GatewaySide<'_>,
     problems: &mut Vec<Problem>,
-) -> BTreeMap<usize, Vec<Option<Hostname>>> {
-    let mut accepted: BTreeMap<usize, Vec<Option<Hostname>>> = BTreeMap::new();
+) -> Attachment {
+    let mut attachment = Attachment::default();
     for (i, parent) in route.parent_refs.iter().enumerate() {
         let group = parent.group.as_deref().unwrap_or(GATEWAY_GROUP);
         let kind = parent.kind.as_deref().unwrap_or("Gateway");
@@ -236,10 +409,16 @@ pub(crate) fn attach(
         {
             continue; // another proxy's parent
         }
-        let field = format!("spec.parentRefs[{i}]");
-        let mut refusals = Vec::new();
+        let mut outcome = ParentOutcome {
+            parent: format!("Gateway {namespace}/{}", parent.name),
+            section_name: parent.section_name.clone(),
+            port: parent.port.and_then(|p| u16::try_from(p).ok()),
+            field: format!("spec.parentRefs[{i}]"),
+            listeners: Vec::new(),
+            refusal: None,
+        };
+        let mut refusals: Vec<(&'static str, String)> = Vec::new();
         let mut selected = 0;
-        let mut accepted_here = 0;
         for (index, listener) in gateway.listeners.iter().enumerate() {
             let Some(listener) = listener else { continue };
             if parent
@@ -254,55 +433,71 @@ pub(crate) fn attach(
             }
             selected += 1;
             if !listener.allows_kind(route.kind) {
-                refusals.push(format!(
-                    "listener {} does not allow {} (NotAllowedByListeners)",
-                    listener.name, route.kind
+                refusals.push((
+                    "NotAllowedByListeners",
+                    format!(
+                        "listener {} does not allow {} (NotAllowedByListeners)",
+                        listener.name, route.kind
+                    ),
                 ));
             } else if !listener.allows_namespace(
                 route.namespace,
                 gateway.namespace,
                 gateway.namespaces,
             ) {
-                refusals.push(format!(
-                    "listener {} does not allow routes from namespace {} (NotAllowedByListeners)",
-                    listener.name, route.namespace
+                refusals.push((
+                    "NotAllowedByListeners",
+                    listener.namespace_refusal(route.namespace, gateway.namespace),
                 ));
             } else {
                 match effective_hostnames(route.hostnames, listener.hostname.as_ref()) {
                     Some(hosts) => {
-                        accepted_here += 1;
-                        let entry = accepted.entry(index).or_default();
+                        outcome.listeners.push(index);
+                        let entry = attachment.listeners.entry(index).or_default();
                         for host in hosts {
                             if !entry.contains(&host) {
                                 entry.push(host);
                             }
                         }
                     }
-                    None => refusals.push(format!(
-                        "no route hostname intersects listener {} hostname {} (NoMatchingListenerHostname)",
-                        listener.name,
-                        listener.hostname.as_ref().map(ToString::to_string).unwrap_or_default()
+                    None => refusals.push((
+                        "NoMatchingListenerHostname",
+                        format!(
+                            "no route hostname intersects listener {} hostname {} (NoMatchingListenerHostname)",
+                            listener.name,
+                            listener.hostname.as_ref().map(ToString::to_string).unwrap_or_default()
+                        ),
                     )),
                 }
             }
         }
         if selected == 0 {
-            problems.push(
-                Problem::error(
-                    route.label,
-                    field,
-                    format!(
-                        "no listener of Gateway {}/{} matches this parentRef (NoMatchingParent)",
-                        gateway.namespace, gateway.name
-                    ),
-                )
-                .with_hint("check sectionName and port against the Gateway's listeners"),
+            let message = format!(
+                "no listener of Gateway {}/{} matches this parentRef (NoMatchingParent)",
+                gateway.namespace, gateway.name
             );
-        } else if accepted_here == 0 {
-            problems.push(Problem::error(route.label, field, refusals.join("; ")));
+            problems.push(
+                Problem::error(route.label, &outcome.field, &message)
+                    .with_hint("check sectionName and port against the Gateway's listeners"),
+            );
+            outcome.refusal = Some(("NoMatchingParent", message));
+        } else if outcome.listeners.is_empty() {
+            let reason = refusals.first().map_or("NotAllowedByListeners", |r| r.0);
+            let message = refusals
+                .into_iter()
+                .map(|r| r.1)
+                .collect::<Vec<_>>()
+                .join("; ");
+            let hint = match reason {
+                "NoMatchingListenerHostname" => "give the route a hostname the listener accepts, or remove the listener's hostname",
+                _ => "label the route's namespace to match, or widen the listener's allowedRoutes",
+            };
+            problems.push(Problem::error(route.label, &outcome.field, &message).with_hint(hint));
+            outcome.refusal = Some((reason, message));
         }
+        attachment.parents.push(outcome);
     }
-    accepted
+    attachment
 }
 
 /// Route hostnames narrowed to a listener hostname (reference §2.2). `Some(vec![None])` means

@@ -17,12 +17,21 @@ pub(crate) struct BackendContext<'c> {
     pub(crate) names: &'c Names,
     pub(crate) backends: &'c mut Vec<Backend>,
     pub(crate) backend_ids: &'c mut BTreeMap<String, u32>,
+    /// The first reference of the route that could not be resolved: reason and message.
+    pub(crate) unresolved: Option<(&'static str, String)>,
 }
 
 impl BackendContext<'_> {
-    /// The table index of the backend a reference names, or why it cannot be used.
+    /// The table index of the backend a reference names, or why it cannot be used (also kept
+    /// as the route's `ResolvedRefs` reason when it is the first).
     pub(crate) fn resolve(&mut self, b: &BackendRef) -> Result<u32, String> {
-        let backend = self.backend(b)?;
+        let backend = match self.backend(b) {
+            Ok(backend) => backend,
+            Err((reason, message)) => {
+                self.unresolved.get_or_insert((reason, message.clone()));
+                return Err(message);
+            }
+        };
         if let Some(&id) = self.backend_ids.get(&backend.key) {
             return Ok(id);
         }
@@ -32,24 +41,23 @@ impl BackendContext<'_> {
         Ok(id)
     }
 
-    fn backend(&self, b: &BackendRef) -> Result<Backend, String> {
+    fn backend(&self, b: &BackendRef) -> Result<Backend, (&'static str, String)> {
         let group = b.group.as_deref().unwrap_or("");
         let kind = b.kind.as_deref().unwrap_or("Service");
         match (group, kind) {
             ("", "Service") | ("multicluster.x-k8s.io", "ServiceImport") => {}
             _ => {
-                return Err(format!(
+                let message = format!(
                     "backend kind {kind} in group {group:?} is not supported (InvalidKind)"
-                ))
+                );
+                return Err(("InvalidKind", message));
             }
         }
         let port = match b.port.map(u16::try_from) {
             Some(Ok(port)) if port > 0 => port,
             _ => {
-                return Err(format!(
-                    "{kind} {:?} needs a port between 1 and 65535",
-                    b.name
-                ))
+                let message = format!("{kind} {:?} needs a port between 1 and 65535", b.name);
+                return Err(("UnsupportedValue", message));
             }
         };
         let namespace = b
@@ -58,17 +66,17 @@ impl BackendContext<'_> {
             .filter(|ns| !ns.is_empty())
             .unwrap_or(self.route_namespace);
         if namespace != self.route_namespace && !self.granted(group, kind, namespace, &b.name) {
-            return Err(format!(
+            return Err(("RefNotPermitted", format!(
                 "{kind} {namespace}/{} is in another namespace and no ReferenceGrant in {namespace} allows {} from {} (RefNotPermitted)",
                 b.name, self.route_kind, self.route_namespace
-            ));
+            )));
         }
         let key = format!("{namespace}/{}:{port}", b.name);
         if let Some(services) = self.services {
             if !services.contains(&key) && !services.contains(&format!("{namespace}/{}", b.name)) {
-                return Err(format!(
-                    "{kind} {key} is not among the known services (BackendNotFound)"
-                ));
+                let message =
+                    format!("{kind} {key} is not among the known services (BackendNotFound)");
+                return Err(("BackendNotFound", message));
             }
         }
         Ok(Backend {

@@ -10,10 +10,9 @@
 use std::collections::BTreeMap;
 
 use crate::config::Service;
-use crate::hostname::Hostname;
 use crate::problem::Problem;
 
-use super::attach::RouteSide;
+use super::attach::{Attachment, ParentOutcome, RouteSide};
 
 /// What the compiler knows about one Service.
 struct ServiceInfo<'c> {
@@ -61,13 +60,14 @@ impl<'c> MeshParents<'c> {
         }
     }
 
-    /// Scope index → hostnames (`None`: every Host the scope is reached by).
+    /// Attaches a route to the scopes of the Services its parentRefs name; the hostnames are
+    /// always `None` (every name the Service is reached by).
     pub(crate) fn attach(
         &mut self,
         route: &RouteSide<'_>,
         problems: &mut Vec<Problem>,
-    ) -> BTreeMap<usize, Vec<Option<Hostname>>> {
-        let mut attached = BTreeMap::new();
+    ) -> Attachment {
+        let mut attachment = Attachment::default();
         for (i, parent) in route.parent_refs.iter().enumerate() {
             // A Service parent names the core group explicitly; the default group is Gateway API's.
             if parent.group.as_deref() != Some("") || parent.kind.as_deref() != Some("Service") {
@@ -81,33 +81,43 @@ impl<'c> MeshParents<'c> {
             if namespace != route.namespace && self.namespace != Some(route.namespace) {
                 continue; // a consumer route of another namespace's workloads
             }
-            let field = format!("spec.parentRefs[{i}]");
-            let service = self.services.get(&(namespace, parent.name.as_str()));
-            let ports = match self.ports(service, parent.section_name.as_deref(), parent.port) {
-                Ok(ports) => ports,
-                Err(reason) => {
-                    problems.push(Problem::error(
-                        route.label,
-                        field,
-                        format!(
-                            "Service {namespace}/{}: {reason} (NoMatchingParent)",
-                            parent.name
-                        ),
-                    ));
-                    continue;
-                }
+            let mut outcome = ParentOutcome {
+                parent: format!("Service {namespace}/{}", parent.name),
+                section_name: parent.section_name.clone(),
+                port: parent.port.and_then(|p| u16::try_from(p).ok()),
+                field: format!("spec.parentRefs[{i}]"),
+                listeners: Vec::new(),
+                refusal: None,
             };
-            for port in ports {
-                let key = (namespace.to_owned(), parent.name.clone(), port);
-                let next = self.scopes.len();
-                let id = *self.ids.entry(key.clone()).or_insert(next);
-                if id == next {
-                    self.scopes.push(key);
+            let service = self.services.get(&(namespace, parent.name.as_str()));
+            match self.ports(service, parent.section_name.as_deref(), parent.port) {
+                Ok(ports) => {
+                    for port in ports {
+                        let key = (namespace.to_owned(), parent.name.clone(), port);
+                        let next = self.scopes.len();
+                        let id = *self.ids.entry(key.clone()).or_insert(next);
+                        if id == next {
+                            self.scopes.push(key);
+                        }
+                        attachment.listeners.insert(id, vec![None]);
+                        outcome.listeners.push(id);
+                    }
                 }
-                attached.insert(id, vec![None]);
+                Err(reason) => {
+                    let message = format!(
+                        "Service {namespace}/{}: {reason} (NoMatchingParent)",
+                        parent.name
+                    );
+                    problems.push(
+                        Problem::error(route.label, &outcome.field, &message)
+                            .with_hint("check sectionName and port against the Service's ports"),
+                    );
+                    outcome.refusal = Some(("NoMatchingParent", message));
+                }
             }
+            attachment.parents.push(outcome);
         }
-        attached
+        attachment
     }
 
     /// The ports a parentRef covers: by `sectionName` (port name), by `port`, both (must agree),
