@@ -79,6 +79,9 @@ pub struct CaseRequest {
     /// Headers the backend answers with (`:status: 200` is added).
     #[serde(default)]
     pub response_headers: BTreeMap<String, Value>,
+    /// TLS SNI the client sent.
+    #[serde(default)]
+    pub sni: Option<String>,
 }
 
 /// `request.grpc:` in a case.
@@ -289,6 +292,7 @@ impl Case {
             port: self.request.port,
             headers,
             response_headers,
+            sni: self.request.sni.clone(),
         }
     }
 

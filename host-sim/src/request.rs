@@ -21,6 +21,8 @@ pub struct RequestSpec {
     pub headers: Vec<(String, String)>,
     /// Headers the simulated backend answers with (`:status: 200` is added).
     pub response_headers: Vec<(String, String)>,
+    /// TLS SNI the client sent (Envoy's `connection.requested_server_name`).
+    pub sni: Option<String>,
 }
 
 impl RequestSpec {
@@ -75,10 +77,21 @@ impl RequestSpec {
                     .map(|(n, v)| (n.to_ascii_lowercase(), v.as_bytes().to_vec())),
             )
             .collect();
+        let properties = self
+            .sni
+            .iter()
+            .map(|sni| {
+                (
+                    vec!["connection".to_owned(), "requested_server_name".to_owned()],
+                    sni.as_bytes().to_vec(),
+                )
+            })
+            .collect();
         Ok(HttpRequest {
             headers,
             destination_port: Some(port),
             response_headers,
+            properties,
             ..HttpRequest::default()
         })
     }

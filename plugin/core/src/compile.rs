@@ -267,6 +267,7 @@ pub fn compile(config: &PluginConfig) -> Result<Compiled, ConfigError> {
             h.insert(hostname, index);
         }
     }
+    table.https_ports_shared = shares_https_port(&parents);
     table.listeners = shapes
         .into_iter()
         .zip(hosts)
@@ -300,6 +301,25 @@ pub fn compile(config: &PluginConfig) -> Result<Compiled, ConfigError> {
         problems,
         status,
     })
+}
+
+/// Whether some port has more than one HTTPS listener, so the SNI can choose another listener
+/// than the Host.
+fn shares_https_port(parents: &Parents<'_>) -> bool {
+    let Parents::Gateway(gateway) = parents else {
+        return false;
+    };
+    let ports: Vec<u16> = gateway
+        .listeners
+        .iter()
+        .flatten()
+        .filter(|l| l.is_https())
+        .filter_map(|l| l.port)
+        .collect();
+    ports
+        .iter()
+        .enumerate()
+        .any(|(i, p)| ports[i + 1..].contains(p))
 }
 
 /// What compiling a route's rules gave: how many there were, which survived, and the first

@@ -12,7 +12,8 @@
 //! replies instead (reference §7.5): HTTP 200 with `grpc-status` UNIMPLEMENTED (12) when nothing
 //! matches, UNAVAILABLE (14) where HTTP would say 500.
 //!
-//! In the mesh, a request to a Service no route is attached to passes untouched.
+//! In the mesh, a request to a Service no route is attached to passes untouched. A TLS request
+//! whose Host belongs to another listener than its SNI's answers 421 (reference §2.5).
 //!
 //! The random draw is an argument, so the core stays deterministic; the filter supplies it.
 //! Mirror percentages use draws derived from it.
@@ -184,18 +185,17 @@ impl RouteTable {
     pub fn decide(&self, request: &RequestView<'_>, draw: u64) -> Decision<'_> {
         let found = self.find(request).map(|m| self.rules.get(m.rule as usize));
         let Ok(Some(rule)) = found else {
-            if matches!(found, Err(Miss::NoListener)) && self.is_mesh() {
-                return Decision {
-                    rule: None,
-                    action: Action::Pass,
-                };
-            }
-            let reply = LocalReply::error(
-                request.is_grpc(),
-                404,
-                GRPC_UNIMPLEMENTED,
-                "gatewasm_no_route",
-            );
+            let (status, details) = match found {
+                Err(Miss::NoListener) if self.is_mesh() => {
+                    return Decision {
+                        rule: None,
+                        action: Action::Pass,
+                    }
+                }
+                Err(Miss::Misdirected) => (421, "gatewasm_misdirected_request"),
+                _ => (404, "gatewasm_no_route"),
+            };
+            let reply = LocalReply::error(request.is_grpc(), status, GRPC_UNIMPLEMENTED, details);
             return Decision {
                 rule: None,
                 action: Action::Reply(reply),

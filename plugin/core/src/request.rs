@@ -33,6 +33,9 @@ pub struct RequestView<'a> {
     pub port: Option<u16>,
     /// Every header, pseudo-headers included.
     pub headers: &'a HeaderPairs,
+    /// TLS SNI of the connection (Envoy's `connection.requested_server_name`), lowercased;
+    /// `None` for plaintext or when unknown.
+    pub sni: Option<String>,
 }
 
 impl<'a> RequestView<'a> {
@@ -61,7 +64,15 @@ impl<'a> RequestView<'a> {
             query,
             port,
             headers,
+            sni: None,
         }
+    }
+
+    /// The same request, on a TLS connection whose SNI was `sni` (empty means none).
+    #[must_use]
+    pub fn with_sni(mut self, sni: &[u8]) -> Self {
+        self.sni = (!sni.is_empty()).then(|| String::from_utf8_lossy(sni).to_ascii_lowercase());
+        self
     }
 
     /// The value of a header, repeated values joined with `,` as Envoy's router joins them

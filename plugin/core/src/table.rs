@@ -33,6 +33,8 @@ pub struct RouteTable {
     pub(crate) target: Target,
     /// Mesh mode: Service names (and ClusterIPs) → the scopes they reach. `None` for a Gateway.
     pub(crate) mesh: Option<BTreeMap<String, Vec<u32>>>,
+    /// Some port has several HTTPS listeners (see [`RouteTable::needs_sni`]).
+    pub(crate) https_ports_shared: bool,
 }
 
 /// Why a request found no rule.
@@ -42,6 +44,9 @@ pub(crate) enum Miss {
     NoListener,
     /// A listener owns it but none of its rules match.
     NoRule,
+    /// The TLS connection was made for one listener and the Host belongs to another
+    /// (reference §2.5): answer 421.
+    Misdirected,
 }
 
 /// One Gateway listener and the routes attached to it.
@@ -116,6 +121,30 @@ impl RouteTable {
             })
     }
 
+    /// The listener that owns a request, with misdirected-request detection for TLS: the SNI
+    /// chooses the listener, and a Host that another listener owns more specifically (or that
+    /// the SNI's listener does not serve) is misdirected (reference §2.5).
+    fn owner(&self, request: &RequestView<'_>) -> Result<&ListenerTable, Miss> {
+        let by_host = self.listener(request.port, &request.host);
+        let by_sni = request
+            .sni
+            .as_deref()
+            .filter(|_| self.mesh.is_none())
+            .and_then(|sni| self.listener(request.port, sni));
+        match (by_sni, by_host) {
+            (None, by_host) => by_host.ok_or(Miss::NoListener),
+            (Some(chosen), Some(owner)) if std::ptr::eq(chosen, owner) => Ok(chosen),
+            (Some(_), Some(_)) => Err(Miss::Misdirected),
+            (Some(_), None) => Err(Miss::NoListener),
+        }
+    }
+
+    /// Whether requests need their SNI: some port has more than one HTTPS listener, so the
+    /// SNI and the Host may choose different ones.
+    pub fn needs_sni(&self) -> bool {
+        self.mesh.is_none() && self.https_ports_shared
+    }
+
     /// Whether this is a mesh table (requests to unknown Services pass untouched).
     pub(crate) fn is_mesh(&self) -> bool {
         self.mesh.is_some()
@@ -123,9 +152,7 @@ impl RouteTable {
 
     /// The winning match for a request: listener, then hostname buckets, then paths.
     pub(crate) fn find(&self, request: &RequestView<'_>) -> Result<&CompiledMatch, Miss> {
-        let listener = self
-            .listener(request.port, &request.host)
-            .ok_or(Miss::NoListener)?;
+        let listener = self.owner(request)?;
         let path = String::from_utf8_lossy(request.path);
         listener
             .hosts

@@ -86,6 +86,14 @@ pub(crate) fn destination_port() -> Option<u16> {
     u16::try_from(u64::from_le_bytes(bytes)).ok()
 }
 
+/// The TLS SNI of the downstream connection; empty for plaintext or when Envoy has none.
+pub(crate) fn requested_server_name() -> Bytes {
+    hostcalls::get_property(vec!["connection", "requested_server_name"])
+        .ok()
+        .flatten()
+        .unwrap_or_default()
+}
+
 /// The namespace of the workload this proxy runs for (Istio's node metadata `NAMESPACE`).
 pub(crate) fn node_namespace() -> Option<String> {
     let bytes = hostcalls::get_property(vec!["node", "metadata", "NAMESPACE"]).ok()??;

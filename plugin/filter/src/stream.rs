@@ -84,7 +84,10 @@ impl HttpContext for Stream {
     fn on_http_request_headers(&mut self, _num_headers: usize, _end_of_stream: bool) -> Next {
         let headers = host::request_headers();
         let table = Rc::clone(&self.table);
-        let request = RequestView::new(&headers, host::destination_port());
+        let mut request = RequestView::new(&headers, host::destination_port());
+        if table.needs_sni() {
+            request = request.with_sni(&host::requested_server_name());
+        }
         let decision = table.decide(&request, self.draw);
         record(&decision);
         match &decision.action {

@@ -98,6 +98,11 @@ impl<'c> ListenerSpec<'c> {
         })
     }
 
+    /// Whether the listener terminates TLS for HTTP.
+    pub(crate) fn is_https(&self) -> bool {
+        self.protocol == "HTTPS"
+    }
+
     /// `allowedRoutes.kinds` as (group, kind) pairs.
     fn listed_kinds(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
         self.kinds.iter().copied()
