@@ -5,7 +5,8 @@
 //! (`schema/envoy_check.py`, Python package xds-protos); WasmPlugins and EnvoyFilters are checked
 //! against Istio's CRDs (`schema/istio_check.mjs`, npm package @kubernetes-models/istio). These
 //! tests fail, never skip, when Python, Node.js or those packages are missing, and say how to
-//! install them. The generator's own logic is unit-tested in `host-sim/src/deploy`.
+//! install them. `host-sim package` output is also read by skopeo, a real OCI client. The
+//! generator's own logic is unit-tested in `host-sim/src/deploy`.
 //!
 //! `GATEWASM_BLESS=1 cargo test -p host-sim --test deploy` rewrites the committed examples.
 #![allow(
@@ -593,6 +594,32 @@ fn package_writes_a_deterministic_image_that_the_wasmplugin_pins() {
     }
     from_tar.sort();
     assert_eq!(from_tar, files(&first));
+
+    // A real OCI client reads the folder and the tarball, and copying keeps the digest.
+    let skopeo = |args: &[&str]| {
+        checker("skopeo", args, "apt-get install skopeo").unwrap_or_else(|report| {
+            panic!(
+                "skopeo refused the image (skopeo {}):\n{report}",
+                args.join(" ")
+            )
+        })
+    };
+    let layout = format!("oci:{}:{}", first.display(), env!("CARGO_PKG_VERSION"));
+    assert_eq!(
+        sha256(skopeo(&["inspect", "--raw", &layout]).as_bytes()),
+        digests[0]
+    );
+    let archive = format!(
+        "oci-archive:{}:{}",
+        dir.join("one/gatewasm.tar").display(),
+        env!("CARGO_PKG_VERSION")
+    );
+    let copy = format!("oci:{}:copied", dir.join("copy").display());
+    skopeo(&["copy", "--quiet", &archive, &copy]);
+    assert_eq!(
+        sha256(skopeo(&["inspect", "--raw", &copy]).as_bytes()),
+        digests[0]
+    );
 
     // The WasmPlugin pins exactly that digest.
     let (_, args) = EXAMPLES[1];
