@@ -19,6 +19,8 @@ pub struct Manifests {
     pub resources: Vec<Value>,
     /// `Kind namespace/name` of objects the filter does not use.
     pub skipped: Vec<String>,
+    /// Those objects themselves, in file order, for checks the filter does not make.
+    pub others: Vec<Value>,
 }
 
 /// Kinds that travel to the filter in `resources`.
@@ -92,6 +94,7 @@ impl Manifests {
                 kind
             };
             self.skipped.push(format!("{kind} {namespace}/{name}"));
+            self.others.push(object);
         }
     }
 
@@ -188,6 +191,7 @@ mod tests {
             .collect();
         assert_eq!(kinds, ["Service", "HTTPRoute", "Gateway"]);
         assert_eq!(m.skipped, ["Ingress app/old"]);
+        assert_eq!(m.others[0]["kind"], "Ingress");
         assert_eq!(m.choose_gateway(None).unwrap().as_deref(), Some("infra/gw"));
         let config = m.plugin_config(Some("infra/gw"), None);
         assert_eq!(config["gateway"], "infra/gw");
