@@ -19,6 +19,7 @@ USAGE:
     host-sim route --config PATH --request 'METHOD URL' [-H 'Name: value']... [--port N]
                    [--gateway NAMESPACE/NAME] [--json] [--wasm FILE]
     host-sim test [--verbose] [--wasm FILE] CASE_FILE...
+    host-sim check PATH [--output text|json] [--controller NAME]...
     host-sim config PATH --format json|istio|envoy [--gateway NAMESPACE/NAME] [OPTIONS]
     host-sim package --out DIR [--wasm FILE] [--tag TAG]
     host-sim bench [--rules N]... [--streams N] [--warmup N] [--seed N] [--json]
@@ -27,6 +28,9 @@ USAGE:
 COMMANDS:
     route   send one request through the filter and show where it went
     test    run case files; prints failures and `N passed, N failed`
+    check   show the status a controller would give each object, then every problem with a fix;
+            exits 1 when something is not fully accepted; --controller sets the controllerNames
+            gatewasm runs under (default istio.io/gateway-controller)
     config  print the plugin configuration, Istio objects or an Envoy bootstrap
     package write gatewasm.wasm as the OCI image Istio pulls: layout folder DIR and DIR.tar;
             prints the manifest digest (the WasmPlugin's sha256)
@@ -42,7 +46,8 @@ without a Gateway mean mesh (sidecar) mode. Options by format:
     envoy   --address NAMESPACE/NAME:PORT=HOST:PORT (repeatable; default: the Service's DNS name)
             --runtime v8|wamr|wasmtime  --module PATH  --admin HOST:PORT
             --tls-dir DIR | --plaintext-https  --fail-strategy reload|close
-Exit status: 0 success, 1 a case failed or no route matched, 2 usage or configuration error.";
+Exit status: 0 success, 1 a case failed, no route matched or check found a problem,
+2 usage or configuration error (for check: unreadable manifests).";
 
 /// What the user asked for.
 #[derive(Debug)]
@@ -51,6 +56,8 @@ pub enum Command {
     Route(RouteArgs),
     /// `host-sim test`.
     Test(TestArgs),
+    /// `host-sim check`.
+    Check(CheckArgs),
     /// `host-sim bench`.
     Bench(BenchArgs),
     /// `host-sim config`.
@@ -86,6 +93,20 @@ pub struct TestArgs {
     /// Module to run.
     pub wasm: Option<PathBuf>,
 }
+
+/// Arguments of `host-sim check`.
+#[derive(Debug)]
+pub struct CheckArgs {
+    /// Manifests.
+    pub path: PathBuf,
+    /// Print JSON instead of text.
+    pub json: bool,
+    /// GatewayClass `controllerName`s gatewasm runs under.
+    pub controllers: Vec<String>,
+}
+
+/// The controller gatewasm runs under unless `--controller` says otherwise: Istio's.
+pub const DEFAULT_CONTROLLER: &str = "istio.io/gateway-controller";
 
 /// Arguments of `host-sim bench`.
 #[derive(Debug)]
@@ -134,6 +155,7 @@ where
     match command.as_str() {
         "route" => route(&mut parser).map(Command::Route),
         "test" => test(&mut parser).map(Command::Test),
+        "check" => check(&mut parser).map(Command::Check),
         "config" => deploy::config(&mut parser).map(Command::Config),
         "package" => deploy::package(&mut parser).map(Command::Package),
         "bench" => bench(&mut parser).map(Command::Bench),
@@ -200,6 +222,30 @@ fn test(parser: &mut lexopt::Parser) -> Result<TestArgs> {
         bail!("test needs at least one case file");
     }
     Ok(args)
+}
+
+fn check(parser: &mut lexopt::Parser) -> Result<CheckArgs> {
+    let (mut path, mut json, mut controllers) = (None, false, Vec::new());
+    while let Some(arg) = parser.next()? {
+        match arg {
+            Value(value) if path.is_none() => path = Some(PathBuf::from(value)),
+            Long("output") | Short('o') => match parser.value()?.string()?.as_str() {
+                "text" => json = false,
+                "json" => json = true,
+                other => bail!("unknown --output {other:?} (expected text or json)"),
+            },
+            Long("controller") => controllers.push(parser.value()?.string()?),
+            other => return Err(other.unexpected().into()),
+        }
+    }
+    if controllers.is_empty() {
+        controllers.push(DEFAULT_CONTROLLER.to_owned());
+    }
+    Ok(CheckArgs {
+        path: path.context("check needs a PATH to manifests")?,
+        json,
+        controllers,
+    })
 }
 
 fn bench(parser: &mut lexopt::Parser) -> Result<BenchArgs> {
@@ -274,6 +320,37 @@ mod tests {
         };
         assert_eq!(args.rules, [50, 7]);
         assert!(parse_from(["bench", "--streams", "0"]).is_err());
+    }
+
+    #[test]
+    fn check_reads_output_and_controllers() {
+        let Command::Check(args) = parse_from(["check", "m.yaml"]).unwrap() else {
+            panic!("not a check command")
+        };
+        assert!(!args.json);
+        assert_eq!(args.controllers, [super::DEFAULT_CONTROLLER]);
+        let Command::Check(args) = parse_from([
+            "check",
+            "--output",
+            "json",
+            "dir",
+            "--controller",
+            "a/b",
+            "--controller",
+            "c/d",
+        ])
+        .unwrap() else {
+            panic!("not a check command")
+        };
+        assert!(args.json);
+        assert_eq!(args.path.to_str(), Some("dir"));
+        assert_eq!(args.controllers, ["a/b", "c/d"]);
+        assert!(parse_from(["check"])
+            .unwrap_err()
+            .to_string()
+            .contains("PATH"));
+        assert!(parse_from(["check", "m.yaml", "--output", "yaml"]).is_err());
+        assert!(parse_from(["check", "a.yaml", "b.yaml"]).is_err());
     }
 
     #[test]

@@ -1,12 +1,14 @@
 //! The subcommands, each receiving fully parsed arguments.
 
 mod bench;
+mod check;
 mod config;
 mod package;
 mod route;
 mod test;
 
 pub use bench::bench;
+pub use check::check;
 pub use config::config;
 pub use package::package;
 pub use route::route;
@@ -17,6 +19,6 @@ pub use test::test;
 pub enum Exit {
     /// Everything passed / the request was routed.
     Success = 0,
-    /// A case failed, or no route matched.
+    /// A case failed, no route matched, or check found a problem.
     Failure = 1,
 }

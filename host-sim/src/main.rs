@@ -9,6 +9,7 @@ fn main() -> ExitCode {
     let result = cli::parse().and_then(|command| match command {
         Command::Route(args) => cmd::route(&args),
         Command::Test(args) => cmd::test(&args),
+        Command::Check(args) => cmd::check(&args),
         Command::Config(args) => cmd::config(&args),
         Command::Package(args) => cmd::package(&args),
         Command::Bench(args) => cmd::bench(&args),

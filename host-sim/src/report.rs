@@ -1,0 +1,1238 @@
+//! The `host-sim check` report: for every object, the status a controller running gatewasm would
+//! write, and every problem with a fix, as data.
+//!
+//! The status comes from the core's own compile — once per Gateway in the manifests, and in mesh
+//! mode when routes name Services — so it is exactly what the filter will do. [`diagnose`] adds
+//! what only the cluster knows (classes, certificates, missing Gateways, injection,
+//! multi-cluster objects) and this file merges both, adds fix hints to the filter's problems
+//! where the manifests say what to change, and orders everything by object. Printing it is
+//! `cmd::check`'s job.
+
+use std::collections::BTreeSet;
+
+use anyhow::{Context, Result};
+use gatewasm_core::{Compiled, Condition, Problem, Severity, Status};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::diagnose::{
+    self, array_at, diagnose, key, kind, label, name, namespace, parent_ref_target, str_at,
+    Diagnosis, GATEWAY_GROUP,
+};
+use crate::manifests::Manifests;
+use crate::shadow::shadowed_rules;
+
+/// Everything `check` found.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Report {
+    /// GatewayClasses in the manifests.
+    pub gateway_classes: Vec<ClassReport>,
+    /// Gateways, in manifest order.
+    pub gateways: Vec<GatewayReport>,
+    /// HTTPRoutes and GRPCRoutes, in manifest order.
+    pub routes: Vec<RouteReport>,
+    /// Problems, ordered by object.
+    pub problems: Vec<Finding>,
+    /// What was not checked, and why.
+    pub notes: Vec<String>,
+    /// Counts and the exit code.
+    pub summary: Summary,
+}
+
+/// A GatewayClass's status.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClassReport {
+    /// Class name.
+    pub name: String,
+    /// `spec.controllerName`.
+    pub controller_name: String,
+    /// `Accepted`.
+    pub conditions: Vec<Cond>,
+}
+
+/// A Gateway's status.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GatewayReport {
+    /// Namespace.
+    pub namespace: String,
+    /// Name.
+    pub name: String,
+    /// `spec.gatewayClassName`.
+    pub gateway_class_name: String,
+    /// `Accepted`, `Programmed`.
+    pub conditions: Vec<Cond>,
+    /// In spec order.
+    pub listeners: Vec<ListenerReport>,
+}
+
+/// A listener's status, with the spec fields a reader needs beside it.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListenerReport {
+    /// Listener name.
+    pub name: String,
+    /// `port`.
+    pub port: Option<u64>,
+    /// `protocol`.
+    pub protocol: String,
+    /// `hostname`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hostname: Option<String>,
+    /// Routes accepted on the listener.
+    pub attached_routes: u32,
+    /// Route kinds it admits.
+    pub supported_kinds: Vec<String>,
+    /// `Accepted`, `Conflicted`, `ResolvedRefs`, `Programmed`.
+    pub conditions: Vec<Cond>,
+}
+
+/// A route's status.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RouteReport {
+    /// `HTTPRoute` or `GRPCRoute`.
+    pub kind: String,
+    /// Namespace.
+    pub namespace: String,
+    /// Name.
+    pub name: String,
+    /// One entry per parent that accepted or refused it; empty when nothing did.
+    pub parents: Vec<ParentReport>,
+}
+
+/// A route's conditions on one parent.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ParentReport {
+    /// The parentRef.
+    pub parent_ref: ParentRefReport,
+    /// `Accepted`, `ResolvedRefs`, `PartiallyInvalid`.
+    pub conditions: Vec<Cond>,
+}
+
+/// A parentRef, as status lists it.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ParentRefReport {
+    /// `Gateway` or `Service`.
+    pub kind: String,
+    /// Namespace.
+    pub namespace: String,
+    /// Name.
+    pub name: String,
+    /// `sectionName`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub section_name: Option<String>,
+    /// `port`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub port: Option<u16>,
+}
+
+/// One status condition.
+#[derive(Clone, Debug, Serialize)]
+pub struct Cond {
+    /// Condition type.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// `True`, `False` or `Unknown`.
+    pub status: &'static str,
+    /// The spec's reason.
+    pub reason: String,
+    /// For people.
+    pub message: String,
+}
+
+/// One problem.
+#[derive(Debug, Serialize)]
+pub struct Finding {
+    /// `error` or `warning`.
+    pub severity: &'static str,
+    /// `Kind namespace/name`.
+    pub object: String,
+    /// Field path, possibly empty.
+    pub field: String,
+    /// What is wrong.
+    pub message: String,
+    /// How to fix it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+}
+
+/// Counts, and what `check` exits with.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Summary {
+    /// Error-severity problems.
+    pub errors: usize,
+    /// Warnings.
+    pub warnings: usize,
+    /// Whether every object is fully accepted (no condition in a bad state).
+    pub all_accepted: bool,
+    /// 0 clean, 1 otherwise.
+    pub exit_code: u8,
+}
+
+// === impl Cond ===
+
+impl Cond {
+    fn new(kind: &str, status: &'static str, reason: &str, message: impl Into<String>) -> Self {
+        Self {
+            kind: kind.to_owned(),
+            status,
+            reason: reason.to_owned(),
+            message: message.into(),
+        }
+    }
+
+    fn from_core(condition: &Condition) -> Self {
+        let status = if condition.status { "True" } else { "False" };
+        Self::new(condition.kind, status, condition.reason, &condition.message)
+    }
+
+    /// Whether the condition is in the state a working object has (`Conflicted` and
+    /// `PartiallyInvalid` are negative: `True` is the bad state).
+    pub fn healthy(&self) -> bool {
+        match (self.kind.as_str(), self.status) {
+            (_, "Unknown") => false,
+            ("Conflicted" | "PartiallyInvalid", status) => status == "False",
+            (_, status) => status == "True",
+        }
+    }
+}
+
+/// Sets a condition, replacing one of the same type or appending.
+fn set(conditions: &mut Vec<Cond>, condition: Cond) {
+    match conditions.iter_mut().find(|c| c.kind == condition.kind) {
+        Some(slot) => *slot = condition,
+        None => conditions.push(condition),
+    }
+}
+
+// === building ===
+
+impl Report {
+    /// Compiles the manifests as the filter would, runs the cluster-side checks, and merges.
+    ///
+    /// # Errors
+    ///
+    /// When a configuration built from the manifests cannot be compiled at all.
+    pub fn build(manifests: &Manifests, controllers: &[String]) -> Result<Self> {
+        let diagnosis = diagnose(manifests, controllers);
+        let compiled = compile_all(manifests)?;
+        let statuses: Vec<&Status> = compiled.iter().map(|(_, c)| &c.status).collect();
+
+        let gateway_classes = diagnosis
+            .classes
+            .iter()
+            .map(|c| ClassReport {
+                name: c.name.clone(),
+                controller_name: c.controller.clone(),
+                conditions: vec![if c.ours {
+                    Cond::new(
+                        "Accepted",
+                        "True",
+                        "Accepted",
+                        format!("handled by {}", c.controller),
+                    )
+                } else {
+                    Cond::new("Accepted", "Unknown", "Pending", "Waiting for controller")
+                }],
+            })
+            .collect();
+        let gateways = diagnose::gateways(manifests)
+            .map(|g| gateway_report(g, &statuses, &diagnosis))
+            .collect();
+        let routes = diagnose::routes(manifests)
+            .map(|r| route_report(r, &statuses))
+            .collect();
+
+        let mut report = Self {
+            gateway_classes,
+            gateways,
+            routes,
+            problems: Vec::new(),
+            notes: diagnosis
+                .notes
+                .iter()
+                .cloned()
+                .chain(notes(manifests))
+                .collect(),
+            summary: Summary {
+                errors: 0,
+                warnings: 0,
+                all_accepted: true,
+                exit_code: 0,
+            },
+        };
+        let mut problems = diagnosis.problems;
+        for problem in compiled.iter().flat_map(|(_, c)| &c.problems) {
+            if !problems.contains(problem) {
+                problems.push(with_hint(manifests, &report.gateways, problem.clone()));
+            }
+        }
+        for (gateway, compiled) in &compiled {
+            let Some(gateway) = gateway
+                .as_deref()
+                .and_then(|g| diagnose::gateways(manifests).find(|o| key(o) == g))
+            else {
+                continue;
+            };
+            for problem in shadowed_rules(manifests, gateway, &compiled.table) {
+                if !problems.contains(&problem) {
+                    problems.push(problem);
+                }
+            }
+        }
+        problems.extend(idle_listeners(manifests, &report));
+        problems.extend(unexplained(&report, &problems));
+        report.problems = ordered(manifests, problems);
+        report.summary = report.summarize();
+        Ok(report)
+    }
+
+    fn conditions(&self) -> impl Iterator<Item = &Cond> {
+        let classes = self.gateway_classes.iter().flat_map(|c| &c.conditions);
+        let gateways = self.gateways.iter().flat_map(|g| {
+            g.conditions
+                .iter()
+                .chain(g.listeners.iter().flat_map(|l| &l.conditions))
+        });
+        let routes = self
+            .routes
+            .iter()
+            .flat_map(|r| r.parents.iter().flat_map(|p| &p.conditions));
+        classes.chain(gateways).chain(routes)
+    }
+
+    fn summarize(&self) -> Summary {
+        let errors = self
+            .problems
+            .iter()
+            .filter(|p| p.severity == "error")
+            .count();
+        let warnings = self.problems.len() - errors;
+        let all_accepted = self.conditions().all(Cond::healthy);
+        Summary {
+            errors,
+            warnings,
+            all_accepted,
+            exit_code: u8::from(errors > 0 || !all_accepted),
+        }
+    }
+}
+
+/// One compile per Gateway, plus mesh mode when routes name Services: once for producer
+/// routes, and once per namespace whose consumer routes name another namespace's Service.
+fn compile_all(manifests: &Manifests) -> Result<Vec<(Option<String>, Compiled)>> {
+    let mut configs: Vec<Value> = manifests
+        .gateways()
+        .iter()
+        .map(|g| manifests.plugin_config(Some(g), None))
+        .collect();
+    let mut mesh_namespaces: BTreeSet<Option<&str>> = BTreeSet::new();
+    for route in diagnose::routes(manifests) {
+        for parent in array_at(route, "/spec/parentRefs") {
+            let (group, kind, ns) = parent_ref_target(parent, namespace(route));
+            if (group, kind) == ("", "Service") {
+                mesh_namespaces.insert(None);
+                if ns != namespace(route) {
+                    mesh_namespaces.insert(Some(namespace(route)));
+                }
+            }
+        }
+    }
+    for ns in mesh_namespaces {
+        let mut config = manifests.plugin_config(None, None);
+        if let Some(ns) = ns {
+            config["namespace"] = Value::from(ns);
+        }
+        configs.push(config);
+    }
+    configs
+        .iter()
+        .map(|config| {
+            let gateway = config.get("gateway").and_then(Value::as_str);
+            let what = gateway.map_or_else(|| "mesh mode".to_owned(), |g| format!("Gateway {g}"));
+            let compiled = gatewasm_core::compile_bytes(&serde_json::to_vec(config)?)
+                .with_context(|| format!("the configuration for {what} cannot be compiled"))?;
+            Ok((gateway.map(str::to_owned), compiled))
+        })
+        .collect()
+}
+
+fn gateway_report(gateway: &Value, statuses: &[&Status], diagnosis: &Diagnosis) -> GatewayReport {
+    let gateway_key = key(gateway);
+    let status = statuses
+        .iter()
+        .flat_map(|s| &s.gateways)
+        .find(|g| g.namespace == namespace(gateway) && g.name == name(gateway));
+    let mut conditions: Vec<Cond> = status
+        .map(|s| s.conditions.iter().map(Cond::from_core).collect())
+        .unwrap_or_default();
+    let listeners: Vec<ListenerReport> = array_at(gateway, "/spec/listeners")
+        .iter()
+        .enumerate()
+        .map(|(i, raw)| {
+            let listener_name = str_at(raw, "/name").unwrap_or("");
+            let core = status.and_then(|s| {
+                s.listeners
+                    .get(i)
+                    .filter(|l| l.name == listener_name)
+                    .or_else(|| s.listeners.iter().find(|l| l.name == listener_name))
+            });
+            let mut conditions: Vec<Cond> = core
+                .map(|l| l.conditions.iter().map(Cond::from_core).collect())
+                .unwrap_or_default();
+            if let Some((reason, message)) = diagnosis
+                .certificates
+                .get(&(gateway_key.clone(), listener_name.to_owned()))
+            {
+                set(
+                    &mut conditions,
+                    Cond::new("ResolvedRefs", "False", reason, message),
+                );
+                set(
+                    &mut conditions,
+                    Cond::new(
+                        "Programmed",
+                        "False",
+                        "Invalid",
+                        "the listener has no usable certificate",
+                    ),
+                );
+            }
+            ListenerReport {
+                name: listener_name.to_owned(),
+                port: raw.get("port").and_then(Value::as_f64).map(|p| p as u64),
+                protocol: str_at(raw, "/protocol").unwrap_or("").to_owned(),
+                hostname: str_at(raw, "/hostname").map(str::to_owned),
+                attached_routes: core.map_or(0, |l| l.attached_routes),
+                supported_kinds: core.map(|l| l.supported_kinds.clone()).unwrap_or_default(),
+                conditions,
+            }
+        })
+        .collect();
+    let programmed = |l: &ListenerReport| {
+        l.conditions
+            .iter()
+            .any(|c| c.kind == "Programmed" && c.status == "True")
+    };
+    let invalid_certificates = diagnosis
+        .certificates
+        .keys()
+        .any(|(g, _)| *g == gateway_key);
+    if invalid_certificates {
+        if listeners.iter().any(programmed) {
+            set(
+                &mut conditions,
+                Cond::new(
+                    "Accepted",
+                    "True",
+                    "ListenersNotValid",
+                    "some listeners are invalid; the others serve",
+                ),
+            );
+        } else {
+            set(
+                &mut conditions,
+                Cond::new(
+                    "Accepted",
+                    "False",
+                    "ListenersNotValid",
+                    "no listener can serve",
+                ),
+            );
+            set(
+                &mut conditions,
+                Cond::new("Programmed", "False", "Invalid", "nothing to program"),
+            );
+        }
+    }
+    if let Some(why) = diagnosis.pending.get(&gateway_key) {
+        set(
+            &mut conditions,
+            Cond::new("Accepted", "Unknown", "Pending", why),
+        );
+        set(
+            &mut conditions,
+            Cond::new("Programmed", "Unknown", "Pending", why),
+        );
+    }
+    GatewayReport {
+        namespace: namespace(gateway).to_owned(),
+        name: name(gateway).to_owned(),
+        gateway_class_name: str_at(gateway, "/spec/gatewayClassName")
+            .unwrap_or("")
+            .to_owned(),
+        conditions,
+        listeners,
+    }
+}
+
+fn route_report(route: &Value, statuses: &[&Status]) -> RouteReport {
+    let refs = array_at(route, "/spec/parentRefs");
+    let mut parents: Vec<(usize, ParentReport)> = Vec::new();
+    let mut seen = BTreeSet::new();
+    let core = statuses.iter().flat_map(|s| &s.routes).filter(|r| {
+        r.kind == kind(route) && r.namespace == namespace(route) && r.name == name(route)
+    });
+    for parent in core.flat_map(|r| &r.parents) {
+        if !seen.insert((
+            parent.parent.clone(),
+            parent.section_name.clone(),
+            parent.port,
+        )) {
+            continue;
+        }
+        let (parent_kind, parent_key) = parent
+            .parent
+            .split_once(' ')
+            .unwrap_or(("", &parent.parent));
+        let (parent_ns, parent_name) = parent_key.split_once('/').unwrap_or(("", parent_key));
+        // Order parents as the route lists them.
+        let position = refs
+            .iter()
+            .position(|r| {
+                let (_, ref_kind, ref_ns) = parent_ref_target(r, namespace(route));
+                ref_kind == parent_kind
+                    && ref_ns == parent_ns
+                    && str_at(r, "/name") == Some(parent_name)
+                    && str_at(r, "/sectionName").map(str::to_owned) == parent.section_name
+                    && r.get("port").and_then(Value::as_u64) == parent.port.map(u64::from)
+            })
+            .unwrap_or(usize::MAX);
+        parents.push((
+            position,
+            ParentReport {
+                parent_ref: ParentRefReport {
+                    kind: parent_kind.to_owned(),
+                    namespace: parent_ns.to_owned(),
+                    name: parent_name.to_owned(),
+                    section_name: parent.section_name.clone(),
+                    port: parent.port,
+                },
+                conditions: parent.conditions.iter().map(Cond::from_core).collect(),
+            },
+        ));
+    }
+    parents.sort_by_key(|(position, _)| *position);
+    RouteReport {
+        kind: kind(route).to_owned(),
+        namespace: namespace(route).to_owned(),
+        name: name(route).to_owned(),
+        parents: parents.into_iter().map(|(_, p)| p).collect(),
+    }
+}
+
+/// What `check` did not look at.
+fn notes(manifests: &Manifests) -> Vec<String> {
+    let mut notes = Vec::new();
+    let read = [
+        "GatewayClass",
+        "Secret",
+        "ServiceExport",
+        "MultiClusterService",
+    ];
+    let unread: Vec<String> = manifests
+        .others
+        .iter()
+        .filter(|o| !read.contains(&kind(o)))
+        .map(label)
+        .collect();
+    if !unread.is_empty() {
+        notes.push(format!(
+            "not read (not used for routing): {}",
+            unread.join(", ")
+        ));
+    }
+    let has_services = manifests
+        .resources
+        .iter()
+        .any(|o| matches!(kind(o), "Service" | "ServiceImport"));
+    let has_secrets = manifests.others.iter().any(|o| kind(o) == "Secret");
+    let certificates: Vec<String> = diagnose::gateways(manifests)
+        .flat_map(|g| {
+            array_at(g, "/spec/listeners").iter().flat_map(move |l| {
+                array_at(l, "/tls/certificateRefs")
+                    .iter()
+                    .filter_map(move |c| {
+                        let ns = str_at(c, "/namespace").unwrap_or(namespace(g));
+                        (ns == namespace(g))
+                            .then(|| format!("{ns}/{}", str_at(c, "/name").unwrap_or("")))
+                    })
+            })
+        })
+        .collect();
+    if !has_secrets && !certificates.is_empty() {
+        notes.push(format!(
+            "no Secret objects: the certificates listeners name ({}) are taken to exist",
+            certificates.join(", ")
+        ));
+    }
+    if !has_services && diagnose::routes(manifests).next().is_some() {
+        notes.push(
+            "no Service objects: every backendRef is taken to exist (add the Services to check them)"
+                .to_owned(),
+        );
+    }
+    notes
+}
+
+// === hints for the filter's problems ===
+
+/// The filter's problem with a fix hint from the manifests, where one helps.
+fn with_hint(manifests: &Manifests, gateways: &[GatewayReport], mut problem: Problem) -> Problem {
+    if problem.field.ends_with(".selectorLabels") && problem.message.starts_with("unknown field") {
+        let labels = find_listener_field(manifests, &problem, "selectorLabels");
+        problem.hint = Some(format!(
+            "the field is selector: {{matchLabels: {}}}; without it from: Selector selects no namespace",
+            labels.map_or_else(|| "{...}".to_owned(), |l| compact(&l))
+        ));
+        return problem;
+    }
+    if problem.hint.is_none() && problem.message.contains("(BackendNotFound)") {
+        problem.hint = backend_hint(manifests, &problem);
+        return problem;
+    }
+    if problem.hint.is_none() && problem.message.contains("contains \"/\"") {
+        problem.hint = grpc_method_hint(manifests, &problem);
+        return problem;
+    }
+    let Some(index) = problem
+        .field
+        .strip_prefix("spec.parentRefs[")
+        .and_then(|rest| rest.strip_suffix(']'))
+        .and_then(|i| i.parse::<usize>().ok())
+    else {
+        return problem;
+    };
+    let route = diagnose::routes(manifests).find(|r| label(r) == problem.object);
+    if let Some(hint) = route.and_then(|r| parent_hint(manifests, gateways, r, index)) {
+        problem.hint = Some(hint);
+    }
+    problem
+}
+
+/// The raw object a problem names, and the value at its field path.
+fn problem_target<'a>(
+    manifests: &'a Manifests,
+    problem: &Problem,
+) -> Option<(&'a Value, &'a Value)> {
+    let object = manifests
+        .resources
+        .iter()
+        .find(|o| label(o) == problem.object)?;
+    let mut pointer = String::new();
+    for part in problem
+        .field
+        .split(['.', '[', ']'])
+        .filter(|p| !p.is_empty())
+    {
+        pointer.push('/');
+        pointer.push_str(part);
+    }
+    Some((object, object.pointer(&pointer)?))
+}
+
+/// For a backendRef to a Service that is not there: the Services its namespace does have.
+fn backend_hint(manifests: &Manifests, problem: &Problem) -> Option<String> {
+    let (route, backend) = problem_target(manifests, problem)?;
+    let ns = str_at(backend, "/namespace").unwrap_or(namespace(route));
+    let services: Vec<String> = manifests
+        .resources
+        .iter()
+        .filter(|o| matches!(kind(o), "Service" | "ServiceImport") && namespace(o) == ns)
+        .map(|s| {
+            let ports: Vec<String> = array_at(s, "/spec/ports")
+                .iter()
+                .filter_map(|p| p.get("port").and_then(Value::as_f64))
+                .map(|p| format!("{}", p as u64))
+                .collect();
+            let noun = if ports.len() == 1 { "port" } else { "ports" };
+            format!("{} ({noun} {})", name(s), ports.join(", "))
+        })
+        .collect();
+    Some(if services.is_empty() {
+        format!("namespace {ns} has no Service in the manifests: add the Service, or fix the backendRef's name and namespace")
+    } else {
+        format!(
+            "Services in namespace {ns}: {}; fix the backendRef's name and port, or add the Service",
+            services.join(", ")
+        )
+    })
+}
+
+/// For a gRPC method match written as a path: the fields as they should be written.
+fn grpc_method_hint(manifests: &Manifests, problem: &Problem) -> Option<String> {
+    let (_, value) = problem_target(manifests, problem)?;
+    let written = value.as_str()?;
+    let (service, method) = written.trim_start_matches('/').split_once('/')?;
+    Some(format!("write service: {service} and method: {method}"))
+}
+
+/// The value of a field named `field` in the listener a problem points at.
+fn find_listener_field(manifests: &Manifests, problem: &Problem, field: &str) -> Option<Value> {
+    let gateway = diagnose::gateways(manifests).find(|g| label(g) == problem.object)?;
+    let index: usize = problem
+        .field
+        .strip_prefix("spec.listeners[")?
+        .split(']')
+        .next()?
+        .parse()
+        .ok()?;
+    array_at(gateway, "/spec/listeners")
+        .get(index)?
+        .pointer(&format!("/allowedRoutes/namespaces/{field}"))
+        .cloned()
+}
+
+/// JSON in one line, with YAML-ish spacing.
+fn compact(value: &Value) -> String {
+    match value {
+        Value::Object(map) => {
+            let fields: Vec<String> = map
+                .iter()
+                .map(|(k, v)| format!("{k}: {}", compact(v)))
+                .collect();
+            format!("{{{}}}", fields.join(", "))
+        }
+        other => other.to_string(),
+    }
+}
+
+/// A listener and the Gateway it belongs to, as written.
+#[derive(Debug)]
+pub struct ListenerRef<'a> {
+    /// The Gateway.
+    pub gateway: &'a Value,
+    /// Index in `spec.listeners`.
+    pub index: usize,
+    /// The listener.
+    pub listener: &'a Value,
+}
+
+impl ListenerRef<'_> {
+    fn name(&self) -> &str {
+        str_at(self.listener, "/name").unwrap_or("")
+    }
+
+    /// `port`.
+    pub fn port(&self) -> Option<u64> {
+        self.listener
+            .get("port")
+            .and_then(Value::as_f64)
+            .map(|p| p as u64)
+    }
+}
+
+/// Listeners a parentRef selects: of the Gateway it names, by `sectionName` and `port`
+/// (reference §8.1). Whether they accept the route is another matter.
+pub fn selected_listeners<'a>(
+    manifests: &'a Manifests,
+    route: &Value,
+    parent: &Value,
+) -> Vec<ListenerRef<'a>> {
+    let (group, parent_kind, ns) = parent_ref_target(parent, namespace(route));
+    if (group, parent_kind) != (GATEWAY_GROUP, "Gateway") {
+        return Vec::new();
+    }
+    let Some(gateway) = diagnose::gateways(manifests)
+        .find(|g| namespace(g) == ns && Some(name(g)) == str_at(parent, "/name"))
+    else {
+        return Vec::new();
+    };
+    let section = str_at(parent, "/sectionName");
+    let port = parent.get("port").and_then(Value::as_f64).map(|p| p as u64);
+    array_at(gateway, "/spec/listeners")
+        .iter()
+        .enumerate()
+        .map(|(index, listener)| ListenerRef {
+            gateway,
+            index,
+            listener,
+        })
+        .filter(|l| {
+            section.is_none_or(|s| s == l.name()) && port.is_none_or(|p| Some(p) == l.port())
+        })
+        .collect()
+}
+
+/// The fix for a parentRef no listener accepts: per refusing listener, what to change.
+fn parent_hint(
+    manifests: &Manifests,
+    gateways: &[GatewayReport],
+    route: &Value,
+    index: usize,
+) -> Option<String> {
+    let parent = array_at(route, "/spec/parentRefs").get(index)?;
+    let (group, parent_kind, _) = parent_ref_target(parent, namespace(route));
+    if (group, parent_kind) != (GATEWAY_GROUP, "Gateway") {
+        return None;
+    }
+    let listeners = selected_listeners(manifests, route, parent);
+    if listeners.is_empty() {
+        let gateway = diagnose::gateways(manifests).find(|g| {
+            key(g)
+                == format!(
+                    "{}/{}",
+                    parent_ref_target(parent, namespace(route)).2,
+                    str_at(parent, "/name").unwrap_or("")
+                )
+        })?;
+        let names: Vec<String> = array_at(gateway, "/spec/listeners")
+            .iter()
+            .map(|l| {
+                format!(
+                    "{} (port {})",
+                    str_at(l, "/name").unwrap_or(""),
+                    l.get("port")
+                        .and_then(Value::as_f64)
+                        .map_or(0, |p| p as u64)
+                )
+            })
+            .collect();
+        return Some(format!(
+            "Gateway {} has listeners {}: set sectionName (and port) to one of them",
+            key(gateway),
+            names.join(", ")
+        ));
+    }
+    let fixes: Vec<String> = listeners
+        .iter()
+        .filter_map(|l| {
+            unprogrammed(gateways, l)
+                .map(|why| {
+                    format!(
+                        "listener {} is not programmed ({why}): fix the listener first",
+                        l.name()
+                    )
+                })
+                .or_else(|| refusal(manifests, route, l).map(|r| r.fix))
+        })
+        .collect();
+    (!fixes.is_empty()).then(|| fixes.join("; or "))
+}
+
+/// The reason a listener is not programmed, from its status.
+fn unprogrammed(gateways: &[GatewayReport], listener: &ListenerRef<'_>) -> Option<String> {
+    let status = gateways
+        .iter()
+        .find(|g| g.namespace == namespace(listener.gateway) && g.name == name(listener.gateway))?
+        .listeners
+        .get(listener.index)?;
+    if status
+        .conditions
+        .iter()
+        .any(|c| c.kind == "Programmed" && c.status == "True")
+    {
+        return None;
+    }
+    let bad = status.conditions.iter().find(|c| !c.healthy())?;
+    Some(format!("{} {}", bad.kind, bad.reason))
+}
+
+/// Why a listener refuses a route, and what would change that.
+struct Refusal {
+    why: String,
+    fix: String,
+}
+
+/// The first reason a listener refuses a route (reference §8.2: kind, namespace, hostname).
+fn refusal(manifests: &Manifests, route: &Value, listener: &ListenerRef<'_>) -> Option<Refusal> {
+    let route_kind = kind(route);
+    let route_ns = namespace(route);
+    let gateway_ns = namespace(listener.gateway);
+    let listener_name = listener.name();
+    let protocol = str_at(listener.listener, "/protocol").unwrap_or("");
+    if !matches!(protocol, "HTTP" | "HTTPS") {
+        return Some(Refusal {
+            why: format!("it is a {protocol} listener"),
+            fix: format!(
+                "attach to an HTTP or HTTPS listener instead of {listener_name} (sectionName)"
+            ),
+        });
+    }
+    let kinds = array_at(listener.listener, "/allowedRoutes/kinds");
+    if !kinds.is_empty() && !kinds.iter().any(|k| str_at(k, "/kind") == Some(route_kind)) {
+        return Some(Refusal {
+            why: format!(
+                "it admits only {}",
+                kinds
+                    .iter()
+                    .filter_map(|k| str_at(k, "/kind"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            fix: format!("add {route_kind} to allowedRoutes.kinds of listener {listener_name}"),
+        });
+    }
+    let namespaces = listener.listener.pointer("/allowedRoutes/namespaces");
+    let from = namespaces
+        .and_then(|n| n.get("from"))
+        .and_then(Value::as_str)
+        .unwrap_or("Same");
+    let namespace_refusal = match from {
+        "All" => None,
+        "Same" if route_ns == gateway_ns => None,
+        "Same" => Some(Refusal {
+            why: format!("it admits routes from its own namespace {gateway_ns} only (allowedRoutes defaults to from: Same)"),
+            fix: format!("set allowedRoutes.namespaces.from: All (or Selector) on listener {listener_name} of Gateway {}", key(listener.gateway)),
+        }),
+        "Selector" => selector_refusal(manifests, route_ns, listener_name, namespaces),
+        other => Some(Refusal {
+            why: format!("from: {other} is not a valid value"),
+            fix: format!("set allowedRoutes.namespaces.from on listener {listener_name} to Same, All or Selector"),
+        }),
+    };
+    if namespace_refusal.is_some() {
+        return namespace_refusal;
+    }
+    let listener_host = str_at(listener.listener, "/hostname")?;
+    let hostnames: Vec<&str> = array_at(route, "/spec/hostnames")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    if hostnames.is_empty() || hostnames.iter().any(|h| hosts_intersect(h, listener_host)) {
+        return None;
+    }
+    Some(Refusal {
+        why: format!("no route hostname falls under its hostname {listener_host}"),
+        fix: format!("add a hostname covered by {listener_host} to spec.hostnames, or attach to a listener for {}", hostnames.join(", ")),
+    })
+}
+
+fn selector_refusal(
+    manifests: &Manifests,
+    route_ns: &str,
+    listener_name: &str,
+    namespaces: Option<&Value>,
+) -> Option<Refusal> {
+    let selector = namespaces.and_then(|n| n.get("selector"));
+    let Some(selector) = selector else {
+        let written = namespaces.and_then(|n| n.get("selectorLabels"));
+        let fix = match written {
+            Some(labels) => format!(
+                "write selector: {{matchLabels: {}}} instead of `selectorLabels` on listener {listener_name}, and label namespace {route_ns} to match",
+                compact(labels)
+            ),
+            None => format!("give listener {listener_name} a selector (selector: {{matchLabels: ...}}), or use from: All"),
+        };
+        return Some(Refusal {
+            why: "it uses from: Selector without a selector, which selects no namespace".to_owned(),
+            fix,
+        });
+    };
+    let labels = manifests
+        .resources
+        .iter()
+        .find(|o| kind(o) == "Namespace" && name(o) == route_ns)
+        .and_then(|n| n.pointer("/metadata/labels"))
+        .cloned()
+        .unwrap_or(Value::Null);
+    if selects(selector, &labels) {
+        return None;
+    }
+    let match_labels: Vec<String> = selector
+        .get("matchLabels")
+        .and_then(Value::as_object)
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("")))
+                .collect()
+        })
+        .unwrap_or_default();
+    let fix = if match_labels.is_empty() || selector.get("matchExpressions").is_some() {
+        format!("label namespace {route_ns} to match the selector of listener {listener_name}, or widen its allowedRoutes")
+    } else {
+        format!(
+            "label namespace {route_ns} {} (kubectl label namespace {route_ns} {}), or widen allowedRoutes on listener {listener_name}",
+            match_labels.join(","),
+            match_labels.join(" ")
+        )
+    };
+    Some(Refusal {
+        why: format!("its selector does not select namespace {route_ns}"),
+        fix,
+    })
+}
+
+/// Whether a LabelSelector selects an object with these labels.
+fn selects(selector: &Value, labels: &Value) -> bool {
+    let label = |k: &str| labels.get(k).and_then(Value::as_str);
+    let match_labels = selector
+        .get("matchLabels")
+        .and_then(Value::as_object)
+        .is_none_or(|m| m.iter().all(|(k, v)| label(k) == v.as_str()));
+    let expressions = array_at(selector, "/matchExpressions").iter().all(|e| {
+        let value = label(str_at(e, "/key").unwrap_or(""));
+        let values: Vec<&str> = array_at(e, "/values")
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
+        match str_at(e, "/operator").unwrap_or("") {
+            "In" => value.is_some_and(|v| values.contains(&v)),
+            "NotIn" => value.is_none_or(|v| !values.contains(&v)),
+            "Exists" => value.is_some(),
+            "DoesNotExist" => value.is_none(),
+            _ => false,
+        }
+    });
+    match_labels && expressions
+}
+
+/// Whether two hostnames (either may be a `*.` wildcard) have a name in common (reference §2.2).
+fn hosts_intersect(a: &str, b: &str) -> bool {
+    let a = a.to_ascii_lowercase();
+    let b = b.to_ascii_lowercase();
+    let covers = |wild: &str, other: &str| {
+        wild.strip_prefix('*').is_some_and(|suffix| {
+            other.ends_with(suffix) && other.len() > suffix.len()
+                || other.strip_prefix('*').is_some_and(|o| o.ends_with(suffix))
+        })
+    };
+    a == b || covers(&a, &b) || covers(&b, &a)
+}
+
+// === problems status shows but nobody reported ===
+
+/// Listeners no route attaches to although routes name them and are accepted elsewhere: the
+/// filter has nothing to report (each route serves), but traffic to that listener gets 404.
+fn idle_listeners(manifests: &Manifests, report: &Report) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    for gateway in diagnose::gateways(manifests) {
+        let Some(status) = report
+            .gateways
+            .iter()
+            .find(|g| g.namespace == namespace(gateway) && g.name == name(gateway))
+        else {
+            continue;
+        };
+        for (index, listener) in array_at(gateway, "/spec/listeners").iter().enumerate() {
+            let reference = ListenerRef {
+                gateway,
+                index,
+                listener,
+            };
+            let Some(listener_status) = status.listeners.get(index) else {
+                continue;
+            };
+            let programmed = listener_status
+                .conditions
+                .iter()
+                .any(|c| c.kind == "Programmed" && c.status == "True");
+            if listener_status.attached_routes > 0 || !programmed {
+                continue;
+            }
+            let mut refused: Vec<(String, Vec<String>)> = Vec::new();
+            let mut fixes = Vec::new();
+            for route in diagnose::routes(manifests) {
+                let accepted_elsewhere = report.routes.iter().any(|r| {
+                    r.kind == kind(route)
+                        && r.namespace == namespace(route)
+                        && r.name == name(route)
+                        && r.parents.iter().any(|p| {
+                            p.parent_ref.kind == "Gateway"
+                                && p.parent_ref.namespace == namespace(gateway)
+                                && p.parent_ref.name == name(gateway)
+                                && p.conditions
+                                    .iter()
+                                    .any(|c| c.kind == "Accepted" && c.status == "True")
+                        })
+                });
+                let names_it = array_at(route, "/spec/parentRefs").iter().any(|p| {
+                    selected_listeners(manifests, route, p)
+                        .iter()
+                        .any(|l| l.index == reference.index && key(l.gateway) == key(gateway))
+                });
+                if !accepted_elsewhere || !names_it {
+                    continue;
+                }
+                if let Some(why) = refusal(manifests, route, &reference) {
+                    match refused.iter_mut().find(|(w, _)| *w == why.why) {
+                        Some((_, routes)) => routes.push(label(route)),
+                        None => refused.push((why.why, vec![label(route)])),
+                    }
+                    if !fixes.contains(&why.fix) {
+                        fixes.push(why.fix);
+                    }
+                }
+            }
+            if refused.is_empty() {
+                continue;
+            }
+            let mut problem = Problem::warning(
+                label(gateway),
+                format!("spec.listeners[{index}]"),
+                format!(
+                    "listener {} serves no route, so requests on port {} get 404: {}",
+                    reference.name(),
+                    reference.port().unwrap_or(0),
+                    refused
+                        .iter()
+                        .map(|(why, routes)| format!("refused {} because {why}", routes.join(", ")))
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                ),
+            );
+            if !fixes.is_empty() {
+                problem = problem.with_hint(fixes.join("; or "));
+            }
+            problems.push(problem);
+        }
+    }
+    problems
+}
+
+/// A problem for every object whose status is bad but that no problem names yet, so the list
+/// always explains the exit code.
+fn unexplained(report: &Report, problems: &[Problem]) -> Vec<Problem> {
+    let mut extra = Vec::new();
+    let named = |object: &str| problems.iter().any(|p| p.object == object);
+    let mut add = |object: String, field: String, condition: &Cond| {
+        if condition.healthy() || condition.status == "Unknown" || named(&object) {
+            return;
+        }
+        extra.push(Problem::error(
+            object,
+            field,
+            format!(
+                "{} is {} ({}): {}",
+                condition.kind, condition.status, condition.reason, condition.message
+            ),
+        ));
+    };
+    for gateway in &report.gateways {
+        let object = format!("Gateway {}/{}", gateway.namespace, gateway.name);
+        for condition in &gateway.conditions {
+            add(object.clone(), "status".to_owned(), condition);
+        }
+        for (i, listener) in gateway.listeners.iter().enumerate() {
+            for condition in &listener.conditions {
+                add(object.clone(), format!("status.listeners[{i}]"), condition);
+            }
+        }
+    }
+    for route in &report.routes {
+        let object = format!("{} {}/{}", route.kind, route.namespace, route.name);
+        for (i, parent) in route.parents.iter().enumerate() {
+            for condition in &parent.conditions {
+                add(object.clone(), format!("status.parents[{i}]"), condition);
+            }
+        }
+    }
+    extra
+}
+
+/// Problems ordered by the object they name (classes, Gateways, routes, then the rest in
+/// manifest order), keeping the order found within one object.
+fn ordered(manifests: &Manifests, problems: Vec<Problem>) -> Vec<Finding> {
+    let mut order: Vec<String> = manifests
+        .others
+        .iter()
+        .filter(|o| kind(o) == "GatewayClass")
+        .map(label)
+        .collect();
+    order.extend(diagnose::gateways(manifests).map(label));
+    order.extend(diagnose::routes(manifests).map(label));
+    order.extend(
+        manifests
+            .resources
+            .iter()
+            .chain(&manifests.others)
+            .map(label),
+    );
+    let rank = |object: &str| order.iter().position(|o| o == object).unwrap_or(usize::MAX);
+    let mut problems: Vec<(usize, Vec<FieldPart>, usize, Problem)> = problems
+        .into_iter()
+        .enumerate()
+        .map(|(i, p)| (rank(&p.object), field_order(&p.field), i, p))
+        .collect();
+    problems.sort_by(|a, b| (a.0, &a.1, a.2).cmp(&(b.0, &b.1, b.2)));
+    problems
+        .into_iter()
+        .map(|(_, _, _, p)| Finding {
+            severity: match p.severity {
+                Severity::Error => "error",
+                Severity::Warning => "warning",
+            },
+            object: p.object,
+            field: p.field,
+            message: p.message,
+            hint: p.hint,
+        })
+        .collect()
+}
+
+/// One piece of a field path: text, or an index compared as a number.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum FieldPart {
+    Text(String),
+    Index(u64),
+}
+
+/// A field path as a sort key, so `spec.listeners[2]` comes before `spec.listeners[10]` and a
+/// field before its subfields. Problems without a field come first.
+fn field_order(field: &str) -> Vec<FieldPart> {
+    field
+        .split(['[', ']', '.'])
+        .filter(|part| !part.is_empty())
+        .map(|part| match part.parse() {
+            Ok(n) => FieldPart::Index(n),
+            Err(_) => FieldPart::Text(part.to_owned()),
+        })
+        .collect()
+}
+
+impl std::fmt::Display for Finding {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}: ", self.severity, self.object)?;
+        if !self.field.is_empty() {
+            write!(f, "{}: ", self.field)?;
+        }
+        f.write_str(&self.message)?;
+        if let Some(hint) = &self.hint {
+            write!(f, "; {hint}")?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{hosts_intersect, selects};
+    use serde_json::json;
+
+    #[test]
+    fn hostnames_intersect_as_the_spec_says() {
+        assert!(hosts_intersect("app.example.com", "*.example.com"));
+        assert!(hosts_intersect("*.example.com", "*.example.com"));
+        assert!(hosts_intersect("*.foo.example.com", "*.example.com"));
+        assert!(!hosts_intersect("example.com", "*.example.com"));
+        assert!(!hosts_intersect("app.example.net", "app.example.com"));
+    }
+
+    #[test]
+    fn selectors_select_by_labels_and_expressions() {
+        let labels = json!({"gateway-access": "true", "team": "a"});
+        assert!(selects(
+            &json!({"matchLabels": {"gateway-access": "true"}}),
+            &labels
+        ));
+        assert!(!selects(
+            &json!({"matchLabels": {"gateway-access": "yes"}}),
+            &labels
+        ));
+        assert!(selects(
+            &json!({"matchExpressions": [{"key": "team", "operator": "In", "values": ["a", "b"]}]}),
+            &labels
+        ));
+        assert!(!selects(
+            &json!({"matchExpressions": [{"key": "x", "operator": "Exists"}]}),
+            &labels
+        ));
+        assert!(selects(&json!({}), &json!(null)));
+    }
+}
