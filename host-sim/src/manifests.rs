@@ -24,8 +24,9 @@ pub struct Manifests {
 }
 
 /// Kinds that travel to the filter in `resources`.
-const RESOURCE_KINDS: [&str; 7] = [
+const RESOURCE_KINDS: [&str; 8] = [
     "Gateway",
+    "ListenerSet",
     "HTTPRoute",
     "GRPCRoute",
     "ReferenceGrant",

@@ -71,7 +71,12 @@ fn backend(outcome: &StreamOutcome) -> Option<String> {
 fn empty_configuration_routes_nothing() {
     let mut proxy = start(Vec::new());
     let outcome = proxy.stream(&get("/"));
-    assert_eq!(outcome.status(), Some(404));
+    assert_eq!(
+        outcome.status(),
+        Some(404),
+        "{outcome:#?}\n{:#?}",
+        proxy.logs()
+    );
     assert_eq!(
         outcome.local_reply.as_ref().map(|r| r.details.as_str()),
         Some("gatewasm_no_route")

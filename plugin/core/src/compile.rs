@@ -14,8 +14,8 @@ mod rules;
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::config::{
-    ConfigError, Gateway, GrpcRoute, HttpRoute, HttpRouteRule, ObjectMeta, ParentRef, PluginConfig,
-    ReferenceGrant, Resource, Service, Unknown,
+    ConfigError, Gateway, GrpcRoute, HttpRoute, HttpRouteRule, Listener, ListenerSet, ObjectMeta,
+    ParentRef, PluginConfig, ReferenceGrant, Resource, Service, Unknown,
 };
 use crate::decide::{Target, DEFAULT_CLUSTER_HEADER};
 use crate::hostname::Hostname;
@@ -27,7 +27,7 @@ use crate::table::{
     Rule,
 };
 
-use attach::{Attachment, GatewaySide, ListenerSpec, ParentOutcome, RouteSide, Unusable};
+use attach::{Attachment, GatewaySide, ListenerSpec, Owner, ParentOutcome, RouteSide, Unusable};
 use backends::BackendContext;
 use mesh::MeshParents;
 use rules::{RuleParts, RuleSite};
@@ -78,6 +78,7 @@ pub fn compile(config: &PluginConfig) -> Result<Compiled, ConfigError> {
     let mut grants: Vec<&ReferenceGrant> = Vec::new();
     let mut namespaces = BTreeMap::new();
     let mut service_objects = Vec::new();
+    let mut listener_sets = Vec::new();
     for (position, object) in objects.iter().enumerate() {
         match object {
             Resource::Gateway(g) => gateways.push(g),
@@ -88,13 +89,27 @@ pub fn compile(config: &PluginConfig) -> Result<Compiled, ConfigError> {
                 namespaces.insert(n.metadata.name.clone(), n.metadata.labels.clone());
             }
             Resource::Service(s) => service_objects.push(s),
+            Resource::ListenerSet(l) => listener_sets.push((position, l)),
         }
     }
 
     let listeners;
-    let mut unusable = Vec::new();
+    let mut merged = MergedListeners {
+        specs: Vec::new(),
+        unusable: Vec::new(),
+        names: Vec::new(),
+    };
     let mut implemented = None;
     let mut parents = match config.gateway.as_deref() {
+        // An empty configuration routes nothing (every request gets 404), as DESIGN.md says;
+        // without a gateway, resources make it a mesh configuration.
+        None if config.resources.is_empty() => {
+            return Ok(Compiled {
+                table,
+                problems,
+                status: Status::default(),
+            })
+        }
         None => Parents::Mesh(MeshParents::new(
             &service_objects,
             config.namespace.as_deref(),
@@ -116,8 +131,8 @@ pub fn compile(config: &PluginConfig) -> Result<Compiled, ConfigError> {
                 });
             };
             let label = format!("Gateway {namespace}/{name}");
-            let (specs, why) = gateway_listeners(gateway, &label, &mut problems);
-            (listeners, unusable) = (specs, why);
+            merged = gateway_listeners(gateway, &listener_sets, &namespaces, &label, &mut problems);
+            listeners = std::mem::take(&mut merged.specs);
             implemented = Some(*gateway);
             Parents::Gateway(GatewaySide {
                 namespace,
@@ -283,15 +298,19 @@ pub fn compile(config: &PluginConfig) -> Result<Compiled, ConfigError> {
         table.mesh = Some(mesh.names());
     }
     if let (Some(gateway), Parents::Gateway(side)) = (implemented, &parents) {
-        let listeners = gateway
-            .spec
-            .listeners
+        let listeners = merged
+            .names
             .iter()
             .enumerate()
-            .map(|(i, l)| {
+            .map(|(i, name)| {
                 let spec = side.listeners.get(i).and_then(Option::as_ref);
-                let why = unusable.get(i).and_then(Option::as_ref);
-                attach::listener_status(l, spec, why, attached_routes.get(&i).copied().unwrap_or(0))
+                let why = merged.unusable.get(i).and_then(Option::as_ref);
+                attach::listener_status(
+                    name,
+                    spec,
+                    why,
+                    attached_routes.get(&i).copied().unwrap_or(0),
+                )
             })
             .collect();
         status.gateways.push(gateway_status(gateway, listeners));
@@ -530,20 +549,62 @@ fn hostnames_intersect(a: Option<&Hostname>, b: Option<&Hostname>) -> bool {
     }
 }
 
-/// The listeners of the implemented Gateway, `None` where a listener cannot serve.
+/// The listeners a Gateway serves: its own, then those of the ListenerSets it accepts, oldest
+/// first (reference §8.6). `None` where a listener cannot serve, with the reason alongside.
+struct MergedListeners<'c> {
+    specs: Vec<Option<ListenerSpec<'c>>>,
+    unusable: Vec<Option<Unusable>>,
+    /// The name status reports each listener under (`ns/set/listener` for a ListenerSet's).
+    names: Vec<String>,
+}
+
 fn gateway_listeners<'c>(
     gateway: &'c Gateway,
+    sets: &[(usize, &'c ListenerSet)],
+    namespaces: &BTreeMap<String, BTreeMap<String, String>>,
     label: &str,
     problems: &mut Vec<Problem>,
-) -> (Vec<Option<ListenerSpec<'c>>>, Vec<Option<Unusable>>) {
+) -> MergedListeners<'c> {
     unknown_fields(&gateway.spec.unknown, label, "spec", problems);
-    let mut unusable = Vec::with_capacity(gateway.spec.listeners.len());
-    let mut listeners = gateway
-        .spec
-        .listeners
+    let mut merged = MergedListeners {
+        specs: Vec::new(),
+        unusable: Vec::new(),
+        names: Vec::new(),
+    };
+    let owner = Owner {
+        kind: "Gateway",
+        namespace: gateway.metadata.namespace(),
+        name: &gateway.metadata.name,
+    };
+    merged.add(&gateway.spec.listeners, owner, label, problems);
+    let mut sets: Vec<_> = sets
         .iter()
-        .enumerate()
-        .map(|(i, l)| {
+        .filter(|(_, set)| joins(set, gateway, namespaces, problems))
+        .collect();
+    sets.sort_by_key(|(position, set)| age_key(*position, &set.metadata));
+    for (_, set) in sets {
+        let owner = Owner {
+            kind: "ListenerSet",
+            namespace: set.metadata.namespace(),
+            name: &set.metadata.name,
+        };
+        let set_label = format!("ListenerSet {}/{}", owner.namespace, owner.name);
+        unknown_fields(&set.spec.unknown, &set_label, "spec", problems);
+        merged.add(&set.spec.listeners, owner, &set_label, problems);
+    }
+    attach::drop_conflicts(&mut merged.specs, &mut merged.unusable, label, problems);
+    merged
+}
+
+impl<'c> MergedListeners<'c> {
+    fn add(
+        &mut self,
+        listeners: &'c [Listener],
+        owner: Owner<'c>,
+        label: &str,
+        problems: &mut Vec<Problem>,
+    ) {
+        for (i, l) in listeners.iter().enumerate() {
             let field = format!("spec.listeners[{i}]");
             unknown_fields(&l.unknown, label, &field, problems);
             if let Some(allowed) = &l.allowed_routes {
@@ -563,20 +624,79 @@ fn gateway_listeners<'c>(
                 }
             }
             let before = problems.len();
-            let spec = ListenerSpec::new(l, &field, label, problems);
+            let spec = ListenerSpec::new(l, owner, &field, label, problems);
             let why = problems
                 .get(before..)
                 .and_then(<[Problem]>::last)
                 .map(|p| p.message.clone());
-            unusable.push(
+            self.unusable.push(
                 spec.is_none()
                     .then(|| Unusable::Invalid(why.unwrap_or_default())),
             );
-            spec
-        })
-        .collect::<Vec<_>>();
-    attach::drop_conflicts(&mut listeners, &mut unusable, label, problems);
-    (listeners, unusable)
+            self.specs.push(spec);
+            let name = if owner.kind == "Gateway" {
+                l.name.clone()
+            } else {
+                format!("{}/{}/{}", owner.namespace, owner.name, l.name)
+            };
+            self.names.push(name);
+        }
+    }
+}
+
+/// Whether a ListenerSet names this Gateway and the Gateway's `allowedListeners` admits its
+/// namespace (default: no ListenerSet is admitted).
+fn joins(
+    set: &ListenerSet,
+    gateway: &Gateway,
+    namespaces: &BTreeMap<String, BTreeMap<String, String>>,
+    problems: &mut Vec<Problem>,
+) -> bool {
+    let parent = &set.spec.parent_ref;
+    let set_ns = set.metadata.namespace();
+    let names_gateway = parent
+        .group
+        .as_deref()
+        .unwrap_or("gateway.networking.k8s.io")
+        == "gateway.networking.k8s.io"
+        && parent.kind.as_deref().unwrap_or("Gateway") == "Gateway"
+        && parent
+            .namespace
+            .as_deref()
+            .filter(|ns| !ns.is_empty())
+            .unwrap_or(set_ns)
+            == gateway.metadata.namespace()
+        && parent.name == gateway.metadata.name;
+    if !names_gateway {
+        return false;
+    }
+    let allowed = gateway
+        .spec
+        .allowed_listeners
+        .as_ref()
+        .and_then(|a| a.namespaces.as_ref());
+    let admitted = match allowed.and_then(|n| n.from.as_deref()).unwrap_or("None") {
+        "All" => true,
+        "Same" => set_ns == gateway.metadata.namespace(),
+        "Selector" => allowed
+            .and_then(|n| n.selector.as_ref())
+            .is_some_and(|selector| {
+                let empty = BTreeMap::new();
+                attach::selects(selector, namespaces.get(set_ns).unwrap_or(&empty))
+            }),
+        _ => false,
+    };
+    if !admitted {
+        problems.push(
+            Problem::error(format!("ListenerSet {set_ns}/{}", set.metadata.name), "spec.parentRef", format!(
+                "Gateway {}/{} does not allow ListenerSets from namespace {set_ns}; its listeners are not served",
+                gateway.metadata.namespace(),
+                gateway.metadata.name
+            ))
+            .with_hint("set the Gateway's spec.allowedListeners.namespaces.from (Same, All or Selector)"),
+        );
+    }
+    admitted
 }
 
 /// An HTTPRoute or a GRPCRoute, seen through what attachment and compilation need.

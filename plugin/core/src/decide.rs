@@ -427,3 +427,26 @@ mod tests {
         assert_eq!(f.authority, Some("internal"));
     }
 }
+
+#[cfg(test)]
+mod empty_configuration {
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    use super::Action;
+    use crate::{compile_bytes, RequestView};
+
+    #[test]
+    fn routes_nothing() {
+        let table = compile_bytes(b"").unwrap().table;
+        let headers = vec![
+            (":authority".to_owned(), b"example.com".to_vec()),
+            (":path".to_owned(), b"/".to_vec()),
+        ];
+        let decision = table.decide(&RequestView::new(&headers, Some(80)), 0);
+        assert!(
+            matches!(decision.action, Action::Reply(ref r) if r.status == 404),
+            "{decision:?}"
+        );
+    }
+}

@@ -20,9 +20,20 @@ pub(crate) struct ListenerSpec<'c> {
     pub(crate) name: &'c str,
     pub(crate) port: Option<u16>,
     pub(crate) hostname: Option<Hostname>,
+    /// The Gateway or ListenerSet that declares the listener.
+    pub(crate) owner: Owner<'c>,
     protocol: &'c str,
     from: NamespaceFrom<'c>,
     kinds: Vec<(&'c str, &'c str)>,
+}
+
+/// The object a listener belongs to: a route attaches to it by naming that object.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Owner<'c> {
+    /// `Gateway` or `ListenerSet`.
+    pub(crate) kind: &'c str,
+    pub(crate) namespace: &'c str,
+    pub(crate) name: &'c str,
 }
 
 #[derive(Debug)]
@@ -36,6 +47,7 @@ impl<'c> ListenerSpec<'c> {
     /// Reads one listener; `None` (with a problem) when it cannot serve HTTP routes at all.
     pub(crate) fn new(
         listener: &'c Listener,
+        owner: Owner<'c>,
         field: &str,
         gateway: &str,
         problems: &mut Vec<Problem>,
@@ -92,6 +104,7 @@ impl<'c> ListenerSpec<'c> {
             name: &listener.name,
             port,
             hostname,
+            owner,
             protocol: &listener.protocol,
             from,
             kinds,
@@ -123,11 +136,10 @@ impl<'c> ListenerSpec<'c> {
     fn allows_namespace(
         &self,
         route_ns: &str,
-        gateway_ns: &str,
         namespaces: &BTreeMap<String, BTreeMap<String, String>>,
     ) -> bool {
         match self.from {
-            NamespaceFrom::Same => route_ns == gateway_ns,
+            NamespaceFrom::Same => route_ns == self.owner.namespace,
             NamespaceFrom::All => true,
             NamespaceFrom::Selector(None) => false,
             NamespaceFrom::Selector(Some(selector)) => {
@@ -208,7 +220,7 @@ pub(crate) fn drop_conflicts(
 
 /// The status of one listener: its conditions, admitted kinds and attached route count.
 pub(crate) fn listener_status(
-    listener: &Listener,
+    name: &str,
     spec: Option<&ListenerSpec<'_>>,
     unusable: Option<&Unusable>,
     attached_routes: u32,
@@ -291,7 +303,7 @@ pub(crate) fn listener_status(
         }
     }
     ListenerStatus {
-        name: listener.name.clone(),
+        name: name.to_owned(),
         attached_routes,
         supported_kinds,
         conditions,
@@ -299,7 +311,7 @@ pub(crate) fn listener_status(
 }
 
 /// Whether a label selector selects an object with these labels.
-fn selects(selector: &LabelSelector, labels: &BTreeMap<String, String>) -> bool {
+pub(crate) fn selects(selector: &LabelSelector, labels: &BTreeMap<String, String>) -> bool {
     selector
         .match_labels
         .iter()
@@ -325,12 +337,21 @@ pub(crate) struct RouteSide<'c> {
     pub(crate) hostnames: &'c [Hostname],
 }
 
-/// The Gateway being implemented.
+/// The Gateway being implemented, with the listeners of its accepted ListenerSets after its
+/// own (reference §8.6).
 pub(crate) struct GatewaySide<'c> {
     pub(crate) namespace: &'c str,
     pub(crate) name: &'c str,
     pub(crate) listeners: &'c [Option<ListenerSpec<'c>>],
     pub(crate) namespaces: &'c BTreeMap<String, BTreeMap<String, String>>,
+}
+
+impl GatewaySide<'_> {
+    /// Whether a parentRef names this Gateway or one of its accepted ListenerSets.
+    fn serves(&self, owner: Owner<'_>) -> bool {
+        (owner.kind == "Gateway" && owner.namespace == self.namespace && owner.name == self.name)
+            || self.listeners.iter().flatten().any(|l| l.owner == owner)
+    }
 }
 
 /// What happened to one parentRef that names this proxy's Gateway (or mesh Service).
@@ -358,11 +379,12 @@ pub(crate) struct Attachment {
 
 impl ListenerSpec<'_> {
     /// Why this listener refuses routes from `namespace`, in words a user can act on.
-    fn namespace_refusal(&self, namespace: &str, gateway_ns: &str) -> String {
+    fn namespace_refusal(&self, namespace: &str) -> String {
         let policy = match self.from {
-            NamespaceFrom::Same => {
-                format!("allows routes only from its own namespace {gateway_ns}")
-            }
+            NamespaceFrom::Same => format!(
+                "allows routes only from its own namespace {}",
+                self.owner.namespace
+            ),
             NamespaceFrom::All => String::from("allows every namespace"),
             NamespaceFrom::Selector(None) => {
                 String::from("uses from: Selector without a selector, which selects no namespace")
@@ -407,15 +429,16 @@ pub(crate) fn attach(
             .as_deref()
             .filter(|ns| !ns.is_empty())
             .unwrap_or(route.namespace);
-        if group != GATEWAY_GROUP
-            || kind != "Gateway"
-            || namespace != gateway.namespace
-            || parent.name != gateway.name
-        {
+        let owner = Owner {
+            kind,
+            namespace,
+            name: &parent.name,
+        };
+        if group != GATEWAY_GROUP || !gateway.serves(owner) {
             continue; // another proxy's parent
         }
         let mut outcome = ParentOutcome {
-            parent: format!("Gateway {namespace}/{}", parent.name),
+            parent: format!("{kind} {namespace}/{}", parent.name),
             section_name: parent.section_name.clone(),
             port: parent.port.and_then(|p| u16::try_from(p).ok()),
             field: format!("spec.parentRefs[{i}]"),
@@ -425,7 +448,10 @@ pub(crate) fn attach(
         let mut refusals: Vec<(&'static str, String)> = Vec::new();
         let mut selected = 0;
         for (index, listener) in gateway.listeners.iter().enumerate() {
-            let Some(listener) = listener else { continue };
+            // A route on the Gateway never serves a ListenerSet's listeners, nor the reverse.
+            let Some(listener) = listener.as_ref().filter(|l| l.owner == owner) else {
+                continue;
+            };
             if parent
                 .section_name
                 .as_deref()
@@ -445,14 +471,10 @@ pub(crate) fn attach(
                         listener.name, route.kind
                     ),
                 ));
-            } else if !listener.allows_namespace(
-                route.namespace,
-                gateway.namespace,
-                gateway.namespaces,
-            ) {
+            } else if !listener.allows_namespace(route.namespace, gateway.namespaces) {
                 refusals.push((
                     "NotAllowedByListeners",
-                    listener.namespace_refusal(route.namespace, gateway.namespace),
+                    listener.namespace_refusal(route.namespace),
                 ));
             } else {
                 match effective_hostnames(route.hostnames, listener.hostname.as_ref()) {
@@ -478,12 +500,12 @@ pub(crate) fn attach(
         }
         if selected == 0 {
             let message = format!(
-                "no listener of Gateway {}/{} matches this parentRef (NoMatchingParent)",
-                gateway.namespace, gateway.name
+                "no listener of {kind} {namespace}/{} matches this parentRef (NoMatchingParent)",
+                parent.name
             );
             problems.push(
                 Problem::error(route.label, &outcome.field, &message)
-                    .with_hint("check sectionName and port against the Gateway's listeners"),
+                    .with_hint("check sectionName and port against the listeners"),
             );
             outcome.refusal = Some(("NoMatchingParent", message));
         } else if outcome.listeners.is_empty() {

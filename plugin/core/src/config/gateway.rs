@@ -30,6 +30,9 @@ pub struct GatewaySpec {
     /// Requested addresses (not used for routing).
     #[serde(default)]
     pub addresses: Vec<serde_json::Value>,
+    /// Which namespaces' ListenerSets may add listeners; none when absent.
+    #[serde(default)]
+    pub allowed_listeners: Option<AllowedListeners>,
     /// Fields this version does not know.
     #[serde(flatten)]
     pub unknown: Unknown,
@@ -60,6 +63,14 @@ pub struct Listener {
     /// Fields this version does not know.
     #[serde(flatten)]
     pub unknown: Unknown,
+}
+
+/// `Gateway.spec.allowedListeners`.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct AllowedListeners {
+    /// `from`: `None` (default), `Same`, `All` or `Selector`, with its selector.
+    #[serde(default)]
+    pub namespaces: Option<RouteNamespaces>,
 }
 
 /// `listeners[].allowedRoutes`.

@@ -10,7 +10,9 @@
 
 use serde::de::DeserializeOwned;
 
-use super::{Gateway, GrpcRoute, HttpRoute, Namespace, PluginConfig, ReferenceGrant, Service};
+use super::{
+    Gateway, GrpcRoute, HttpRoute, ListenerSet, Namespace, PluginConfig, ReferenceGrant, Service,
+};
 use crate::problem::Problem;
 
 /// A configuration that cannot serve at all.
@@ -50,6 +52,8 @@ pub enum Resource {
     Namespace(Namespace),
     /// A Service or ServiceImport (known backends, mesh parents).
     Service(Service),
+    /// A ListenerSet (listeners added to a Gateway).
+    ListenerSet(ListenerSet),
 }
 
 impl PluginConfig {
@@ -103,6 +107,7 @@ fn read_object(
         "ReferenceGrant" => typed(value, &label, problems).map(Resource::ReferenceGrant),
         "Namespace" => typed(value, &label, problems).map(Resource::Namespace),
         "Service" | "ServiceImport" => typed(value, &label, problems).map(Resource::Service),
+        "ListenerSet" => typed(value, &label, problems).map(Resource::ListenerSet),
         "" => {
             problems.push(Problem::error(
                 &label,
