@@ -10,15 +10,14 @@ mod gateway;
 mod grpcroute;
 mod httproute;
 mod lenient;
-mod listenerset;
 mod meta;
 mod parse;
 mod service;
 
 pub use gateway::{
-    AllowedListeners, AllowedRoutes, Gateway, GatewaySpec, LabelSelector, LabelSelectorRequirement,
-    Listener, ReferenceGrant, ReferenceGrantFrom, ReferenceGrantSpec, ReferenceGrantTo,
-    RouteGroupKind, RouteNamespaces,
+    AllowedRoutes, Gateway, GatewaySpec, LabelSelector, LabelSelectorRequirement, Listener,
+    ReferenceGrant, ReferenceGrantFrom, ReferenceGrantSpec, ReferenceGrantTo, RouteGroupKind,
+    RouteNamespaces,
 };
 pub use grpcroute::{
     GrpcHeaderMatch, GrpcMethodMatch, GrpcRoute, GrpcRouteMatch, GrpcRouteRule, GrpcRouteSpec,
@@ -28,7 +27,6 @@ pub use httproute::{
     HttpRouteMatch, HttpRouteRule, HttpRouteSpec, LocalObjectReference, Mirror, MirrorFraction,
     ParentRef, PathMatch, PathModifier, QueryParamMatch, Redirect, Retry, Timeouts, UrlRewrite,
 };
-pub use listenerset::{ListenerSet, ListenerSetSpec};
 pub use meta::{Namespace, ObjectMeta, Unknown};
 pub use parse::{ConfigError, Resource};
 pub use service::{Service, ServicePort, ServiceSpec};
@@ -36,29 +34,23 @@ pub use service::{Service, ServicePort, ServiceSpec};
 use serde::Deserialize;
 
 /// The whole plugin configuration: what Envoy's `configuration` or Istio's `pluginConfig` carries.
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+/// Read by hand (`parse.rs`): the fields below, every other one into `unknown`.
+#[derive(Clone, Debug, Default)]
 pub struct PluginConfig {
     /// `namespace/name` of the Gateway this proxy implements; absent means mesh (sidecar) mode.
-    #[serde(default)]
     pub gateway: Option<String>,
     /// How the routing decision reaches Envoy's router.
-    #[serde(default)]
     pub target: TargetConfig,
     /// Known backends as `namespace/name:port`; absent (and no `Service` objects among the
     /// resources) means every backend exists.
-    #[serde(default)]
     pub services: Option<Vec<String>>,
     /// Mesh mode: the namespace of the workload this sidecar serves; Envoy's node metadata
     /// `NAMESPACE` when absent. Consumer routes apply only to traffic from their namespace.
-    #[serde(default)]
     pub namespace: Option<String>,
     /// Gateway API objects (Gateway, HTTPRoute, GRPCRoute, ReferenceGrant), Namespaces and
-    /// Services, as JSON.
-    #[serde(default)]
-    pub resources: Vec<serde_json::Value>,
+    /// Services, each as its JSON text.
+    pub resources: Vec<Box<serde_json::value::RawValue>>,
     /// Fields this version does not know.
-    #[serde(flatten)]
     pub unknown: Unknown,
 }
 

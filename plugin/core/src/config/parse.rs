@@ -4,15 +4,23 @@
 //! `resources` is read on its own, so one malformed object is reported (with the exact field
 //! path) and skipped while the others still serve.
 //!
+//! Each resource is kept as its raw JSON text until it is read into its typed object: a
+//! `serde_json::Value` tree of a large configuration takes about 20 times the JSON's size, and
+//! wasm memory never shrinks, so that peak would stay for the VM's life. For the same reason the
+//! top level is read by hand instead of with `#[serde(flatten)]`, which cannot carry raw values.
+//!
 //! Field paths come from `serde_path_to_error` under the default `field-paths` feature. The
 //! filter turns it off to stay small: its messages then keep serde's own text, which names the
 //! offending field or value, and the line and column, but not the path to it.
 
-use serde::de::DeserializeOwned;
+use std::fmt;
 
-use super::{
-    Gateway, GrpcRoute, HttpRoute, ListenerSet, Namespace, PluginConfig, ReferenceGrant, Service,
-};
+use serde::de::{DeserializeOwned, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer};
+use serde_json::value::RawValue;
+use serde_json::Value;
+
+use super::{Gateway, GrpcRoute, HttpRoute, Namespace, PluginConfig, ReferenceGrant, Service};
 use crate::problem::Problem;
 
 /// A configuration that cannot serve at all.
@@ -52,8 +60,6 @@ pub enum Resource {
     Namespace(Namespace),
     /// A Service or ServiceImport (known backends, mesh parents).
     Service(Service),
-    /// A ListenerSet (listeners added to a Gateway).
-    ListenerSet(ListenerSet),
 }
 
 impl PluginConfig {
@@ -90,16 +96,52 @@ impl PluginConfig {
     }
 }
 
-fn read_object(
-    index: usize,
-    value: &serde_json::Value,
-    problems: &mut Vec<Problem>,
-) -> Option<Resource> {
+impl<'de> Deserialize<'de> for PluginConfig {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(TopLevel)
+    }
+}
+
+/// Reads the top-level object field by field; unknown fields go to `unknown`.
+struct TopLevel;
+
+impl<'de> Visitor<'de> for TopLevel {
+    type Value = PluginConfig;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("struct PluginConfig")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<PluginConfig, A::Error> {
+        let mut config = PluginConfig::default();
+        while let Some(key) = map.next_key::<String>()? {
+            match key.as_str() {
+                "gateway" => config.gateway = map.next_value()?,
+                "target" => config.target = map.next_value()?,
+                "services" => config.services = map.next_value()?,
+                "namespace" => config.namespace = map.next_value()?,
+                "resources" => config.resources = map.next_value()?,
+                _ => {
+                    let value: Value = map.next_value()?;
+                    config.unknown.insert(key, value);
+                }
+            }
+        }
+        Ok(config)
+    }
+}
+
+/// One resource: its raw text becomes a `Value` only while it is read (it is valid JSON, so
+/// that cannot fail), so only one object's tree is in memory at a time.
+fn read_object(index: usize, raw: &RawValue, problems: &mut Vec<Problem>) -> Option<Resource> {
+    let value: Value = serde_json::from_slice(raw.get().as_bytes()).unwrap_or_default();
+    let value = &value;
     let kind = value
         .get("kind")
-        .and_then(serde_json::Value::as_str)
+        .and_then(Value::as_str)
         .unwrap_or_default();
-    let label = object_label(kind, value).unwrap_or_else(|| format!("resources[{index}]"));
+    let metadata = value.get("metadata").unwrap_or(&Value::Null);
+    let label = object_label(kind, metadata).unwrap_or_else(|| format!("resources[{index}]"));
     let resource = match kind {
         "Gateway" => typed(value, &label, problems).map(Resource::Gateway),
         "HTTPRoute" => typed(value, &label, problems).map(Resource::HttpRoute),
@@ -107,7 +149,6 @@ fn read_object(
         "ReferenceGrant" => typed(value, &label, problems).map(Resource::ReferenceGrant),
         "Namespace" => typed(value, &label, problems).map(Resource::Namespace),
         "Service" | "ServiceImport" => typed(value, &label, problems).map(Resource::Service),
-        "ListenerSet" => typed(value, &label, problems).map(Resource::ListenerSet),
         "" => {
             problems.push(Problem::error(
                 &label,
@@ -127,9 +168,9 @@ fn read_object(
     };
     if let Some(Resource::Gateway(_) | Resource::HttpRoute(_) | Resource::GrpcRoute(_)) = &resource
     {
-        if value
-            .pointer("/metadata/name")
-            .and_then(serde_json::Value::as_str)
+        if metadata
+            .get("name")
+            .and_then(Value::as_str)
             .unwrap_or_default()
             .is_empty()
         {
@@ -145,7 +186,7 @@ fn read_object(
 }
 
 fn typed<T: DeserializeOwned>(
-    value: &serde_json::Value,
+    value: &Value,
     label: &str,
     problems: &mut Vec<Problem>,
 ) -> Option<T> {
@@ -178,11 +219,11 @@ fn field_prefix(path: &str) -> String {
 }
 
 /// `Kind namespace/name` for messages, from an object that may not parse.
-fn object_label(kind: &str, value: &serde_json::Value) -> Option<String> {
-    let name = value.pointer("/metadata/name")?.as_str()?;
-    let namespace = value
-        .pointer("/metadata/namespace")
-        .and_then(serde_json::Value::as_str)
+fn object_label(kind: &str, metadata: &Value) -> Option<String> {
+    let name = metadata.get("name")?.as_str()?;
+    let namespace = metadata
+        .get("namespace")
+        .and_then(Value::as_str)
         .filter(|ns| !ns.is_empty())
         .unwrap_or("default");
     let kind = if kind.is_empty() { "object" } else { kind };
