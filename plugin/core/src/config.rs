@@ -10,14 +10,15 @@ mod gateway;
 mod grpcroute;
 mod httproute;
 mod lenient;
+mod listenerset;
 mod meta;
 mod parse;
 mod service;
 
 pub use gateway::{
-    AllowedRoutes, Gateway, GatewaySpec, LabelSelector, LabelSelectorRequirement, Listener,
-    ReferenceGrant, ReferenceGrantFrom, ReferenceGrantSpec, ReferenceGrantTo, RouteGroupKind,
-    RouteNamespaces,
+    AllowedListeners, AllowedRoutes, Gateway, GatewaySpec, LabelSelector, LabelSelectorRequirement,
+    Listener, ReferenceGrant, ReferenceGrantFrom, ReferenceGrantSpec, ReferenceGrantTo,
+    RouteGroupKind, RouteNamespaces,
 };
 pub use grpcroute::{
     GrpcHeaderMatch, GrpcMethodMatch, GrpcRoute, GrpcRouteMatch, GrpcRouteRule, GrpcRouteSpec,
@@ -27,6 +28,7 @@ pub use httproute::{
     HttpRouteMatch, HttpRouteRule, HttpRouteSpec, LocalObjectReference, Mirror, MirrorFraction,
     ParentRef, PathMatch, PathModifier, QueryParamMatch, Redirect, Retry, Timeouts, UrlRewrite,
 };
+pub use listenerset::{ListenerSet, ListenerSetSpec};
 pub use meta::{Namespace, ObjectMeta, Unknown};
 pub use parse::{ConfigError, Resource};
 pub use service::{Service, ServicePort, ServiceSpec};

@@ -20,7 +20,9 @@ use serde::{Deserialize, Deserializer};
 use serde_json::value::RawValue;
 use serde_json::Value;
 
-use super::{Gateway, GrpcRoute, HttpRoute, Namespace, PluginConfig, ReferenceGrant, Service};
+use super::{
+    Gateway, GrpcRoute, HttpRoute, ListenerSet, Namespace, PluginConfig, ReferenceGrant, Service,
+};
 use crate::problem::Problem;
 
 /// A configuration that cannot serve at all.
@@ -60,6 +62,8 @@ pub enum Resource {
     Namespace(Namespace),
     /// A Service or ServiceImport (known backends, mesh parents).
     Service(Service),
+    /// A ListenerSet (listeners added to a Gateway).
+    ListenerSet(ListenerSet),
 }
 
 impl PluginConfig {
@@ -149,6 +153,7 @@ fn read_object(index: usize, raw: &RawValue, problems: &mut Vec<Problem>) -> Opt
         "ReferenceGrant" => typed(value, &label, problems).map(Resource::ReferenceGrant),
         "Namespace" => typed(value, &label, problems).map(Resource::Namespace),
         "Service" | "ServiceImport" => typed(value, &label, problems).map(Resource::Service),
+        "ListenerSet" => typed(value, &label, problems).map(Resource::ListenerSet),
         "" => {
             problems.push(Problem::error(
                 &label,
