@@ -59,11 +59,14 @@ impl Observed {
                 .get(key)
                 .map(|v| String::from_utf8_lossy(v).into_owned())
         };
+        // The filter records `<namespace>/<route> <rule> <backend or ->` as filter state.
+        let decision = state("gatewasm").unwrap_or_default();
+        let mut decision = decision.split(' ');
         let mut observed = Self {
             status: 0,
-            route: state("gatewasm.route"),
-            rule: state("gatewasm.rule").and_then(|r| r.parse().ok()),
-            backend: state("gatewasm.backend"),
+            route: decision.next().map(str::to_owned),
+            rule: decision.next().and_then(|r| r.parse().ok()),
+            backend: decision.next().filter(|b| *b != "-").map(str::to_owned),
             trap: outcome.trap.clone(),
             response_headers: joined(&outcome.response_headers),
             mirrors: outcome

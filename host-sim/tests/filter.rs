@@ -60,11 +60,10 @@ fn get(path: &str) -> HttpRequest {
     request
 }
 
+/// The backend the filter recorded in its `gatewasm` filter state.
 fn backend(outcome: &StreamOutcome) -> Option<String> {
-    outcome
-        .filter_state
-        .get("gatewasm.backend")
-        .map(|v| String::from_utf8_lossy(v).into_owned())
+    let decision = String::from_utf8_lossy(outcome.filter_state.get("gatewasm")?).into_owned();
+    decision.split(' ').nth(2).map(str::to_owned)
 }
 
 #[test]
@@ -183,15 +182,8 @@ fn cluster_header_mode_sets_the_header_and_clears_the_route_cache() {
     assert!(outcome.route_cache_cleared);
     assert!(!upstream.headers_modified_after_route);
     assert_eq!(
-        outcome
-            .filter_state
-            .get("gatewasm.route")
-            .map(Vec::as_slice),
-        Some(&b"app/r"[..])
-    );
-    assert_eq!(
-        outcome.filter_state.get("gatewasm.rule").map(Vec::as_slice),
-        Some(&b"0"[..])
+        outcome.filter_state.get("gatewasm").map(Vec::as_slice),
+        Some(&b"app/r 0 app/web:8080"[..])
     );
 }
 

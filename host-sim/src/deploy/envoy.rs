@@ -136,7 +136,7 @@ pub const DEFAULT_MODULE: &str = "/etc/envoy/gatewasm.wasm";
 pub const DEFAULT_TLS_DIR: &str = "/etc/envoy/certs";
 
 /// Access log line: the request, the answer, and gatewasm's decision from filter state.
-const ACCESS_LOG_FORMAT: &str = "[%START_TIME%] \"%REQ(:METHOD)% %REQ(:AUTHORITY)%%REQ(:PATH)% %PROTOCOL%\" %RESPONSE_CODE% %RESPONSE_FLAGS% route=%FILTER_STATE(wasm.gatewasm.route:PLAIN)% rule=%FILTER_STATE(wasm.gatewasm.rule:PLAIN)% backend=%FILTER_STATE(wasm.gatewasm.backend:PLAIN)% cluster=%UPSTREAM_CLUSTER%\n";
+const ACCESS_LOG_FORMAT: &str = "[%START_TIME%] \"%REQ(:METHOD)% %REQ(:AUTHORITY)%%REQ(:PATH)% %PROTOCOL%\" %RESPONSE_CODE% %RESPONSE_FLAGS% gatewasm=\"%FILTER_STATE(wasm.gatewasm:PLAIN)%\" cluster=%UPSTREAM_CLUSTER%\n";
 
 /// Builds the bootstrap for the plan's Gateway.
 ///

@@ -129,18 +129,15 @@ fn apply(map: HeaderMap, edits: &HeaderEdits) {
     }
 }
 
-/// Filter state for access logs and host-sim: `wasm.gatewasm.route` (`namespace/name`),
-/// `wasm.gatewasm.rule` (index in `spec.rules`) and `wasm.gatewasm.backend`
-/// (`namespace/name:port`).
+/// Filter state for access logs and host-sim, one host call per request: `wasm.gatewasm` is
+/// `<namespace>/<route> <rule index> <backend namespace/name:port, or ->` whenever a rule
+/// matched.
 fn record(decision: &Decision<'_>) {
-    if let Some(rule) = decision.rule {
-        host::set_filter_state(
-            "gatewasm.route",
-            format!("{}/{}", rule.namespace, rule.name).as_bytes(),
-        );
-        host::set_filter_state("gatewasm.rule", rule.index.to_string().as_bytes());
-    }
-    if let Action::Forward(forward) = &decision.action {
-        host::set_filter_state("gatewasm.backend", forward.backend.key.as_bytes());
-    }
+    let Some(rule) = decision.rule else { return };
+    let backend = match &decision.action {
+        Action::Forward(forward) => forward.backend.key.as_str(),
+        _ => "-",
+    };
+    let value = format!("{}/{} {} {backend}", rule.namespace, rule.name, rule.index);
+    host::set_filter_state("gatewasm", value.as_bytes());
 }
