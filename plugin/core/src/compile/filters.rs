@@ -71,30 +71,28 @@ pub(crate) fn compile(
             }
         };
         let missing = |body: &str| drop(&format!(".{body}"), format!("missing for type {kind}"));
+        // A header modifier of either direction: once per list, its body present, names valid.
+        let modifier = |taken: bool, body: Option<&HeaderModifier>, name: &str| {
+            once(taken)?;
+            let body = body.ok_or_else(|| missing(name))?;
+            header_edits(body, &format!("{field}.{name}"), site.label).map(Some)
+        };
         match kind {
             "RequestHeaderModifier" => {
-                once(filters.request_headers.is_some())?;
-                let modifier = filter
-                    .request_header_modifier
-                    .as_ref()
-                    .ok_or_else(|| missing("requestHeaderModifier"))?;
-                filters.request_headers = Some(header_edits(
-                    modifier,
-                    &format!("{field}.requestHeaderModifier"),
-                    site.label,
-                )?);
+                let body = filter.request_header_modifier.as_ref();
+                filters.request_headers = modifier(
+                    filters.request_headers.is_some(),
+                    body,
+                    "requestHeaderModifier",
+                )?;
             }
             "ResponseHeaderModifier" => {
-                once(filters.response_headers.is_some())?;
-                let modifier = filter
-                    .response_header_modifier
-                    .as_ref()
-                    .ok_or_else(|| missing("responseHeaderModifier"))?;
-                filters.response_headers = Some(header_edits(
-                    modifier,
-                    &format!("{field}.responseHeaderModifier"),
-                    site.label,
-                )?);
+                let body = filter.response_header_modifier.as_ref();
+                filters.response_headers = modifier(
+                    filters.response_headers.is_some(),
+                    body,
+                    "responseHeaderModifier",
+                )?;
             }
             "RequestRedirect" => {
                 once(filters.redirect.is_some())?;

@@ -53,23 +53,12 @@ pub(crate) fn http_rule(
     ctx: &mut BackendContext<'_>,
     problems: &mut Vec<Problem>,
 ) -> Result<RuleParts, Problem> {
-    let default_match = [HttpRouteMatch::default()];
-    let matches = match rule.matches.as_deref() {
-        None | Some([]) => &default_match[..],
-        Some(m) => m,
-    };
-    let matches = matches
-        .iter()
-        .enumerate()
-        .map(|(i, m)| {
-            http_match(
-                m,
-                &format!("{}.matches[{i}]", site.field),
-                site.label,
-                problems,
-            )
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+    let matches = compile_matches(
+        rule.matches.as_deref().unwrap_or_default(),
+        site,
+        problems,
+        http_match,
+    )?;
     let mut parts = rule_parts(
         matches,
         &rule.filters,
@@ -96,24 +85,7 @@ pub(crate) fn grpc_rule(
     ctx: &mut BackendContext<'_>,
     problems: &mut Vec<Problem>,
 ) -> Result<RuleParts, Problem> {
-    let default_match = [GrpcRouteMatch::default()];
-    let matches = if rule.matches.is_empty() {
-        &default_match[..]
-    } else {
-        &rule.matches[..]
-    };
-    let matches = matches
-        .iter()
-        .enumerate()
-        .map(|(i, m)| {
-            grpc_match(
-                m,
-                &format!("{}.matches[{i}]", site.field),
-                site.label,
-                problems,
-            )
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+    let matches = compile_matches(&rule.matches, site, problems, grpc_match)?;
     rule_parts(
         matches,
         &rule.filters,
@@ -122,6 +94,34 @@ pub(crate) fn grpc_rule(
         ctx,
         problems,
     )
+}
+
+/// Compiles a rule's matches, each with its field path; no matches means one default match
+/// (HTTPRoute: `PathPrefix /`; GRPCRoute: every gRPC request).
+fn compile_matches<M: Default>(
+    matches: &[M],
+    site: &RuleSite<'_>,
+    problems: &mut Vec<Problem>,
+    compile: fn(&M, &str, &str, &mut Vec<Problem>) -> Result<MatchParts, Problem>,
+) -> Result<Vec<MatchParts>, Problem> {
+    let default_match = [M::default()];
+    let matches = if matches.is_empty() {
+        &default_match[..]
+    } else {
+        matches
+    };
+    matches
+        .iter()
+        .enumerate()
+        .map(|(i, m)| {
+            compile(
+                m,
+                &format!("{}.matches[{i}]", site.field),
+                site.label,
+                problems,
+            )
+        })
+        .collect()
 }
 
 /// Filters and backends, shared by both route kinds.
