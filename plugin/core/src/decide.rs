@@ -15,11 +15,15 @@
 //! In the mesh, a request to a Service no route is attached to passes untouched. A TLS request
 //! whose Host belongs to another listener than its SNI's answers 421 (reference §2.5).
 //!
+//! A rule with session persistence sends a client back to the backend its token names
+//! (reference §6.3).
+//!
 //! The random draw is an argument, so the core stays deterministic; the filter supplies it.
 //! Mirror percentages use draws derived from it.
 
 use crate::filters::{Cors, Filters, PathModifier};
 use crate::request::RequestView;
+use crate::session::backend_hash;
 use crate::table::{Miss, RouteTable, Rule, WeightedBackend};
 
 /// A backend the filter can send to, with its names precomputed.
@@ -135,8 +139,9 @@ pub struct Forward<'t> {
     pub mirrors: Vec<&'t Backend>,
     /// Response header edits: the rule's, then the backend's.
     pub response_headers: Vec<&'t HeaderEdits>,
-    /// CORS headers for the response to an allowed cross-origin request.
-    pub cors: Option<HeaderEdits>,
+    /// Response headers the filter itself adds: CORS headers for an allowed cross-origin
+    /// request, the session token when the rule keeps sessions.
+    pub generated_response_headers: Vec<HeaderEdits>,
 }
 
 /// What to do with the request.
@@ -243,7 +248,17 @@ impl RouteTable {
                 "gatewasm_no_valid_backend",
             ))
         };
-        let Some(chosen) = pick(&rule.backends, draw) else {
+        // A client with a live session keeps its backend while that backend still takes traffic.
+        let session = rule.persistence.as_ref().and_then(|p| p.session(request));
+        let pinned = session.and_then(|s| {
+            rule.backends.iter().find(|b| {
+                b.weight > 0
+                    && b.backend
+                        .and_then(|id| self.backends.get(id as usize))
+                        .is_some_and(|be| backend_hash(&be.key) == s.backend)
+            })
+        });
+        let Some(chosen) = pinned.or_else(|| pick(&rule.backends, draw)) else {
             return no_backend();
         };
         let Some(backend) = chosen.backend.and_then(|id| self.backends.get(id as usize)) else {
@@ -280,6 +295,13 @@ impl RouteTable {
             .iter()
             .find_map(|f| f.cors.as_ref())
             .and_then(|c| c.response_headers(request));
+        let session = rule.persistence.as_ref().map(|p| {
+            p.response_headers(
+                &backend.key,
+                pinned.and(session).map(|s| s.issued),
+                request.now,
+            )
+        });
         Action::Forward(Forward {
             backend,
             request_headers: both
@@ -294,7 +316,7 @@ impl RouteTable {
                 .iter()
                 .filter_map(|f| f.response_headers.as_ref())
                 .collect(),
-            cors,
+            generated_response_headers: cors.into_iter().chain(session).collect(),
         })
     }
 }

@@ -60,6 +60,7 @@ mod matcher;
 mod precedence;
 mod problem;
 mod request;
+mod session;
 mod status;
 mod table;
 

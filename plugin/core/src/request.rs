@@ -36,6 +36,8 @@ pub struct RequestView<'a> {
     /// TLS SNI of the connection (Envoy's `connection.requested_server_name`), lowercased;
     /// `None` for plaintext or when unknown.
     pub sni: Option<String>,
+    /// The time, in Unix seconds, when the caller knows it (session timeouts need it).
+    pub now: Option<u64>,
 }
 
 impl<'a> RequestView<'a> {
@@ -65,6 +67,7 @@ impl<'a> RequestView<'a> {
             port,
             headers,
             sni: None,
+            now: None,
         }
     }
 

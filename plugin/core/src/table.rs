@@ -19,6 +19,7 @@ use crate::filters::Filters;
 use crate::hostname::Hostname;
 use crate::matcher::RequestMatcher;
 use crate::request::RequestView;
+use crate::session::Persistence;
 
 /// A compiled configuration, ready to route requests. Immutable: a new configuration builds a
 /// new table, and the filter swaps it in whole.
@@ -82,6 +83,8 @@ pub(crate) struct Rule {
     pub(crate) backends: Vec<WeightedBackend>,
     /// `x-envoy-*` request headers for the rule's timeouts and retry policy.
     pub(crate) envoy_headers: Vec<(String, String)>,
+    /// Session persistence (reference §6.3).
+    pub(crate) persistence: Option<Persistence>,
 }
 
 /// One `backendRefs[]` entry of a rule.
@@ -143,6 +146,11 @@ impl RouteTable {
     /// SNI and the Host may choose different ones.
     pub fn needs_sni(&self) -> bool {
         self.mesh.is_none() && self.https_ports_shared
+    }
+
+    /// Whether requests need the time (`RequestView::now`): some rule keeps sessions.
+    pub fn needs_time(&self) -> bool {
+        self.rules.iter().any(|r| r.persistence.is_some())
     }
 
     /// Whether this is a mesh table (requests to unknown Services pass untouched).

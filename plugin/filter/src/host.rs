@@ -86,6 +86,14 @@ pub(crate) fn destination_port() -> Option<u16> {
     u16::try_from(u64::from_le_bytes(bytes)).ok()
 }
 
+/// Envoy's clock, in Unix seconds.
+pub(crate) fn now_secs() -> Option<u64> {
+    let now = hostcalls::get_current_time().ok()?;
+    now.duration_since(std::time::UNIX_EPOCH)
+        .ok()
+        .map(|d| d.as_secs())
+}
+
 /// The TLS SNI of the downstream connection; empty for plaintext or when Envoy has none.
 pub(crate) fn requested_server_name() -> Bytes {
     hostcalls::get_property(vec!["connection", "requested_server_name"])

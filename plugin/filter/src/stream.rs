@@ -72,7 +72,7 @@ impl Stream {
             .response_headers
             .iter()
             .map(|e| (*e).clone())
-            .chain(forward.cors.clone())
+            .chain(forward.generated_response_headers.iter().cloned())
             .collect();
         host::clear_route_cache();
     }
@@ -87,6 +87,9 @@ impl HttpContext for Stream {
         let mut request = RequestView::new(&headers, host::destination_port());
         if table.needs_sni() {
             request = request.with_sni(&host::requested_server_name());
+        }
+        if table.needs_time() {
+            request.now = host::now_secs();
         }
         let decision = table.decide(&request, self.draw);
         record(&decision);

@@ -7,7 +7,7 @@
 
 use crate::config::{
     BackendRef, GrpcMethodMatch, GrpcRouteMatch, GrpcRouteRule, HttpRouteFilter, HttpRouteMatch,
-    HttpRouteRule, Retry, Timeouts,
+    HttpRouteRule, Retry, SessionPersistence, Timeouts,
 };
 use crate::filters::Filters;
 use crate::matcher::{
@@ -15,6 +15,7 @@ use crate::matcher::{
 };
 use crate::precedence::PathRank;
 use crate::problem::Problem;
+use crate::session::{backend_hash, Carrier, Persistence};
 use crate::table::{PathKey, WeightedBackend};
 
 use super::backends::BackendContext;
@@ -27,6 +28,8 @@ pub(crate) struct RuleParts {
     pub(crate) matches: Vec<MatchParts>,
     /// `x-envoy-*` request headers carrying the rule's timeouts and retry policy.
     pub(crate) envoy_headers: Vec<(String, String)>,
+    /// Session persistence, when the rule asks for it.
+    pub(crate) persistence: Option<Persistence>,
 }
 
 /// One compiled match with what precedence needs to know about it.
@@ -67,6 +70,11 @@ pub(crate) fn http_rule(
         ctx,
         problems,
     )?;
+    parts.persistence = rule
+        .session_persistence
+        .as_ref()
+        .map(|p| persistence(p, site))
+        .transpose()?;
     parts.envoy_headers =
         envoy_headers(rule.timeouts.as_ref(), rule.retry.as_ref()).map_err(|(sub, e)| {
             Problem::error(
@@ -86,14 +94,99 @@ pub(crate) fn grpc_rule(
     problems: &mut Vec<Problem>,
 ) -> Result<RuleParts, Problem> {
     let matches = compile_matches(&rule.matches, site, problems, grpc_match)?;
-    rule_parts(
+    let mut parts = rule_parts(
         matches,
         &rule.filters,
         &rule.backend_refs,
         site,
         ctx,
         problems,
-    )
+    )?;
+    parts.persistence = rule
+        .session_persistence
+        .as_ref()
+        .map(|p| persistence(p, site))
+        .transpose()?;
+    Ok(parts)
+}
+
+/// A rule's `sessionPersistence`: cookie (default) or header, a name (generated from the route
+/// and rule when absent), timeouts, and `Permanent` cookies that need an absolute timeout.
+fn persistence(p: &SessionPersistence, site: &RuleSite<'_>) -> Result<Persistence, Problem> {
+    let field = format!("{}.sessionPersistence", site.field);
+    let drop = |sub: &str, message: String| {
+        Problem::error(
+            site.label,
+            format!("{field}{sub}"),
+            format!("{message}; the rule was dropped"),
+        )
+    };
+    let carrier = match p.kind.as_deref().unwrap_or("Cookie") {
+        "Cookie" => Carrier::Cookie,
+        "Header" => Carrier::Header,
+        other => {
+            return Err(drop(
+                ".type",
+                crate::matcher::unsupported(other, "Cookie, Header"),
+            ))
+        }
+    };
+    let name = match &p.session_name {
+        Some(name) if is_header_name(name) => name.clone(),
+        Some(name) => {
+            return Err(drop(
+                ".sessionName",
+                format!("{name:?} is not a valid cookie or header name"),
+            ))
+        }
+        None => format!(
+            "gatewasm-{:012x}",
+            backend_hash(&format!("{} {}", site.label, site.field)) >> 16
+        ),
+    };
+    let secs = |value: Option<&str>, sub: &str| {
+        value
+            .map(|v| {
+                duration_ms(v)
+                    .map(|ms| ms.div_ceil(1000))
+                    .ok_or_else(|| drop(sub, format!("{v:?} is not a Gateway API duration")))
+            })
+            .transpose()
+    };
+    let absolute_secs = secs(p.absolute_timeout.as_deref(), ".absoluteTimeout")?;
+    let idle_secs = secs(p.idle_timeout.as_deref(), ".idleTimeout")?;
+    let permanent = match p
+        .cookie_config
+        .as_ref()
+        .and_then(|c| c.lifetime_type.as_deref())
+    {
+        None | Some("Session") => false,
+        Some("Permanent") if absolute_secs.is_some() => true,
+        Some("Permanent") => {
+            return Err(drop(
+                ".cookieConfig.lifetimeType",
+                String::from("Permanent needs absoluteTimeout"),
+            ))
+        }
+        Some(other) => {
+            return Err(drop(
+                ".cookieConfig.lifetimeType",
+                crate::matcher::unsupported(other, "Session, Permanent"),
+            ))
+        }
+    };
+    let name = if carrier == Carrier::Header {
+        name.to_ascii_lowercase()
+    } else {
+        name
+    };
+    Ok(Persistence {
+        carrier,
+        name,
+        absolute_secs,
+        idle_secs,
+        permanent,
+    })
 }
 
 /// Compiles a rule's matches, each with its field path; no matches means one default match
@@ -193,6 +286,7 @@ fn rule_parts(
         backends,
         matches,
         envoy_headers: Vec::new(),
+        persistence: None,
     })
 }
 

@@ -2,7 +2,7 @@
 
 use serde::Deserialize;
 
-use super::{BackendRef, HttpRouteFilter, ObjectMeta, ParentRef, Unknown};
+use super::{BackendRef, HttpRouteFilter, ObjectMeta, ParentRef, SessionPersistence, Unknown};
 
 /// A GRPCRoute.
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -51,7 +51,7 @@ pub struct GrpcRouteRule {
     pub backend_refs: Vec<BackendRef>,
     /// Session persistence (experimental channel).
     #[serde(default)]
-    pub session_persistence: Option<serde_json::Value>,
+    pub session_persistence: Option<SessionPersistence>,
     /// Fields this version does not know.
     #[serde(flatten)]
     pub unknown: Unknown,

@@ -85,7 +85,7 @@ pub struct HttpRouteRule {
     pub retry: Option<Retry>,
     /// Session persistence (experimental channel).
     #[serde(default)]
-    pub session_persistence: Option<serde_json::Value>,
+    pub session_persistence: Option<SessionPersistence>,
     /// Fields this version does not know.
     #[serde(flatten)]
     pub unknown: Unknown,
@@ -350,6 +350,36 @@ pub struct BackendRef {
     /// Fields this version does not know.
     #[serde(flatten)]
     pub unknown: Unknown,
+}
+
+/// `rules[].sessionPersistence` (experimental channel, reference §6.3).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionPersistence {
+    /// Cookie or header name; generated when absent.
+    #[serde(default)]
+    pub session_name: Option<String>,
+    /// A Gateway API Duration after which a session ends.
+    #[serde(default)]
+    pub absolute_timeout: Option<String>,
+    /// A Gateway API Duration of inactivity after which a session ends.
+    #[serde(default)]
+    pub idle_timeout: Option<String>,
+    /// `Cookie` (default) or `Header`.
+    #[serde(default, rename = "type")]
+    pub kind: Option<String>,
+    /// Cookie settings.
+    #[serde(default)]
+    pub cookie_config: Option<CookieConfig>,
+}
+
+/// `sessionPersistence.cookieConfig`.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CookieConfig {
+    /// `Session` (default) or `Permanent`.
+    #[serde(default)]
+    pub lifetime_type: Option<String>,
 }
 
 /// `rules[].timeouts`.
