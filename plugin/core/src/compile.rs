@@ -8,6 +8,7 @@
 mod attach;
 mod backends;
 mod filters;
+mod limits;
 mod mesh;
 mod rules;
 
@@ -156,6 +157,10 @@ pub fn compile(config: &PluginConfig) -> Result<Compiled, ConfigError> {
         let namespace = route.metadata().namespace();
         let label = format!("{kind} {namespace}/{}", route.metadata().name);
         unknown_fields(route.spec_unknown(), &label, "spec", &mut problems);
+        match route {
+            RouteObject::Http(r) => limits::http_route(r, &label, &mut problems),
+            RouteObject::Grpc(r) => limits::grpc_route(r, &label, &mut problems),
+        }
         let hostnames = route_hostnames(route.hostnames(), &label, &mut problems);
         let side = RouteSide {
             kind,
