@@ -66,15 +66,11 @@ pub(crate) fn http_rule(
         matches,
         &rule.filters,
         &rule.backend_refs,
+        rule.session_persistence.as_ref(),
         site,
         ctx,
         problems,
     )?;
-    parts.persistence = rule
-        .session_persistence
-        .as_ref()
-        .map(|p| persistence(p, site))
-        .transpose()?;
     parts.envoy_headers =
         envoy_headers(rule.timeouts.as_ref(), rule.retry.as_ref()).map_err(|(sub, e)| {
             Problem::error(
@@ -94,20 +90,15 @@ pub(crate) fn grpc_rule(
     problems: &mut Vec<Problem>,
 ) -> Result<RuleParts, Problem> {
     let matches = compile_matches(&rule.matches, site, problems, grpc_match)?;
-    let mut parts = rule_parts(
+    rule_parts(
         matches,
         &rule.filters,
         &rule.backend_refs,
+        rule.session_persistence.as_ref(),
         site,
         ctx,
         problems,
-    )?;
-    parts.persistence = rule
-        .session_persistence
-        .as_ref()
-        .map(|p| persistence(p, site))
-        .transpose()?;
-    Ok(parts)
+    )
 }
 
 /// A rule's `sessionPersistence`: cookie (default) or header, a name (generated from the route
@@ -217,11 +208,12 @@ fn compile_matches<M: Default>(
         .collect()
 }
 
-/// Filters and backends, shared by both route kinds.
+/// Filters, backends and session persistence, shared by both route kinds.
 fn rule_parts(
     matches: Vec<MatchParts>,
     rule_filters: &[HttpRouteFilter],
     backend_refs: &[BackendRef],
+    session: Option<&SessionPersistence>,
     site: &RuleSite<'_>,
     ctx: &mut BackendContext<'_>,
     problems: &mut Vec<Problem>,
@@ -286,7 +278,7 @@ fn rule_parts(
         backends,
         matches,
         envoy_headers: Vec::new(),
-        persistence: None,
+        persistence: session.map(|p| persistence(p, site)).transpose()?,
     })
 }
 
