@@ -289,6 +289,7 @@ pub fn compile(config: &PluginConfig) -> Result<Compiled, ConfigError> {
         }
     }
     table.https_ports_shared = shares_https_port(&parents);
+    table.keeps_sessions = table.rules.iter().any(|r| r.persistence.is_some());
     table.listeners = shapes
         .into_iter()
         .zip(hosts)

@@ -36,6 +36,8 @@ pub struct RouteTable {
     pub(crate) mesh: Option<BTreeMap<String, Vec<u32>>>,
     /// Some port has several HTTPS listeners (see [`RouteTable::needs_sni`]).
     pub(crate) https_ports_shared: bool,
+    /// Some rule keeps sessions (see [`RouteTable::needs_time`]).
+    pub(crate) keeps_sessions: bool,
 }
 
 /// Why a request found no rule.
@@ -150,7 +152,7 @@ impl RouteTable {
 
     /// Whether requests need the time (`RequestView::now`): some rule keeps sessions.
     pub fn needs_time(&self) -> bool {
-        self.rules.iter().any(|r| r.persistence.is_some())
+        self.keeps_sessions
     }
 
     /// Whether this is a mesh table (requests to unknown Services pass untouched).
