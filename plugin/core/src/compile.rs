@@ -322,6 +322,9 @@ pub fn compile(config: &PluginConfig) -> Result<Compiled, ConfigError> {
             .collect();
         status.gateways.push(gateway_status(gateway, listeners));
     }
+    // The table lives as long as the configuration: hand back what growth over-allocated.
+    table.rules.shrink_to_fit();
+    table.matches.shrink_to_fit();
     Ok(Compiled {
         table,
         problems,

@@ -306,7 +306,7 @@ impl RouteTable {
             backend,
             request_headers: both
                 .iter()
-                .filter_map(|f| f.request_headers.as_ref())
+                .filter_map(|f| f.request_headers.as_deref())
                 .collect(),
             envoy_headers: &rule.envoy_headers,
             authority,
@@ -314,7 +314,7 @@ impl RouteTable {
             mirrors,
             response_headers: both
                 .iter()
-                .filter_map(|f| f.response_headers.as_ref())
+                .filter_map(|f| f.response_headers.as_deref())
                 .collect(),
             generated_response_headers: cors.into_iter().chain(session).collect(),
         })

@@ -8,15 +8,17 @@
 use crate::decide::HeaderEdits;
 use crate::request::RequestView;
 
-/// Everything one `filters` list (of a rule or of a backendRef) asks for.
+/// Everything one `filters` list (of a rule or of a backendRef) asks for. Every rule and
+/// backendRef has one and most are empty, so each filter is boxed: an empty list is a few
+/// words, not the sum of every filter's size.
 #[derive(Debug, Default)]
 pub(crate) struct Filters {
-    pub(crate) request_headers: Option<HeaderEdits>,
-    pub(crate) response_headers: Option<HeaderEdits>,
-    pub(crate) redirect: Option<Redirect>,
-    pub(crate) rewrite: Option<Rewrite>,
+    pub(crate) request_headers: Option<Box<HeaderEdits>>,
+    pub(crate) response_headers: Option<Box<HeaderEdits>>,
+    pub(crate) redirect: Option<Box<Redirect>>,
+    pub(crate) rewrite: Option<Box<Rewrite>>,
     pub(crate) mirrors: Vec<Mirror>,
-    pub(crate) cors: Option<Cors>,
+    pub(crate) cors: Option<Box<Cors>>,
     /// An `ExtensionRef` gatewasm cannot resolve: requests that reach it get an error.
     pub(crate) unresolved_extension: bool,
 }

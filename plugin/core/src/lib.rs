@@ -55,6 +55,7 @@ mod compile;
 pub mod config;
 mod decide;
 mod filters;
+mod fnv;
 mod hostname;
 mod matcher;
 mod precedence;

@@ -98,9 +98,7 @@ impl Persistence {
 
 /// FNV-1a of a backend's `namespace/name:port`: stable across proxies and configurations.
 pub(crate) fn backend_hash(key: &str) -> u64 {
-    key.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
-        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
-    })
+    crate::fnv::hash(key.as_bytes())
 }
 
 /// The value of cookie `name` in a `Cookie` header (`a=1; b=2`).

@@ -21,27 +21,35 @@ pub(crate) struct BackendContext<'c> {
     pub(crate) unresolved: Option<(&'static str, String)>,
 }
 
-impl BackendContext<'_> {
+impl<'c> BackendContext<'c> {
     /// The table index of the backend a reference names, or why it cannot be used (also kept
     /// as the route's `ResolvedRefs` reason when it is the first).
     pub(crate) fn resolve(&mut self, b: &BackendRef) -> Result<u32, String> {
-        let backend = match self.backend(b) {
-            Ok(backend) => backend,
+        let (key, namespace, port) = match self.check(b) {
+            Ok(checked) => checked,
             Err((reason, message)) => {
                 self.unresolved.get_or_insert((reason, message.clone()));
                 return Err(message);
             }
         };
-        if let Some(&id) = self.backend_ids.get(&backend.key) {
+        if let Some(&id) = self.backend_ids.get(&key) {
             return Ok(id);
         }
         let id = u32::try_from(self.backends.len()).unwrap_or(u32::MAX);
-        self.backend_ids.insert(backend.key.clone(), id);
-        self.backends.push(backend);
+        self.backend_ids.insert(key.clone(), id);
+        self.backends.push(Backend {
+            cluster: self.names.cluster(&b.name, namespace, port),
+            authority: self.names.authority(&b.name, namespace, port),
+            key,
+        });
         Ok(id)
     }
 
-    fn backend(&self, b: &BackendRef) -> Result<Backend, (&'static str, String)> {
+    /// The reference's key (`namespace/name:port`), namespace and port, once every check holds.
+    fn check<'b>(&self, b: &'b BackendRef) -> Result<(String, &'b str, u16), (&'static str, String)>
+    where
+        'c: 'b,
+    {
         let group = b.group.as_deref().unwrap_or("");
         let kind = b.kind.as_deref().unwrap_or("Service");
         match (group, kind) {
@@ -79,11 +87,7 @@ impl BackendContext<'_> {
                 return Err(("BackendNotFound", message));
             }
         }
-        Ok(Backend {
-            cluster: self.names.cluster(&b.name, namespace, port),
-            authority: self.names.authority(&b.name, namespace, port),
-            key,
-        })
+        Ok((key, namespace, port))
     }
 
     /// Whether a ReferenceGrant in the target namespace allows the reference (all four parts).

@@ -75,7 +75,7 @@ pub(crate) fn compile(
         let modifier = |taken: bool, body: Option<&HeaderModifier>, name: &str| {
             once(taken)?;
             let body = body.ok_or_else(|| missing(name))?;
-            header_edits(body, &format!("{field}.{name}"), site.label).map(Some)
+            header_edits(body, &format!("{field}.{name}"), site.label).map(|e| Some(Box::new(e)))
         };
         match kind {
             "RequestHeaderModifier" => {
@@ -100,10 +100,10 @@ pub(crate) fn compile(
                     .request_redirect
                     .as_ref()
                     .ok_or_else(|| missing("requestRedirect"))?;
-                filters.redirect = Some(
+                filters.redirect = Some(Box::new(
                     compile_redirect(redirect, site)
                         .map_err(|(sub, e)| drop(&format!(".requestRedirect{sub}"), e))?,
-                );
+                ));
             }
             "URLRewrite" => {
                 once(filters.rewrite.is_some())?;
@@ -111,10 +111,10 @@ pub(crate) fn compile(
                     .url_rewrite
                     .as_ref()
                     .ok_or_else(|| missing("urlRewrite"))?;
-                filters.rewrite = Some(
+                filters.rewrite = Some(Box::new(
                     compile_rewrite(rewrite, site)
                         .map_err(|(sub, e)| drop(&format!(".urlRewrite{sub}"), e))?,
-                );
+                ));
             }
             "RequestMirror" => {
                 let mirror = filter
@@ -135,8 +135,9 @@ pub(crate) fn compile(
             "CORS" => {
                 once(filters.cors.is_some())?;
                 let cors = filter.cors.as_ref().ok_or_else(|| missing("cors"))?;
-                filters.cors =
-                    Some(compile_cors(cors).map_err(|(sub, e)| drop(&format!(".cors{sub}"), e))?);
+                filters.cors = Some(Box::new(
+                    compile_cors(cors).map_err(|(sub, e)| drop(&format!(".cors{sub}"), e))?,
+                ));
             }
             "ExtensionRef" => {
                 let target = filter.extension_ref.as_ref().map_or_else(String::new, |r| {

@@ -503,6 +503,7 @@ fn conditions<'a>(
             .map_err(|e| Problem::error(label, &at, format!("{e}; the rule was dropped")))?;
         conditions.push(Condition { name, value });
     }
+    conditions.shrink_to_fit();
     Ok(conditions)
 }
 

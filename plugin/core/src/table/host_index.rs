@@ -5,17 +5,16 @@
 //! suffixes from longest to shortest, then the routes without hostnames. The first bucket with a
 //! matching candidate decides.
 
-use std::collections::BTreeMap;
-
 use super::path_index::PathIndex;
+use crate::fnv::FnvHashMap;
 use crate::hostname::Hostname;
 
 /// Path indexes keyed by effective hostname.
 #[derive(Debug, Default)]
 pub(crate) struct HostIndex {
-    exact: BTreeMap<String, PathIndex>,
+    exact: FnvHashMap<String, PathIndex>,
     /// Keyed by the suffix after `*`, e.g. `.example.com`.
-    wildcard: BTreeMap<String, PathIndex>,
+    wildcard: FnvHashMap<String, PathIndex>,
     any: Option<PathIndex>,
 }
 

@@ -1,16 +1,20 @@
-//! The path index of one hostname bucket: a `matchit` radix tree over Exact and PathPrefix
-//! values, with candidate lists pre-sorted by precedence, plus the RegularExpression candidates.
+//! The path index of one hostname bucket: static paths in a hash map, PathPrefix subtrees in a
+//! `matchit` radix tree, candidate lists pre-sorted by precedence, plus the RegularExpression
+//! candidates.
 //!
-//! Every Exact value `p` becomes the static route `p`. Every PathPrefix `q` becomes `q`, `q/`
-//! and the catch-all `q/{*rest}` (matchit's catch-all never matches an empty remainder, hence
-//! `q/`). A node holds the Exact candidates for its own path and points at the longest prefix
-//! group covering it; each prefix group points at its longest proper ancestor. A lookup is one
-//! radix walk, then a walk down that chain merged with the regex list, in precedence order,
-//! until a candidate's remaining conditions hold. Nothing is copied per ancestor, so memory
-//! stays linear in the number of matches.
+//! Every Exact value `p` is the static path `p`. Every PathPrefix `q` is the static paths `q` and
+//! `q/` and the catch-all route `q/{*rest}` (matchit's catch-all never matches an empty
+//! remainder, hence `q/`). A node holds the Exact candidates for its own path and points at the
+//! longest prefix group covering it; each prefix group points at its longest proper ancestor. A
+//! lookup is one hash probe for the whole path, else one radix walk, then a walk down that chain
+//! merged with the regex list, in precedence order, until a candidate's remaining conditions
+//! hold. Static paths stay out of the radix tree because a tree node costs several heap
+//! allocations and a hash entry one; nothing is copied per ancestor, so memory stays linear in
+//! the number of matches.
 
 use std::collections::BTreeMap;
 
+use crate::fnv::FnvHashMap;
 use crate::matcher::strip_trailing_slash;
 use crate::precedence::Rank;
 
@@ -46,6 +50,9 @@ struct PrefixGroup {
 /// Path lookup for one hostname bucket.
 #[derive(Debug)]
 pub(crate) struct PathIndex {
+    /// Exact values and the paths a prefix covers with an empty remainder → node.
+    statics: FnvHashMap<Box<str>, u32>,
+    /// Catch-all routes, one per prefix → node.
     router: matchit::Router<u32>,
     nodes: Vec<Node>,
     prefixes: Vec<PrefixGroup>,
@@ -86,51 +93,60 @@ impl PathIndex {
             })
             .collect();
 
-        // Route string -> node. Static nodes cover exactly their own path; a catch-all covers
-        // paths under its prefix that no more specific node claims.
-        let mut nodes: BTreeMap<String, Node> = BTreeMap::new();
+        // Static path or catch-all route -> node. Static nodes cover exactly their own path; a
+        // catch-all covers paths under its prefix that no static node claims.
+        let mut statics: BTreeMap<&str, Node> = BTreeMap::new();
         for (p, candidates) in &exact {
-            let node = nodes.entry(escape(p)).or_default();
-            node.exact = candidates.clone();
-            node.exact.sort_unstable_by_key(|c| c.rank);
-            node.prefix = longest_group(p);
+            let mut exact = candidates.clone();
+            exact.sort_unstable_by_key(|c| c.rank);
+            let prefix = longest_group(p);
+            statics.insert(p, Node { exact, prefix });
         }
-        for q in prefix.keys() {
-            let slash = if q == "/" {
-                String::from("/")
-            } else {
-                format!("{q}/")
-            };
-            for static_path in [q.as_str(), slash.as_str()] {
-                nodes.entry(escape(static_path)).or_insert_with(|| Node {
-                    exact: Vec::new(),
-                    prefix: longest_group(static_path),
-                });
+        let mut owned: Vec<(String, Option<u32>)> = Vec::new();
+        let mut catch_alls = Vec::with_capacity(prefix.len());
+        for (q, id) in &group_ids {
+            let slash = if *q == "/" { "" } else { "/" };
+            catch_alls.push((format!("{}{slash}{{*rest}}", escape(q)), *id));
+            for static_path in [q.to_string(), format!("{q}{slash}")] {
+                if !statics.contains_key(static_path.as_str()) {
+                    let prefix = longest_group(&static_path);
+                    owned.push((static_path, prefix));
+                }
             }
-            let catch_all = format!("{}{{*rest}}", escape(&slash));
-            nodes.insert(
-                catch_all,
-                Node {
-                    exact: Vec::new(),
-                    prefix: group_ids.get(q.as_str()).copied(),
-                },
-            );
         }
-
+        let mut nodes = Vec::with_capacity(statics.len() + owned.len() + catch_alls.len());
+        let mut static_ids = FnvHashMap::default();
+        static_ids.reserve(statics.len() + owned.len());
+        for (path, node) in statics {
+            static_ids.insert(Box::from(path), id_of(&nodes));
+            nodes.push(node);
+        }
+        for (path, prefix) in owned {
+            static_ids.entry(path.into_boxed_str()).or_insert_with(|| {
+                let id = id_of(&nodes);
+                nodes.push(Node {
+                    exact: Vec::new(),
+                    prefix,
+                });
+                id
+            });
+        }
         let mut router = matchit::Router::new();
         let mut refused = Vec::new();
-        let mut node_list = Vec::with_capacity(nodes.len());
-        for (route, node) in nodes {
-            let id = u32::try_from(node_list.len()).unwrap_or(u32::MAX);
-            match router.insert(route.as_str(), id) {
-                Ok(()) => node_list.push(node),
+        for (route, group) in catch_alls {
+            match router.insert(route.as_str(), id_of(&nodes)) {
+                Ok(()) => nodes.push(Node {
+                    exact: Vec::new(),
+                    prefix: Some(group),
+                }),
                 Err(err) => refused.push(format!("path {route:?} cannot be indexed: {err}")),
             }
         }
         (
             Self {
+                statics: static_ids,
                 router,
-                nodes: node_list,
+                nodes,
                 prefixes,
                 regex,
             },
@@ -144,10 +160,11 @@ impl PathIndex {
         path: &str,
         mut accept: impl FnMut(&Candidate) -> bool,
     ) -> Option<Candidate> {
-        let node = match self.router.at(path) {
-            Ok(found) => self.nodes.get(*found.value as usize),
-            Err(matchit::MatchError::NotFound) => None,
+        let id = match self.statics.get(path) {
+            Some(&id) => Some(id),
+            None => self.router.at(path).ok().map(|found| *found.value),
         };
+        let node = id.and_then(|id| self.nodes.get(id as usize));
         let exact = node.map_or(&[][..], |n| n.exact.as_slice());
         let mut group = node.and_then(|n| n.prefix);
         let mut indexed = exact.iter();
@@ -204,9 +221,18 @@ fn covering_prefixes(path: &str) -> impl Iterator<Item = &str> {
     })
 }
 
+/// The id the next node pushed onto `nodes` gets.
+fn id_of(nodes: &[Node]) -> u32 {
+    u32::try_from(nodes.len()).unwrap_or(u32::MAX)
+}
+
 /// matchit treats `{` and `}` as parameter syntax; literal braces are doubled.
 fn escape(path: &str) -> String {
-    path.replace('{', "{{").replace('}', "}}")
+    if path.contains(['{', '}']) {
+        path.replace('{', "{{").replace('}', "}}")
+    } else {
+        path.to_owned()
+    }
 }
 
 #[cfg(test)]
