@@ -1,8 +1,8 @@
 //! The compiled route table: everything a request needs, built once per configuration.
 //!
 //! A request picks its listener (port, then Host, reference §2.4), walks that listener's
-//! hostname buckets from most to least specific, and in each bucket does one radix lookup and a
-//! walk over pre-sorted candidates. Compilation lives in [`crate::compile`]; choosing a backend
+//! hostname buckets from most to least specific, and in each bucket finds the path's Exact node
+//! or longest covering prefix by hash and walks pre-sorted candidates. Compilation lives in [`crate::compile`]; choosing a backend
 //! and building the answer lives in [`crate::decide`].
 
 mod host_index;

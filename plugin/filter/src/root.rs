@@ -32,7 +32,11 @@ impl RootContext for Router {
 
     fn on_configure(&mut self, _plugin_configuration_size: usize) -> bool {
         let bytes = host::plugin_configuration();
-        let compiled = PluginConfig::parse(&bytes).and_then(|mut config| {
+        let parsed = PluginConfig::parse(&bytes);
+        // The parsed form keeps what it needs; linear memory never shrinks, so free the copy
+        // before compiling raises the high-water mark.
+        drop(bytes);
+        let compiled = parsed.and_then(|mut config| {
             if config.namespace.is_none() {
                 config.namespace = host::node_namespace();
             }

@@ -1,16 +1,15 @@
-//! The path index of one hostname bucket: static paths in a hash map, PathPrefix subtrees in a
-//! `matchit` radix tree, candidate lists pre-sorted by precedence, plus the RegularExpression
-//! candidates.
+//! The path index of one hostname bucket: Exact values and PathPrefix values in hash maps, with
+//! candidate lists pre-sorted by precedence, plus the RegularExpression candidates.
 //!
-//! Every Exact value `p` is the static path `p`. Every PathPrefix `q` is the static paths `q` and
-//! `q/` and the catch-all route `q/{*rest}` (matchit's catch-all never matches an empty
-//! remainder, hence `q/`). A node holds the Exact candidates for its own path and points at the
+//! A PathPrefix `q` covers a path when `q` equals one of the path's element-wise ancestors (the
+//! path itself without its trailing `/`, then each parent up to `/`), so the longest covering
+//! prefix is the first ancestor found in the prefix map: a handful of hash probes, as many as
+//! the path has segments. An Exact node holds the candidates for its own path and points at the
 //! longest prefix group covering it; each prefix group points at its longest proper ancestor. A
-//! lookup is one hash probe for the whole path, else one radix walk, then a walk down that chain
-//! merged with the regex list, in precedence order, until a candidate's remaining conditions
-//! hold. Static paths stay out of the radix tree because a tree node costs several heap
-//! allocations and a hash entry one; nothing is copied per ancestor, so memory stays linear in
-//! the number of matches.
+//! lookup finds the node or the group, then walks down that chain merged with the regex list,
+//! in precedence order, until a candidate's remaining conditions hold. Nothing is copied per
+//! ancestor, and each distinct value is one hash entry, so memory stays linear in the number
+//! of matches and small per match.
 
 use std::collections::BTreeMap;
 
@@ -35,33 +34,36 @@ pub(crate) enum PathKey {
     Regex,
 }
 
-#[derive(Debug, Default)]
+/// The candidates of one Exact value.
+#[derive(Debug)]
 struct Node {
     exact: Vec<Candidate>,
+    /// The longest prefix group covering the value.
     prefix: Option<u32>,
 }
 
+/// The candidates of one PathPrefix value.
 #[derive(Debug)]
 struct PrefixGroup {
     candidates: Vec<Candidate>,
+    /// The longest prefix group covering this one's value, itself excluded.
     parent: Option<u32>,
 }
 
 /// Path lookup for one hostname bucket.
 #[derive(Debug)]
 pub(crate) struct PathIndex {
-    /// Exact values and the paths a prefix covers with an empty remainder → node.
-    statics: FnvHashMap<Box<str>, u32>,
-    /// Catch-all routes, one per prefix → node.
-    router: matchit::Router<u32>,
-    nodes: Vec<Node>,
+    /// Exact value → node.
+    exact: FnvHashMap<Box<str>, Node>,
+    /// PathPrefix value, trailing `/` stripped → index into `prefixes`.
+    prefix_ids: FnvHashMap<Box<str>, u32>,
     prefixes: Vec<PrefixGroup>,
     regex: Vec<Candidate>,
 }
 
 impl PathIndex {
-    /// Builds the index. Values matchit refuses are returned as messages (and left out).
-    pub(crate) fn build(entries: Vec<(PathKey, Candidate)>) -> (Self, Vec<String>) {
+    /// Builds the index.
+    pub(crate) fn build(entries: Vec<(PathKey, Candidate)>) -> Self {
         let mut exact: BTreeMap<String, Vec<Candidate>> = BTreeMap::new();
         let mut prefix: BTreeMap<String, Vec<Candidate>> = BTreeMap::new();
         let mut regex = Vec::new();
@@ -73,85 +75,36 @@ impl PathIndex {
             }
         }
         regex.sort_unstable_by_key(|c| c.rank);
+        regex.shrink_to_fit();
 
-        let group_ids: BTreeMap<&str, u32> = prefix
-            .keys()
-            .zip(0..)
-            .map(|(q, id)| (q.as_str(), id))
-            .collect();
-        let longest_group =
-            |path: &str| covering_prefixes(path).find_map(|q| group_ids.get(q).copied());
+        let mut prefix_ids = FnvHashMap::default();
+        prefix_ids.reserve(prefix.len());
+        for (q, id) in prefix.keys().zip(0..) {
+            prefix_ids.insert(Box::from(q.as_str()), id);
+        }
         let prefixes = prefix
-            .iter()
-            .map(|(q, candidates)| {
-                let mut candidates = candidates.clone();
-                candidates.sort_unstable_by_key(|c| c.rank);
-                let parent = covering_prefixes(q)
-                    .skip(1)
-                    .find_map(|a| group_ids.get(a).copied());
-                PrefixGroup { candidates, parent }
+            .into_iter()
+            .map(|(q, candidates)| PrefixGroup {
+                candidates: sorted(candidates),
+                parent: longest_prefix(&prefix_ids, covering_prefixes(&q).skip(1)),
             })
             .collect();
-
-        // Static path or catch-all route -> node. Static nodes cover exactly their own path; a
-        // catch-all covers paths under its prefix that no static node claims.
-        let mut statics: BTreeMap<&str, Node> = BTreeMap::new();
-        for (p, candidates) in &exact {
-            let mut exact = candidates.clone();
-            exact.sort_unstable_by_key(|c| c.rank);
-            let prefix = longest_group(p);
-            statics.insert(p, Node { exact, prefix });
+        let mut nodes = FnvHashMap::default();
+        nodes.reserve(exact.len());
+        for (p, candidates) in exact {
+            let prefix = longest_prefix(&prefix_ids, covering_prefixes(&p));
+            let node = Node {
+                exact: sorted(candidates),
+                prefix,
+            };
+            nodes.insert(p.into_boxed_str(), node);
         }
-        let mut owned: Vec<(String, Option<u32>)> = Vec::new();
-        let mut catch_alls = Vec::with_capacity(prefix.len());
-        for (q, id) in &group_ids {
-            let slash = if *q == "/" { "" } else { "/" };
-            catch_alls.push((format!("{}{slash}{{*rest}}", escape(q)), *id));
-            for static_path in [q.to_string(), format!("{q}{slash}")] {
-                if !statics.contains_key(static_path.as_str()) {
-                    let prefix = longest_group(&static_path);
-                    owned.push((static_path, prefix));
-                }
-            }
+        Self {
+            exact: nodes,
+            prefix_ids,
+            prefixes,
+            regex,
         }
-        let mut nodes = Vec::with_capacity(statics.len() + owned.len() + catch_alls.len());
-        let mut static_ids = FnvHashMap::default();
-        static_ids.reserve(statics.len() + owned.len());
-        for (path, node) in statics {
-            static_ids.insert(Box::from(path), id_of(&nodes));
-            nodes.push(node);
-        }
-        for (path, prefix) in owned {
-            static_ids.entry(path.into_boxed_str()).or_insert_with(|| {
-                let id = id_of(&nodes);
-                nodes.push(Node {
-                    exact: Vec::new(),
-                    prefix,
-                });
-                id
-            });
-        }
-        let mut router = matchit::Router::new();
-        let mut refused = Vec::new();
-        for (route, group) in catch_alls {
-            match router.insert(route.as_str(), id_of(&nodes)) {
-                Ok(()) => nodes.push(Node {
-                    exact: Vec::new(),
-                    prefix: Some(group),
-                }),
-                Err(err) => refused.push(format!("path {route:?} cannot be indexed: {err}")),
-            }
-        }
-        (
-            Self {
-                statics: static_ids,
-                router,
-                nodes,
-                prefixes,
-                regex,
-            },
-            refused,
-        )
     }
 
     /// The best candidate, in precedence order, for which `accept` holds.
@@ -160,13 +113,13 @@ impl PathIndex {
         path: &str,
         mut accept: impl FnMut(&Candidate) -> bool,
     ) -> Option<Candidate> {
-        let id = match self.statics.get(path) {
-            Some(&id) => Some(id),
-            None => self.router.at(path).ok().map(|found| *found.value),
+        let (exact, mut group) = match self.exact.get(path) {
+            Some(node) => (node.exact.as_slice(), node.prefix),
+            None => (
+                &[][..],
+                longest_prefix(&self.prefix_ids, covering_prefixes(path)),
+            ),
         };
-        let node = id.and_then(|id| self.nodes.get(id as usize));
-        let exact = node.map_or(&[][..], |n| n.exact.as_slice());
-        let mut group = node.and_then(|n| n.prefix);
         let mut indexed = exact.iter();
         let mut regex = self.regex.iter().peekable();
         loop {
@@ -200,7 +153,7 @@ impl PathIndex {
 impl PathIndex {
     /// Every candidate of the bucket, each once, in no particular order (linear baseline).
     pub(crate) fn candidates(&self) -> impl Iterator<Item = &Candidate> {
-        let exact = self.nodes.iter().flat_map(|n| &n.exact);
+        let exact = self.exact.values().flat_map(|n| &n.exact);
         let prefix = self.prefixes.iter().flat_map(|g| &g.candidates);
         exact.chain(prefix).chain(&self.regex)
     }
@@ -221,18 +174,19 @@ fn covering_prefixes(path: &str) -> impl Iterator<Item = &str> {
     })
 }
 
-/// The id the next node pushed onto `nodes` gets.
-fn id_of(nodes: &[Node]) -> u32 {
-    u32::try_from(nodes.len()).unwrap_or(u32::MAX)
+/// The first of `ancestors` that is a PathPrefix value of the bucket.
+fn longest_prefix<'p>(
+    prefix_ids: &FnvHashMap<Box<str>, u32>,
+    mut ancestors: impl Iterator<Item = &'p str>,
+) -> Option<u32> {
+    ancestors.find_map(|q| prefix_ids.get(q).copied())
 }
 
-/// matchit treats `{` and `}` as parameter syntax; literal braces are doubled.
-fn escape(path: &str) -> String {
-    if path.contains(['{', '}']) {
-        path.replace('{', "{{").replace('}', "}}")
-    } else {
-        path.to_owned()
-    }
+/// Candidates in precedence order, without spare capacity.
+fn sorted(mut candidates: Vec<Candidate>) -> Vec<Candidate> {
+    candidates.sort_unstable_by_key(|c| c.rank);
+    candidates.shrink_to_fit();
+    candidates
 }
 
 #[cfg(test)]
@@ -270,9 +224,7 @@ mod tests {
                 _ => (PathKey::Regex, candidate(id, PathRank::Regex(value.len()))),
             })
             .collect();
-        let (index, refused) = PathIndex::build(entries);
-        assert!(refused.is_empty(), "{refused:?}");
-        index
+        PathIndex::build(entries)
     }
 
     /// Every candidate in precedence order for a path (accepting none, recording all).
