@@ -6,7 +6,7 @@
 //! another, more specific match wins, counts as live. This is a reading aid for `check`, not a
 //! validation the filter makes; the precedence itself is the core's (reference §3.7, §7.4).
 
-use gatewasm_core::{Problem, RequestView, RouteTable};
+use gatewasm_core::{borrow_pairs, Problem, RequestView, RouteTable};
 use serde_json::{json, Value};
 
 use crate::diagnose::{array_at, key, kind, label, name, namespace, str_at};
@@ -71,6 +71,7 @@ fn dead_rule(
                 let mut request = headers.clone();
                 request.push((":authority".to_owned(), host.into_bytes()));
                 request.push((":scheme".to_owned(), b"https".to_vec()));
+                let request = borrow_pairs(&request);
                 let view = RequestView::new(&request, Some(*port));
                 let Some(won) = table.decide(&view, 0).rule else {
                     continue;

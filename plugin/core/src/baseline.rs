@@ -123,7 +123,7 @@ fn path_matches(matcher: &PathMatcher, path: &str) -> bool {
 mod tests {
     use super::LinearRoutes;
     use crate::bench::{route_set, PORT};
-    use crate::{compile_bytes, RequestView};
+    use crate::{borrow_pairs, compile_bytes, RequestView};
 
     #[test]
     fn baseline_and_table_choose_the_same_rule() {
@@ -134,7 +134,8 @@ mod tests {
             assert!(linear.len() >= rules);
             let mut matched = 0;
             for request in &set.requests {
-                let headers = request.header_pairs();
+                let owned = request.header_pairs();
+                let headers = borrow_pairs(&owned);
                 let view = RequestView::new(&headers, Some(PORT));
                 let want = table.find_rule(&view);
                 assert_eq!(linear.find_rule(&view), want, "{rules} rules: {request:?}");
@@ -174,6 +175,7 @@ mod tests {
                 (":authority".to_owned(), host.as_bytes().to_vec()),
                 (":path".to_owned(), path.as_bytes().to_vec()),
             ];
+            let headers = borrow_pairs(&headers);
             let view = RequestView::new(&headers, Some(80));
             assert_eq!(
                 linear.find_rule(&view),

@@ -357,6 +357,7 @@ impl SplitMix64 {
 #[cfg(test)]
 mod tests {
     use super::{route_set, Aim};
+    use crate::borrow_pairs;
     use crate::{compile_bytes, Action, RequestView};
 
     #[test]
@@ -382,7 +383,8 @@ mod tests {
         let set = route_set(1000, 9);
         let table = compile_bytes(&set.configuration).unwrap().table;
         for request in &set.requests {
-            let headers = request.header_pairs();
+            let owned = request.header_pairs();
+            let headers = borrow_pairs(&owned);
             let decision = table.decide(&RequestView::new(&headers, Some(super::PORT)), 0);
             let forwarded = matches!(decision.action, Action::Forward { .. });
             let miss = matches!(request.aim, Aim::UnknownHost | Aim::UnknownPath);

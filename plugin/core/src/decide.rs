@@ -181,7 +181,7 @@ impl RouteTable {
     ///             "rules": [{"backendRefs": [{"name": "web", "port": 8080}]}]}}
     /// ]}"#)?;
     /// let table = compile(&config)?.table;
-    /// let headers = vec![(":authority".to_owned(), b"example.com".to_vec()), (":path".to_owned(), b"/".to_vec())];
+    /// let headers: [(&str, &[u8]); 2] = [(":authority", b"example.com"), (":path", b"/")];
     /// let decision = table.decide(&RequestView::new(&headers, Some(80)), 0);
     /// assert!(matches!(decision.action,
     ///     Action::Forward(f) if f.backend.cluster == "outbound|8080||web.app.svc.cluster.local"));
@@ -395,11 +395,11 @@ mod tests {
         compiled.table
     }
 
-    fn headers(path: &str) -> Vec<(String, Vec<u8>)> {
+    fn headers(path: &str) -> Vec<(&'static str, &[u8])> {
         vec![
-            (":authority".into(), b"example.com".to_vec()),
-            (":path".into(), path.as_bytes().to_vec()),
-            (":scheme".into(), b"http".to_vec()),
+            (":authority", b"example.com"),
+            (":path", path.as_bytes()),
+            (":scheme", b"http"),
         ]
     }
 
@@ -461,10 +461,7 @@ mod empty_configuration {
     #[test]
     fn routes_nothing() {
         let table = compile_bytes(b"").unwrap().table;
-        let headers = vec![
-            (":authority".to_owned(), b"example.com".to_vec()),
-            (":path".to_owned(), b"/".to_vec()),
-        ];
+        let headers: [(&str, &[u8]); 2] = [(":authority", b"example.com"), (":path", b"/")];
         let decision = table.decide(&RequestView::new(&headers, Some(80)), 0);
         assert!(
             matches!(decision.action, Action::Reply(ref r) if r.status == 404),

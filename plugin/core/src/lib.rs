@@ -20,10 +20,7 @@
 //! ]}"#;
 //! let compiled = compile_bytes(config)?;
 //! assert!(compiled.problems.is_empty());
-//! let headers = vec![
-//!     (":authority".to_owned(), b"app.example.com".to_vec()),
-//!     (":path".to_owned(), b"/api/users".to_vec()),
-//! ];
+//! let headers: [(&str, &[u8]); 2] = [(":authority", b"app.example.com"), (":path", b"/api/users")];
 //! let decision = compiled.table.decide(&RequestView::new(&headers, Some(80)), 0);
 //! assert!(matches!(decision.action, Action::Forward(f) if f.backend.key == "app/api-v1:8080"));
 //! # Ok::<(), gatewasm_core::ConfigError>(())
@@ -74,6 +71,6 @@ pub use decide::{
     DEFAULT_CLUSTER_HEADER, GRPC_UNAVAILABLE, GRPC_UNIMPLEMENTED,
 };
 pub use problem::{Problem, Severity};
-pub use request::{HeaderPairs, RequestView};
+pub use request::{borrow_pairs, HeaderPairs, RequestView};
 pub use status::{Condition, GatewayStatus, ListenerStatus, ParentStatus, RouteStatus, Status};
 pub use table::RouteTable;

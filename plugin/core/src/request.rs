@@ -10,7 +10,15 @@ use crate::hostname::normalize_host;
 
 /// Request header pairs as Envoy hands them over: lowercase names, raw value bytes, repeats kept,
 /// pseudo-headers (`:method`, `:path`, `:authority`, `:scheme`) included.
-pub type HeaderPairs = [(String, Vec<u8>)];
+pub type HeaderPairs<'a> = [(&'a str, &'a [u8])];
+
+/// Borrows header pairs held as owned names and values, the form tests and tools build.
+pub fn borrow_pairs(pairs: &[(String, Vec<u8>)]) -> Vec<(&str, &[u8])> {
+    pairs
+        .iter()
+        .map(|(name, value)| (name.as_str(), value.as_slice()))
+        .collect()
+}
 
 /// One request, ready for matching.
 #[derive(Debug)]
@@ -32,7 +40,7 @@ pub struct RequestView<'a> {
     /// Port the request arrived on (Envoy's `destination.port`), when known.
     pub port: Option<u16>,
     /// Every header, pseudo-headers included.
-    pub headers: &'a HeaderPairs,
+    pub headers: &'a HeaderPairs<'a>,
     /// TLS SNI of the connection (Envoy's `connection.requested_server_name`), lowercased;
     /// `None` for plaintext or when unknown.
     pub sni: Option<String>,
@@ -42,12 +50,12 @@ pub struct RequestView<'a> {
 
 impl<'a> RequestView<'a> {
     /// Builds the view from Envoy's header pairs and the listener port.
-    pub fn new(headers: &'a HeaderPairs, port: Option<u16>) -> Self {
+    pub fn new(headers: &'a HeaderPairs<'a>, port: Option<u16>) -> Self {
         let pseudo = |name: &str| {
             headers
                 .iter()
-                .find(|(n, _)| n == name)
-                .map_or(&[][..], |(_, v)| v.as_slice())
+                .find(|(n, _)| *n == name)
+                .map_or(&[][..], |(_, v)| *v)
         };
         let authority = match pseudo(":authority") {
             [] => pseudo("host"),
@@ -85,7 +93,7 @@ impl<'a> RequestView<'a> {
             .headers
             .iter()
             .filter(|(n, _)| !n.starts_with(':') && n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_slice());
+            .map(|(_, v)| *v);
         let first = values.next()?;
         let Some(second) = values.next() else {
             return Some(Cow::Borrowed(first));
@@ -163,11 +171,8 @@ mod tests {
 
     use super::{percent_decode, RequestView};
 
-    fn headers(pairs: &[(&str, &[u8])]) -> Vec<(String, Vec<u8>)> {
-        pairs
-            .iter()
-            .map(|(n, v)| ((*n).to_owned(), v.to_vec()))
-            .collect()
+    fn headers<'a>(pairs: &[(&'a str, &'a [u8])]) -> Vec<(&'a str, &'a [u8])> {
+        pairs.to_vec()
     }
 
     #[test]

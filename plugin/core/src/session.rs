@@ -125,11 +125,8 @@ mod tests {
         permanent: true,
     };
 
-    fn with_cookie(value: &str) -> Vec<(String, Vec<u8>)> {
-        vec![
-            (":path".into(), b"/".to_vec()),
-            ("cookie".into(), value.as_bytes().to_vec()),
-        ]
+    fn with_cookie(value: &str) -> Vec<(&'static str, &[u8])> {
+        vec![(":path", b"/"), ("cookie", value.as_bytes())]
     }
 
     #[test]
@@ -145,7 +142,8 @@ mod tests {
             ..COOKIE
         };
         let hash = backend_hash("app/v2:80");
-        let h = with_cookie(&format!("s={hash:016x}.1000.1095"));
+        let value = format!("s={hash:016x}.1000.1095");
+        let h = with_cookie(&value);
         let at = |now| RequestView {
             now: Some(now),
             ..RequestView::new(&h, None)
@@ -158,7 +156,8 @@ mod tests {
             })
         );
         assert_eq!(p.session(&at(1101)), None, "absolute timeout of 100 s");
-        let h = with_cookie(&format!("s={hash:016x}.1000.1050"));
+        let value = format!("s={hash:016x}.1000.1050");
+        let h = with_cookie(&value);
         assert_eq!(
             p.session(&RequestView {
                 now: Some(1061),

@@ -4,16 +4,52 @@
 //! The SDK's `hostcalls` return `Result` for the statuses Envoy documents and panic on others;
 //! these wrappers only use calls in phases where Envoy answers `Ok`, and discard errors the
 //! filter can live without (a missing `clear_route_cache` on Envoy before 1.33, say). Local
-//! replies call the host import directly, the one place with `unsafe`.
+//! replies and the request header read call the host imports directly, the one place with
+//! `unsafe`.
 
 use std::time::Duration;
 
 use proxy_wasm::hostcalls;
 use proxy_wasm::types::{Bytes, MapType};
 
-/// Request header pairs, values as raw bytes (never decoded as UTF-8).
-pub(crate) fn request_headers() -> Vec<(String, Bytes)> {
-    hostcalls::get_map_bytes(MapType::HttpRequestHeaders).unwrap_or_default()
+/// The request headers, read with one host call into one buffer in the host's pair encoding
+/// and split without copying: a request's headers cost one allocation, not two per header.
+pub(crate) struct RequestHeaders(Vec<u8>);
+
+impl RequestHeaders {
+    pub(crate) fn read() -> Self {
+        Self(abi::header_map_pairs(MapType::HttpRequestHeaders as u32))
+    }
+
+    /// The (name, value) pairs, values as raw bytes (never decoded as UTF-8). A name that is
+    /// not UTF-8 (Envoy's codecs only pass tokens) or a malformed buffer yields fewer pairs,
+    /// never a trap.
+    pub(crate) fn pairs(&self) -> Vec<(&str, &[u8])> {
+        let bytes = self.0.as_slice();
+        let word = |at: usize| -> Option<usize> {
+            let raw: [u8; 4] = bytes.get(at..at + 4)?.try_into().ok()?;
+            usize::try_from(u32::from_le_bytes(raw)).ok()
+        };
+        let count = word(0).unwrap_or(0);
+        let mut pairs = Vec::with_capacity(count.min(bytes.len() / 8));
+        // Sizes follow the count; the data (each name and value NUL-terminated) follows them.
+        let mut data = 4 + count.saturating_mul(8);
+        for i in 0..count {
+            let (Some(name_len), Some(value_len)) = (word(4 + i * 8), word(8 + i * 8)) else {
+                break;
+            };
+            let name = bytes.get(data..data + name_len);
+            let value_at = data + name_len + 1;
+            let value = bytes.get(value_at..value_at + value_len);
+            data = value_at + value_len + 1;
+            match (name.map(std::str::from_utf8), value) {
+                (Some(Ok(name)), Some(value)) => pairs.push((name, value)),
+                (Some(Err(_)), Some(_)) => {}
+                _ => break,
+            }
+        }
+        pairs
+    }
 }
 
 /// Which header map an edit applies to.
@@ -53,15 +89,15 @@ const MIRROR_TIMEOUT: Duration = Duration::from_secs(10);
 /// Sends a copy of the request headers to `cluster`, the host in `:authority` suffixed
 /// `-shadow` (before any port) as Envoy's own mirror policy does; the answer is ignored. Values
 /// that are not UTF-8 are replaced, since the SDK's call takes strings.
-pub(crate) fn send_mirror(cluster: &str, headers: &[(String, Bytes)]) {
+pub(crate) fn send_mirror(cluster: &str, headers: &[(&str, &[u8])]) {
     let values: Vec<(&str, String)> = headers
         .iter()
-        .map(|(name, value)| {
+        .map(|&(name, value)| {
             let value = String::from_utf8_lossy(value);
             if name == ":authority" {
-                (name.as_str(), shadow_authority(&value))
+                (name, shadow_authority(&value))
             } else {
-                (name.as_str(), value.into_owned())
+                (name, value.into_owned())
             }
         })
         .collect();
@@ -159,14 +195,20 @@ fn serialize_pairs(pairs: &[(String, String)]) -> Vec<u8> {
     out
 }
 
-/// The one host import the SDK does not expose with all its arguments.
+/// The two host imports the SDK does not expose the way the filter needs them: local replies
+/// with details, and a header map as the host's raw buffer.
 #[expect(
     unsafe_code,
-    reason = "calls the proxy-wasm import that carries local-reply details"
+    reason = "calls proxy-wasm imports directly and takes ownership of a host-made buffer"
 )]
 mod abi {
     #[link(wasm_import_module = "env")]
     extern "C" {
+        fn proxy_get_header_map_pairs(
+            map_type: u32,
+            return_map_data: *mut *mut u8,
+            return_map_size: *mut usize,
+        ) -> u32;
         fn proxy_send_local_response(
             status_code: u32,
             details_data: *const u8,
@@ -177,6 +219,21 @@ mod abi {
             headers_size: usize,
             grpc_status: i32,
         ) -> u32;
+    }
+
+    /// A header map in the pair encoding; empty when the host has none or refuses.
+    pub(super) fn header_map_pairs(map_type: u32) -> Vec<u8> {
+        let mut data: *mut u8 = std::ptr::null_mut();
+        let mut size: usize = 0;
+        // SAFETY: both out-pointers point at live locals for the whole call.
+        let status = unsafe { proxy_get_header_map_pairs(map_type, &mut data, &mut size) };
+        if status != 0 || data.is_null() || size == 0 {
+            return Vec::new();
+        }
+        // SAFETY: on success the host filled `size` bytes it allocated through the module's
+        // `proxy_on_memory_allocate` export, which the SDK implements as a boxed byte slice of
+        // exactly that length handed to the host; ownership passes back to us here, once.
+        unsafe { Vec::from_raw_parts(data, size, size) }
     }
 
     /// A local reply with no body; `headers` is a serialized pair map (or empty). The host's

@@ -63,7 +63,8 @@ impl Stream {
             }
         }
         if !forward.mirrors.is_empty() {
-            let upstream = host::request_headers();
+            let upstream = host::RequestHeaders::read();
+            let upstream = upstream.pairs();
             for backend in &forward.mirrors {
                 host::send_mirror(&backend.cluster, &upstream);
             }
@@ -82,7 +83,8 @@ impl Context for Stream {}
 
 impl HttpContext for Stream {
     fn on_http_request_headers(&mut self, _num_headers: usize, _end_of_stream: bool) -> Next {
-        let headers = host::request_headers();
+        let headers = host::RequestHeaders::read();
+        let headers = headers.pairs();
         let table = Rc::clone(&self.table);
         let mut request = RequestView::new(&headers, host::destination_port());
         if table.needs_sni() {
