@@ -135,6 +135,11 @@ pub fn gateways(manifests: &Manifests) -> impl Iterator<Item = &Value> + '_ {
     of_kind(&manifests.resources, "Gateway")
 }
 
+/// ListenerSets, in order.
+pub fn listener_sets(manifests: &Manifests) -> impl Iterator<Item = &Value> + '_ {
+    of_kind(&manifests.resources, "ListenerSet")
+}
+
 /// A parentRef's group, kind and namespace, with the API defaults applied.
 pub fn parent_ref_target<'a>(
     parent: &'a Value,

@@ -157,13 +157,26 @@ pub(crate) enum Unusable {
     Conflicted(&'static str, String),
 }
 
+/// Where a listener is declared, for problems.
+#[derive(Debug)]
+pub(crate) struct ListenerSite {
+    /// `Gateway ns/name` or `ListenerSet ns/name`.
+    pub(crate) object: String,
+    /// `spec.listeners[i]` in that object.
+    pub(crate) field: String,
+    /// The listener's name.
+    pub(crate) name: String,
+}
+
 /// Marks conflicted listeners unusable (reference §8.3): listeners on one port with protocols
 /// that cannot share it (`ProtocolConflict`; HTTPS and TLS may share), or with the same port,
-/// protocol and hostname (`HostnameConflict`). None of them is programmed.
+/// protocol and hostname (`HostnameConflict`). Within one object none of them is programmed;
+/// across objects the listener first in merge order (the Gateway's own, then ListenerSets
+/// oldest first) keeps serving and only the later one is conflicted (GEP-1713).
 pub(crate) fn drop_conflicts(
     listeners: &mut [Option<ListenerSpec<'_>>],
     unusable: &mut [Option<Unusable>],
-    gateway: &str,
+    sites: &[ListenerSite],
     problems: &mut Vec<Problem>,
 ) {
     fn family(protocol: &str) -> &str {
@@ -187,26 +200,34 @@ pub(crate) fn drop_conflicts(
             } else {
                 continue;
             };
-            conflicted[i] = conflicted[i].or(Some((reason, j)));
+            if a.owner == b.owner {
+                conflicted[i] = conflicted[i].or(Some((reason, j)));
+            }
             conflicted[j] = conflicted[j].or(Some((reason, i)));
         }
     }
     for (i, conflict) in conflicted.into_iter().enumerate() {
-        let Some((reason, other)) = conflict else {
+        let (Some((reason, other)), Some(site)) = (conflict, sites.get(i)) else {
             continue;
         };
-        let other = listeners
-            .get(other)
-            .and_then(Option::as_ref)
-            .map_or("", |l| l.name);
-        let message = format!(
-            "conflicts with listener {other} on the same port ({reason}); neither is programmed"
-        );
-        problems.push(
-            Problem::error(gateway, format!("spec.listeners[{i}]"), &message).with_hint(
+        let Some(other) = sites.get(other) else {
+            continue;
+        };
+        let (message, hint) = if other.object == site.object {
+            (
+                format!(
+                    "conflicts with listener {} on the same port ({reason}); neither is programmed",
+                    other.name
+                ),
                 "give each listener on a port the same protocol family and a distinct hostname",
-            ),
-        );
+            )
+        } else {
+            (
+                format!("conflicts with listener {} of {} on the same port ({reason}), which comes first; this listener is not programmed", other.name, other.object),
+                "use another port or a distinct hostname: the Gateway's own listeners win, then older ListenerSets",
+            )
+        };
+        problems.push(Problem::error(&site.object, &site.field, &message).with_hint(hint));
         if let Some(slot) = unusable.get_mut(i) {
             *slot = Some(Unusable::Conflicted(reason, message));
         }
