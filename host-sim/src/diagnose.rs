@@ -373,7 +373,7 @@ fn is_tls_secret(secret: &Value) -> bool {
     (has("tls.crt") && has("tls.key")) || (has("cert") && has("key"))
 }
 
-// === row 3: parentRefs to Gateways that are not there ===
+// === row 3: parentRefs (of routes and ListenerSets) to Gateways that are not there ===
 
 fn gateway_parents(manifests: &Manifests, problems: &mut Vec<Problem>) {
     let known: Vec<String> = gateways(manifests).map(key).collect();
@@ -406,24 +406,7 @@ fn gateway_parents(manifests: &Manifests, problems: &mut Vec<Problem>) {
                 ));
                 continue;
             }
-            let same_name: Vec<&String> = known
-                .iter()
-                .filter(|k| k.rsplit_once('/').is_some_and(|(_, n)| n == gateway_name))
-                .collect();
-            let hint = if let [other] = same_name.as_slice() {
-                let other_ns = other.split_once('/').map_or("", |(n, _)| n);
-                if parent.get("namespace").is_none() {
-                    format!("Gateway {gateway_name} is in namespace {other_ns}: add namespace: {other_ns} (a parentRef without namespace means the route's own namespace, {route_ns})")
-                } else {
-                    format!("Gateway {gateway_name} is in namespace {other_ns}: set namespace: {other_ns}")
-                }
-            } else {
-                let candidates: Vec<&str> = known.iter().map(String::as_str).collect();
-                match closest(&wanted, &candidates) {
-                    Some(near) => format!("did you mean Gateway {near}?"),
-                    None => format!("the manifests define Gateway {}", known.join(", ")),
-                }
-            };
+            let hint = missing_gateway_hint(&known, parent, &wanted, "route's", route_ns);
             problems.push(
                 Problem::error(
                     label(route),
@@ -432,6 +415,60 @@ fn gateway_parents(manifests: &Manifests, problems: &mut Vec<Problem>) {
                 )
                 .with_hint(hint),
             );
+        }
+    }
+    for set in listener_sets(manifests) {
+        let Some(parent) = set.pointer("/spec/parentRef") else {
+            continue;
+        };
+        let (group, kind, ns) = parent_ref_target(parent, namespace(set));
+        let wanted = format!("{ns}/{}", str_at(parent, "/name").unwrap_or(""));
+        if (group, kind) != (GATEWAY_GROUP, "Gateway") || known.contains(&wanted) {
+            continue;
+        }
+        let hint = missing_gateway_hint(&known, parent, &wanted, "ListenerSet's", namespace(set));
+        problems.push(
+            Problem::error(
+                label(set),
+                "spec.parentRef",
+                format!(
+                    "Gateway {wanted} is not in the manifests, so nothing serves these listeners"
+                ),
+            )
+            .with_hint(hint),
+        );
+    }
+}
+
+/// How to fix a reference to Gateway `wanted` (`ns/name`) that the manifests lack: the namespace
+/// of a Gateway with that name, or the nearest name. `whose`/`own_ns`: the referring object.
+fn missing_gateway_hint(
+    known: &[String],
+    parent: &Value,
+    wanted: &str,
+    whose: &str,
+    own_ns: &str,
+) -> String {
+    let gateway_name = str_at(parent, "/name").unwrap_or("");
+    let same_name: Vec<&String> = known
+        .iter()
+        .filter(|k| k.rsplit_once('/').is_some_and(|(_, n)| n == gateway_name))
+        .collect();
+    if let [other] = same_name.as_slice() {
+        let other_ns = other.split_once('/').map_or("", |(n, _)| n);
+        if parent.get("namespace").is_none() {
+            format!("Gateway {gateway_name} is in namespace {other_ns}: add namespace: {other_ns} (a parentRef without namespace means the {whose} own namespace, {own_ns})")
+        } else {
+            format!("Gateway {gateway_name} is in namespace {other_ns}: set namespace: {other_ns}")
+        }
+    } else {
+        let candidates: Vec<&str> = known.iter().map(String::as_str).collect();
+        match closest(wanted, &candidates) {
+            Some(near) => format!("did you mean Gateway {near}?"),
+            None if known.is_empty() => {
+                "add the Gateway to the manifests, or fix the parentRef".to_owned()
+            }
+            None => format!("the manifests define Gateway {}", known.join(", ")),
         }
     }
 }

@@ -99,6 +99,7 @@ pub fn compile(config: &PluginConfig) -> Result<Compiled, ConfigError> {
     }
 
     let listeners;
+    let refused_sets: Vec<Owner<'_>>;
     let mut merged = MergedListeners::default();
     let mut implemented = None;
     let mut parents = match config.gateway.as_deref() {
@@ -134,11 +135,22 @@ pub fn compile(config: &PluginConfig) -> Result<Compiled, ConfigError> {
             let label = format!("Gateway {namespace}/{name}");
             merged = gateway_listeners(gateway, &listener_sets, &namespaces, &label, &mut problems);
             listeners = std::mem::take(&mut merged.specs);
+            refused_sets = merged
+                .sets
+                .iter()
+                .filter(|entry| entry.refused.is_some())
+                .map(|entry| Owner {
+                    kind: "ListenerSet",
+                    namespace: entry.set.metadata.namespace(),
+                    name: &entry.set.metadata.name,
+                })
+                .collect();
             implemented = Some(*gateway);
             Parents::Gateway(GatewaySide {
                 namespace,
                 name,
                 listeners: &listeners,
+                refused_sets: &refused_sets,
                 namespaces: &namespaces,
             })
         }
@@ -418,7 +430,13 @@ fn owner_conditions(
             format!("the filter routes this {what}"),
         )
     } else {
-        Condition::no("Programmed", "Invalid", "nothing to program")
+        // A Gateway says Invalid, as it always has; a ListenerSet's reason is ListenersNotValid.
+        let reason = if what == "Gateway" {
+            "Invalid"
+        } else {
+            "ListenersNotValid"
+        };
+        Condition::no("Programmed", reason, "nothing to program")
     };
     vec![accepted, programmed]
 }
@@ -448,7 +466,7 @@ fn gateway_and_set_status(
                 Condition::no("Accepted", "NotAllowed", message.clone()),
                 Condition::no(
                     "Programmed",
-                    "Invalid",
+                    "NotAllowed",
                     "the Gateway does not admit this ListenerSet; nothing is programmed",
                 ),
             ],
@@ -657,15 +675,19 @@ fn gateway_listeners<'c>(
         let refused = refusal(set, gateway, namespaces);
         let start = merged.specs.len();
         match &refused {
-            Some(message) => problems.push(
-                Problem::error(&set_label, "spec.parentRef", format!("{message}; its listeners are not served"))
-                    .with_hint("set the Gateway's spec.allowedListeners.namespaces.from (Same, All or Selector) to admit the ListenerSet's namespace"),
+            Some((message, hint)) => problems.push(
+                Problem::error(
+                    &set_label,
+                    "spec.parentRef",
+                    format!("{message}; its listeners are not served"),
+                )
+                .with_hint(hint),
             ),
             None => merged.add(&set.spec.listeners, owner, &set_label, problems),
         }
         merged.sets.push(SetEntry {
             set,
-            refused,
+            refused: refused.map(|(message, _)| message),
             listeners: start..merged.specs.len(),
         });
     }
@@ -762,12 +784,12 @@ fn names_gateway(set: &ListenerSet, gateway: &Gateway) -> bool {
 }
 
 /// Why the Gateway's `allowedListeners` does not admit a ListenerSet that names it (default:
-/// no ListenerSet is admitted), or `None` when it does.
+/// no ListenerSet is admitted), and what to change; `None` when it does.
 fn refusal(
     set: &ListenerSet,
     gateway: &Gateway,
     namespaces: &BTreeMap<String, BTreeMap<String, String>>,
-) -> Option<String> {
+) -> Option<(String, String)> {
     let set_ns = set.metadata.namespace();
     let gateway_ns = gateway.metadata.namespace();
     let allowed = gateway
@@ -776,33 +798,50 @@ fn refusal(
         .as_ref()
         .and_then(|a| a.namespaces.as_ref());
     let from = allowed.and_then(|n| n.from.as_deref()).unwrap_or("None");
+    let selector = allowed.and_then(|n| n.selector.as_ref());
     let admitted = match from {
         "All" => true,
         "Same" => set_ns == gateway_ns,
-        "Selector" => allowed
-            .and_then(|n| n.selector.as_ref())
-            .is_some_and(|selector| {
-                let empty = BTreeMap::new();
-                attach::selects(selector, namespaces.get(set_ns).unwrap_or(&empty))
-            }),
+        "Selector" => selector.is_some_and(|selector| {
+            let empty = BTreeMap::new();
+            attach::selects(selector, namespaces.get(set_ns).unwrap_or(&empty))
+        }),
         _ => false,
     };
+    if admitted {
+        return None;
+    }
     let gateway = format!("Gateway {gateway_ns}/{}", gateway.metadata.name);
-    let policy = match (from, allowed) {
-        ("None", None) => String::from(
-            "admits no ListenerSet: spec.allowedListeners.namespaces.from defaults to None",
+    let widen = format!("set spec.allowedListeners.namespaces.from on {gateway} to All, or to Selector with a selector namespace {set_ns} matches");
+    let (policy, hint) = match (from, allowed) {
+        ("None", None) => (
+            String::from("admits no ListenerSet: spec.allowedListeners.namespaces.from defaults to None"),
+            widen,
         ),
-        ("None", Some(_)) => String::from("admits no ListenerSet (allowedListeners from: None)"),
-        ("Same", _) => format!("admits ListenerSets only from its own namespace {gateway_ns}"),
+        ("None", Some(_)) => (String::from("admits no ListenerSet (allowedListeners from: None)"), widen),
+        ("Same", _) => (format!("admits ListenerSets only from its own namespace {gateway_ns}"), widen),
         ("Selector", _) => {
-            String::from("admits ListenerSets only from namespaces its selector matches")
+            let labels: Vec<String> = selector
+                .map(|s| s.match_labels.iter().map(|(k, v)| format!("{k}={v}")).collect())
+                .unwrap_or_default();
+            (
+                String::from("admits ListenerSets only from namespaces its selector matches"),
+                if labels.is_empty() {
+                    widen
+                } else {
+                    format!("label namespace {set_ns} {}, or widen the Gateway's allowedListeners", labels.join(" "))
+                },
+            )
         }
-        (other, _) => format!(
-            "has allowedListeners from: {other:?}, which admits nothing (supported: None, Same, All, Selector)"
+        (other, _) => (
+            format!("has allowedListeners from: {other:?}, which admits nothing (supported: None, Same, All, Selector)"),
+            widen,
         ),
     };
-    (!admitted)
-        .then(|| format!("{gateway} {policy}; namespace {set_ns} is not allowed (NotAllowed)"))
+    Some((
+        format!("{gateway} {policy}; namespace {set_ns} is not allowed (NotAllowed)"),
+        hint,
+    ))
 }
 
 /// An HTTPRoute or a GRPCRoute, seen through what attachment and compilation need.

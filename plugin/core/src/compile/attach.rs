@@ -303,10 +303,15 @@ pub(crate) fn listener_status(
             });
         }
         (None, Some(Unusable::Conflicted(reason, message))) => {
+            conditions.push(Condition::no(
+                "Accepted",
+                reason,
+                "conflicted listeners are not accepted",
+            ));
             conditions.push(Condition::yes("Conflicted", reason, message.clone()));
             conditions.push(Condition::no(
                 "Programmed",
-                "Invalid",
+                reason,
                 "conflicted listeners are not programmed",
             ));
         }
@@ -364,6 +369,8 @@ pub(crate) struct GatewaySide<'c> {
     pub(crate) namespace: &'c str,
     pub(crate) name: &'c str,
     pub(crate) listeners: &'c [Option<ListenerSpec<'c>>],
+    /// ListenerSets that name the Gateway but that it does not admit.
+    pub(crate) refused_sets: &'c [Owner<'c>],
     pub(crate) namespaces: &'c BTreeMap<String, BTreeMap<String, String>>,
 }
 
@@ -455,7 +462,8 @@ pub(crate) fn attach(
             namespace,
             name: &parent.name,
         };
-        if group != GATEWAY_GROUP || !gateway.serves(owner) {
+        let refused = gateway.refused_sets.contains(&owner);
+        if group != GATEWAY_GROUP || (!refused && !gateway.serves(owner)) {
             continue; // another proxy's parent
         }
         let mut outcome = ParentOutcome {
@@ -466,6 +474,19 @@ pub(crate) fn attach(
             listeners: Vec::new(),
             refusal: None,
         };
+        if refused {
+            let message = format!(
+                "{} is not admitted by Gateway {}/{} (see its status), so no route attaches through it (NotAllowedByListeners)",
+                outcome.parent, gateway.namespace, gateway.name
+            );
+            problems.push(
+                Problem::error(route.label, &outcome.field, &message)
+                    .with_hint("have the Gateway's allowedListeners admit the ListenerSet's namespace, or attach the route to an accepted parent"),
+            );
+            outcome.refusal = Some(("NotAllowedByListeners", message));
+            attachment.parents.push(outcome);
+            continue;
+        }
         let mut refusals: Vec<(&'static str, String)> = Vec::new();
         let mut selected = 0;
         for (index, listener) in gateway.listeners.iter().enumerate() {
