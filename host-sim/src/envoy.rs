@@ -507,11 +507,11 @@ impl Proxy {
                 let stream = run.suspend();
                 let vm = self.worker.state().vm_serial;
                 self.in_flight.push((vm, stream.root));
-                return PendingStream(Pending::InFlight {
+                return PendingStream(Pending::InFlight(Box::new(InFlight {
                     request: request.clone(),
                     vm,
                     stream,
-                });
+                })));
             }
             Ok(false) => run.log_phase(),
             Err(trap) => Err(trap),
@@ -524,13 +524,13 @@ impl Proxy {
     /// `on_log`, `on_done` and `on_delete`. A root context that a configuration update replaced
     /// is shut down once its last stream has ended.
     pub fn finish_stream(&mut self, pending: PendingStream) -> StreamOutcome {
-        let (request, vm, stream) = match pending.0 {
+        let InFlight {
+            request,
+            vm,
+            stream,
+        } = match pending.0 {
             Pending::Ended(outcome) => return *outcome,
-            Pending::InFlight {
-                request,
-                vm,
-                stream,
-            } => (request, vm, stream),
+            Pending::InFlight(in_flight) => *in_flight,
         };
         let root = stream.root;
         if let Some(at) = self.in_flight.iter().position(|&s| s == (vm, root)) {
@@ -837,12 +837,14 @@ enum Pending {
     /// The request phase ended the stream.
     Ended(Box<StreamOutcome>),
     /// The request went upstream; the response has not come back yet.
-    InFlight {
-        request: HttpRequest,
-        // Serial of the VM the stream lives in.
-        vm: u64,
-        stream: Suspended,
-    },
+    InFlight(Box<InFlight>),
+}
+
+struct InFlight {
+    request: HttpRequest,
+    // Serial of the VM the stream lives in.
+    vm: u64,
+    stream: Suspended,
 }
 
 impl PendingStream {
@@ -852,13 +854,13 @@ impl PendingStream {
 
     /// True while the request is upstream, waiting for its response.
     pub fn in_flight(&self) -> bool {
-        matches!(self.0, Pending::InFlight { .. })
+        matches!(self.0, Pending::InFlight(_))
     }
 
     /// The upstream request, if the stream is in flight.
     pub fn upstream(&self) -> Option<&Upstream> {
         match &self.0 {
-            Pending::InFlight { stream, .. } => stream.out.upstream.as_ref(),
+            Pending::InFlight(in_flight) => in_flight.stream.out.upstream.as_ref(),
             Pending::Ended(_) => None,
         }
     }

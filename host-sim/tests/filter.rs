@@ -218,7 +218,17 @@ fn a_rejected_update_while_a_stream_is_in_flight_changes_nothing() {
 fn a_stream_in_flight_outlives_the_removal_of_its_route() {
     let mut proxy = start(tagged("one", "v1"));
     let a = proxy.begin_stream(&get("/api/a"));
-    assert!(a.in_flight());
+    let cluster = a.upstream().and_then(|u| {
+        u.headers
+            .iter()
+            .find(|(n, _)| n == "x-gatewasm-cluster")
+            .map(|(_, v)| v.clone())
+    });
+    assert_eq!(
+        cluster.as_deref(),
+        Some(&b"outbound|8080||v1.app.svc.cluster.local"[..]),
+        "A went upstream to v1 before the update"
+    );
 
     proxy
         .reconfigure(configuration("", None))
