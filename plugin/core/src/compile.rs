@@ -450,12 +450,21 @@ fn gateway_and_set_status(
     status: &mut Status,
 ) {
     let listener = |i: usize| {
-        attach::listener_status(
+        let mut status = attach::listener_status(
             merged.names.get(i).map_or("", String::as_str),
             specs.get(i).and_then(Option::as_ref),
             merged.unusable.get(i).and_then(Option::as_ref),
             attached_routes.get(&i).copied().unwrap_or(0),
-        )
+        );
+        // Negative polarity: set only when True.
+        if let Some(message) = merged.overlaps.get(i).and_then(Option::as_ref) {
+            status.conditions.push(Condition::yes(
+                "OverlappingTLSConfig",
+                "OverlappingHostnames",
+                message.clone(),
+            ));
+        }
+        status
     };
     let mut set_serves = false;
     let mut attached_sets = 0;
@@ -631,6 +640,8 @@ struct MergedListeners<'c> {
     sites: Vec<ListenerSite>,
     /// The ListenerSets that name the Gateway, in merge order.
     sets: Vec<SetEntry<'c>>,
+    /// Per listener, the message of its `OverlappingTLSConfig` condition, if it has one.
+    overlaps: Vec<Option<String>>,
 }
 
 /// A ListenerSet that names the Gateway.
@@ -697,6 +708,7 @@ fn gateway_listeners<'c>(
         &merged.sites,
         problems,
     );
+    merged.overlaps = attach::overlapping_tls(&merged.specs, &merged.sites, problems);
     merged
 }
 

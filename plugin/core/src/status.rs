@@ -332,4 +332,38 @@ mod tests {
         assert!(outsider.listeners.is_empty());
         assert!(!s.all_accepted());
     }
+
+    #[test]
+    fn https_listeners_with_overlapping_hostnames_say_so() {
+        // The spec's own example: A and C overlap, B overlaps nothing; port 8443 is another port.
+        let https = |name: &str, port: u16, host: &str| {
+            format!(
+                r#"{{"name": "{name}", "port": {port}, "protocol": "HTTPS", "hostname": "{host}", "tls": {{"certificateRefs": [{{"name": "c"}}]}}}}"#
+            )
+        };
+        let s = status(&format!(
+            r#"{{"kind": "Gateway", "metadata": {{"name": "gw", "namespace": "infra"}}, "spec": {{"listeners": [{}, {}, {}, {}]}}}}"#,
+            https("a", 443, "foo.example.com"),
+            https("b", 443, "foo.example.org"),
+            https("c", 443, "*.example.com"),
+            https("d", 8443, "bar.example.com"),
+        ));
+        let overlap = |name: &str| {
+            let listener = s.gateways[0]
+                .listeners
+                .iter()
+                .find(|l| l.name == name)
+                .unwrap();
+            condition(&listener.conditions, "OverlappingTLSConfig")
+                .map(|c| (c.status, c.reason, c.message.clone()))
+        };
+        assert_eq!(
+            overlap("a"),
+            Some((true, "OverlappingHostnames", String::from("serves foo.example.com and listener c serves *.example.com on the same HTTPS port 443 (OverlappingHostnames)")))
+        );
+        assert_eq!(overlap("c").map(|c| c.1), Some("OverlappingHostnames"));
+        assert_eq!(overlap("b"), None, "negative polarity: absent, never False");
+        assert_eq!(overlap("d"), None);
+        assert!(s.all_accepted(), "a warning, not a failure");
+    }
 }

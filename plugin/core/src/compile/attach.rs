@@ -239,6 +239,62 @@ pub(crate) fn drop_conflicts(
     }
 }
 
+/// HTTPS listeners on one port whose hostnames overlap: one is a wildcard covering the other's,
+/// or one has none (reference §8.3). Each gets a message for its `OverlappingTLSConfig`
+/// condition (reason `OverlappingHostnames`) and a warning: routing is unaffected, since the
+/// Host (and the SNI where listeners share a port) picks the listener, but a client that reuses
+/// one TLS connection for both hostnames presents the other listener's certificate.
+pub(crate) fn overlapping_tls(
+    listeners: &[Option<ListenerSpec<'_>>],
+    sites: &[ListenerSite],
+    problems: &mut Vec<Problem>,
+) -> Vec<Option<String>> {
+    let shown = |h: Option<&Hostname>| {
+        h.map_or_else(|| String::from("every hostname"), ToString::to_string)
+    };
+    let mut overlaps = vec![None; listeners.len()];
+    for (i, a) in listeners.iter().enumerate() {
+        let Some(a) = a.as_ref().filter(|l| l.is_https()) else {
+            continue;
+        };
+        let other = listeners.iter().enumerate().find_map(|(j, b)| {
+            let b = b
+                .as_ref()
+                .filter(|b| j != i && b.is_https() && b.port == a.port)?;
+            let overlap = match (&a.hostname, &b.hostname) {
+                (Some(x), Some(y)) => x != y && x.intersect(y).is_some(),
+                (None, None) => false,
+                _ => true,
+            };
+            overlap.then_some((j, b))
+        });
+        let (Some((j, b)), Some(site)) = (other, sites.get(i)) else {
+            continue;
+        };
+        let b_name = match sites.get(j) {
+            Some(other) if other.object != site.object => {
+                format!("{} of {}", b.name, other.object)
+            }
+            _ => b.name.to_owned(),
+        };
+        let message = format!(
+            "serves {} and listener {b_name} serves {} on the same HTTPS port {} (OverlappingHostnames)",
+            shown(a.hostname.as_ref()),
+            shown(b.hostname.as_ref()),
+            a.port.unwrap_or(0)
+        );
+        problems.push(
+            Problem::warning(&site.object, &site.field, &message).with_hint(
+                "fine when intended; give each listener a certificate for its own hostnames only, so a reused HTTP/2 connection is not answered with the other's",
+            ),
+        );
+        if let Some(slot) = overlaps.get_mut(i) {
+            *slot = Some(message);
+        }
+    }
+    overlaps
+}
+
 /// The status of one listener: its conditions, admitted kinds and attached route count.
 pub(crate) fn listener_status(
     name: &str,
