@@ -351,7 +351,9 @@ fn compile_cors(c: &CorsConfig) -> Result<Cors, Invalid> {
     if any_origin && c.allow_origins.len() > 1 {
         return Err((
             ".allowOrigins",
-            String::from("\"*\" cannot be mixed with other origins"),
+            String::from(
+                "\"*\" cannot be mixed with other origins: write either [\"*\"] or the origins alone",
+            ),
         ));
     }
     let origins = c
@@ -370,19 +372,22 @@ fn compile_cors(c: &CorsConfig) -> Result<Cors, Invalid> {
                 })
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let wildcard_or_list =
-        |list: &[String], field: &'static str| -> Result<Option<Vec<String>>, Invalid> {
-            if list.iter().any(|v| v == "*") {
-                if list.len() > 1 {
-                    return Err((
+    let wildcard_or_list = |list: &[String],
+                            field: &'static str|
+     -> Result<Option<Vec<String>>, Invalid> {
+        if list.iter().any(|v| v == "*") {
+            if list.len() > 1 {
+                return Err((
                         field,
-                        String::from("\"*\" cannot be mixed with other values"),
+                        String::from(
+                            "\"*\" cannot be mixed with other values: write either [\"*\"] or the values alone",
+                        ),
                     ));
-                }
-                return Ok(None);
             }
-            Ok(Some(list.to_vec()))
-        };
+            return Ok(None);
+        }
+        Ok(Some(list.to_vec()))
+    };
     let methods = wildcard_or_list(&c.allow_methods, ".allowMethods")?;
     if let Some(bad) = methods
         .iter()
@@ -466,6 +471,24 @@ mod tests {
         assert!(got.contains(&String::from(
             "HTTPRoute infra/r: spec.rules[0].filters[0].responseHeaderModifier.add[0].value: \"1\\r\\nx-injected: yes\" contains a line break or another control character, which no header can carry; the rule was dropped; write the value on one line; several values go into one comma-separated value"
         )), "{got:#?}");
+    }
+
+    #[test]
+    fn a_wildcard_beside_other_values_drops_the_rule() {
+        let got = problems(
+            r#"{"type": "CORS", "cors": {"allowOrigins": ["https://a.example.com", "*"]}}"#,
+        );
+        assert!(got.contains(&String::from(
+            "HTTPRoute infra/r: spec.rules[0].filters[0].cors.allowOrigins: \"*\" cannot be mixed with other origins: write either [\"*\"] or the origins alone; the rule was dropped"
+        )), "{got:#?}");
+        for list in ["allowMethods", "allowHeaders"] {
+            let got = problems(&format!(
+                r#"{{"type": "CORS", "cors": {{"allowOrigins": ["*"], "{list}": ["*", "GET"]}}}}"#
+            ));
+            assert!(got.contains(&format!(
+                "HTTPRoute infra/r: spec.rules[0].filters[0].cors.{list}: \"*\" cannot be mixed with other values: write either [\"*\"] or the values alone; the rule was dropped"
+            )), "{got:#?}");
+        }
     }
 
     #[test]
