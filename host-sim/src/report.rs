@@ -271,7 +271,7 @@ impl Report {
             .map(|g| gateway_report(g, &statuses, &diagnosis))
             .collect();
         let listener_sets = diagnose::listener_sets(manifests)
-            .map(|s| listener_set_report(s, &statuses))
+            .map(|s| listener_set_report(s, &statuses, &diagnosis))
             .collect();
         let routes = diagnose::routes(manifests)
             .map(|r| route_report(r, &statuses))
@@ -407,62 +407,7 @@ fn gateway_report(gateway: &Value, statuses: &[&Status], diagnosis: &Diagnosis) 
         .map(|s| s.conditions.iter().map(Cond::from_core).collect())
         .unwrap_or_default();
     let mut listeners = listener_reports(gateway, status.map(|s| s.listeners.as_slice()));
-    for listener in &mut listeners {
-        if let Some((reason, message)) = diagnosis
-            .certificates
-            .get(&(gateway_key.clone(), listener.name.clone()))
-        {
-            set(
-                &mut listener.conditions,
-                Cond::new("ResolvedRefs", "False", reason, message),
-            );
-            set(
-                &mut listener.conditions,
-                Cond::new(
-                    "Programmed",
-                    "False",
-                    "Invalid",
-                    "the listener has no usable certificate",
-                ),
-            );
-        }
-    }
-    let programmed = |l: &ListenerReport| {
-        l.conditions
-            .iter()
-            .any(|c| c.kind == "Programmed" && c.status == "True")
-    };
-    let invalid_certificates = diagnosis
-        .certificates
-        .keys()
-        .any(|(g, _)| *g == gateway_key);
-    if invalid_certificates {
-        if listeners.iter().any(programmed) {
-            set(
-                &mut conditions,
-                Cond::new(
-                    "Accepted",
-                    "True",
-                    "ListenersNotValid",
-                    "some listeners are invalid; the others serve",
-                ),
-            );
-        } else {
-            set(
-                &mut conditions,
-                Cond::new(
-                    "Accepted",
-                    "False",
-                    "ListenersNotValid",
-                    "no listener can serve",
-                ),
-            );
-            set(
-                &mut conditions,
-                Cond::new("Programmed", "False", "Invalid", "nothing to program"),
-            );
-        }
-    }
+    certificate_status(gateway, &mut conditions, &mut listeners, diagnosis);
     if let Some(why) = diagnosis.pending.get(&gateway_key) {
         set(
             &mut conditions,
@@ -482,6 +427,78 @@ fn gateway_report(gateway: &Value, statuses: &[&Status], diagnosis: &Diagnosis) 
         conditions,
         listeners,
         attached_listener_sets: status.map_or(0, |s| s.attached_listener_sets),
+    }
+}
+
+/// Listeners whose certificates do not resolve are not programmed (`ResolvedRefs` False with
+/// `diagnose`'s reason), and their object (Gateway or ListenerSet) says so in `Accepted`.
+fn certificate_status(
+    object: &Value,
+    conditions: &mut Vec<Cond>,
+    listeners: &mut [ListenerReport],
+    diagnosis: &Diagnosis,
+) {
+    let object_label = label(object);
+    let mut invalid = false;
+    for listener in listeners.iter_mut() {
+        let Some((reason, message)) = diagnosis
+            .certificates
+            .get(&(object_label.clone(), listener.name.clone()))
+        else {
+            continue;
+        };
+        invalid = true;
+        set(
+            &mut listener.conditions,
+            Cond::new("ResolvedRefs", "False", reason, message),
+        );
+        set(
+            &mut listener.conditions,
+            Cond::new(
+                "Programmed",
+                "False",
+                "Invalid",
+                "the listener has no usable certificate",
+            ),
+        );
+    }
+    if !invalid {
+        return;
+    }
+    let programmed = |l: &ListenerReport| {
+        l.conditions
+            .iter()
+            .any(|c| c.kind == "Programmed" && c.status == "True")
+    };
+    if listeners.iter().any(programmed) {
+        set(
+            conditions,
+            Cond::new(
+                "Accepted",
+                "True",
+                "ListenersNotValid",
+                "some listeners are invalid; the others serve",
+            ),
+        );
+    } else {
+        set(
+            conditions,
+            Cond::new(
+                "Accepted",
+                "False",
+                "ListenersNotValid",
+                "no listener can serve",
+            ),
+        );
+        let reason = if kind(object) == "Gateway" {
+            "Invalid"
+        } else {
+            "ListenersNotValid"
+        };
+        set(
+            conditions,
+            Cond::new("Programmed", "False", reason, "nothing to program"),
+        );
     }
 }
 
@@ -515,7 +532,11 @@ fn listener_reports(object: &Value, statuses: Option<&[ListenerStatus]>) -> Vec<
 
 /// A ListenerSet's status from the compile of the Gateway it names; `Pending` when that
 /// Gateway is not in the manifests, so nothing reconciles the set.
-fn listener_set_report(set: &Value, statuses: &[&Status]) -> ListenerSetReport {
+fn listener_set_report(
+    set: &Value,
+    statuses: &[&Status],
+    diagnosis: &Diagnosis,
+) -> ListenerSetReport {
     let parent_ns = str_at(set, "/spec/parentRef/namespace")
         .filter(|ns| !ns.is_empty())
         .unwrap_or(namespace(set));
@@ -527,7 +548,7 @@ fn listener_set_report(set: &Value, statuses: &[&Status]) -> ListenerSetReport {
         .iter()
         .flat_map(|s| &s.listener_sets)
         .find(|s| s.namespace == namespace(set) && s.name == name(set));
-    let conditions = match status {
+    let mut conditions = match status {
         Some(status) => status.conditions.iter().map(Cond::from_core).collect(),
         None => {
             let why = format!("Waiting for controller: Gateway {parent} is not in the manifests");
@@ -537,10 +558,11 @@ fn listener_set_report(set: &Value, statuses: &[&Status]) -> ListenerSetReport {
             ]
         }
     };
-    let listeners = match status {
+    let mut listeners = match status {
         Some(s) if !s.listeners.is_empty() => listener_reports(set, Some(&s.listeners)),
         _ => Vec::new(),
     };
+    certificate_status(set, &mut conditions, &mut listeners, diagnosis);
     ListenerSetReport {
         namespace: namespace(set).to_owned(),
         name: name(set).to_owned(),
@@ -632,6 +654,7 @@ fn notes(manifests: &Manifests) -> Vec<String> {
         .any(|o| matches!(kind(o), "Service" | "ServiceImport"));
     let has_secrets = manifests.others.iter().any(|o| kind(o) == "Secret");
     let certificates: Vec<String> = diagnose::gateways(manifests)
+        .chain(diagnose::listener_sets(manifests))
         .flat_map(|g| {
             array_at(g, "/spec/listeners").iter().flat_map(move |l| {
                 array_at(l, "/tls/certificateRefs")
