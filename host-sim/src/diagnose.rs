@@ -3,8 +3,8 @@
 //!
 //! The filter sees one Gateway (or the mesh) and the routes that name it; it cannot know whether
 //! a GatewayClass exists (seed troubleshooting row 1), whose controller it names (row 2), whether
-//! a parentRef names a Gateway that is not there at all (row 3), whether listener certificates
-//! resolve (row 4, pitfall 3), whether pods get a sidecar (row 8) or whether multi-cluster
+//! a route's or ListenerSet's parentRef names a Gateway that is not there at all (row 3),
+//! whether Gateway and ListenerSet listener certificates resolve (row 4, pitfall 3), whether pods get a sidecar (row 8) or whether multi-cluster
 //! objects can have endpoints (row 9, pitfall 5). These checks read the raw objects for that,
 //! and flag weights written as percentages (pitfall 4). Routing itself — attachment, rules,
 //! backends — is the core's compile, which `report` runs and merges with these findings.
@@ -34,8 +34,8 @@ pub struct Diagnosis {
     pub classes: Vec<ClassState>,
     /// Gateways (`namespace/name`) that no controller gatewasm runs under picks up, and why.
     pub pending: BTreeMap<String, String>,
-    /// Listener certificates that do not resolve: (Gateway `namespace/name`, listener name) →
-    /// (`ResolvedRefs` reason, message).
+    /// Listener certificates that do not resolve: (`Gateway ns/name` or `ListenerSet ns/name`,
+    /// listener name) → (`ResolvedRefs` reason, message).
     pub certificates: BTreeMap<(String, String), (&'static str, String)>,
     /// Assumptions that are not problems: what the cluster must provide beyond the manifests.
     pub notes: Vec<String>,
@@ -133,6 +133,11 @@ pub fn routes(manifests: &Manifests) -> impl Iterator<Item = &Value> + '_ {
 /// Gateways, in order.
 pub fn gateways(manifests: &Manifests) -> impl Iterator<Item = &Value> + '_ {
     of_kind(&manifests.resources, "Gateway")
+}
+
+/// ListenerSets, in order.
+pub fn listener_sets(manifests: &Manifests) -> impl Iterator<Item = &Value> + '_ {
+    of_kind(&manifests.resources, "ListenerSet")
 }
 
 /// A parentRef's group, kind and namespace, with the API defaults applied.
@@ -272,10 +277,13 @@ fn istio_made(class_name: &str, controllers: &[String]) -> bool {
 
 // === row 4, pitfall 3: listener certificates ===
 
+/// Certificates of Gateway and ListenerSet listeners. Each object needs its own ReferenceGrant
+/// for Secrets elsewhere: a ListenerSet does not inherit its Gateway's (reference §8.6).
 fn certificates(manifests: &Manifests, diagnosis: &mut Diagnosis) {
     let secrets: Vec<&Value> = of_kind(&manifests.others, "Secret").collect();
-    for gateway in gateways(manifests) {
+    for gateway in gateways(manifests).chain(listener_sets(manifests)) {
         let gateway_ns = namespace(gateway);
+        let owner_kind = kind(gateway);
         for (i, listener) in array_at(gateway, "/spec/listeners").iter().enumerate() {
             let listener_name = str_at(listener, "/name").unwrap_or("");
             for (j, cert) in array_at(listener, "/tls/certificateRefs")
@@ -296,15 +304,15 @@ fn certificates(manifests: &Manifests, diagnosis: &mut Diagnosis) {
                         "certificateRefs name Secrets of type kubernetes.io/tls (group \"\", kind Secret)".to_owned(),
                     ))
                 } else if cert_ns != gateway_ns
-                    && !secret_granted(manifests, cert_ns, gateway_ns, cert_name)
+                    && !secret_granted(manifests, cert_ns, (owner_kind, gateway_ns), cert_name)
                 {
                     Some((
                         "RefNotPermitted",
                         format!(
-                            "Secret {cert_ns}/{cert_name} is in another namespace and no ReferenceGrant in {cert_ns} lets Gateways from {gateway_ns} use it; listener {listener_name} has no certificate"
+                            "Secret {cert_ns}/{cert_name} is in another namespace and no ReferenceGrant in {cert_ns} lets {owner_kind}s from {gateway_ns} use it; listener {listener_name} has no certificate"
                         ),
                         format!(
-                            "add a ReferenceGrant in namespace {cert_ns} (from: Gateway in {gateway_ns}, to: Secret {cert_name}), or issue the certificate into namespace {gateway_ns}"
+                            "add a ReferenceGrant in namespace {cert_ns} (from: {owner_kind} in {gateway_ns}, to: Secret {cert_name}), or issue the certificate into namespace {gateway_ns}"
                         ),
                     ))
                 } else if secrets.is_empty() {
@@ -330,7 +338,7 @@ fn certificates(manifests: &Manifests, diagnosis: &mut Diagnosis) {
                         .push(Problem::error(label(gateway), field, &message).with_hint(hint));
                     diagnosis
                         .certificates
-                        .entry((key(gateway), listener_name.to_owned()))
+                        .entry((label(gateway), listener_name.to_owned()))
                         .or_insert((reason, message));
                 }
             }
@@ -340,14 +348,20 @@ fn certificates(manifests: &Manifests, diagnosis: &mut Diagnosis) {
 
 /// Whether a ReferenceGrant in `secret_ns` lets Gateways of `gateway_ns` use Secret `secret`
 /// (reference §9).
-fn secret_granted(manifests: &Manifests, secret_ns: &str, gateway_ns: &str, secret: &str) -> bool {
+/// Whether a ReferenceGrant in `secret_ns` lets objects of `(kind, namespace)` use `secret`.
+fn secret_granted(
+    manifests: &Manifests,
+    secret_ns: &str,
+    (from_kind, from_ns): (&str, &str),
+    secret: &str,
+) -> bool {
     of_kind(&manifests.resources, "ReferenceGrant")
         .filter(|g| namespace(g) == secret_ns)
         .any(|g| {
             let from = array_at(g, "/spec/from").iter().any(|f| {
                 str_at(f, "/group") == Some(GATEWAY_GROUP)
-                    && str_at(f, "/kind") == Some("Gateway")
-                    && str_at(f, "/namespace") == Some(gateway_ns)
+                    && str_at(f, "/kind") == Some(from_kind)
+                    && str_at(f, "/namespace") == Some(from_ns)
             });
             let to = array_at(g, "/spec/to").iter().any(|t| {
                 str_at(t, "/group").unwrap_or("").is_empty()
@@ -368,7 +382,7 @@ fn is_tls_secret(secret: &Value) -> bool {
     (has("tls.crt") && has("tls.key")) || (has("cert") && has("key"))
 }
 
-// === row 3: parentRefs to Gateways that are not there ===
+// === row 3: parentRefs (of routes and ListenerSets) to Gateways that are not there ===
 
 fn gateway_parents(manifests: &Manifests, problems: &mut Vec<Problem>) {
     let known: Vec<String> = gateways(manifests).map(key).collect();
@@ -401,24 +415,7 @@ fn gateway_parents(manifests: &Manifests, problems: &mut Vec<Problem>) {
                 ));
                 continue;
             }
-            let same_name: Vec<&String> = known
-                .iter()
-                .filter(|k| k.rsplit_once('/').is_some_and(|(_, n)| n == gateway_name))
-                .collect();
-            let hint = if let [other] = same_name.as_slice() {
-                let other_ns = other.split_once('/').map_or("", |(n, _)| n);
-                if parent.get("namespace").is_none() {
-                    format!("Gateway {gateway_name} is in namespace {other_ns}: add namespace: {other_ns} (a parentRef without namespace means the route's own namespace, {route_ns})")
-                } else {
-                    format!("Gateway {gateway_name} is in namespace {other_ns}: set namespace: {other_ns}")
-                }
-            } else {
-                let candidates: Vec<&str> = known.iter().map(String::as_str).collect();
-                match closest(&wanted, &candidates) {
-                    Some(near) => format!("did you mean Gateway {near}?"),
-                    None => format!("the manifests define Gateway {}", known.join(", ")),
-                }
-            };
+            let hint = missing_gateway_hint(&known, parent, &wanted, "route's", route_ns);
             problems.push(
                 Problem::error(
                     label(route),
@@ -427,6 +424,60 @@ fn gateway_parents(manifests: &Manifests, problems: &mut Vec<Problem>) {
                 )
                 .with_hint(hint),
             );
+        }
+    }
+    for set in listener_sets(manifests) {
+        let Some(parent) = set.pointer("/spec/parentRef") else {
+            continue;
+        };
+        let (group, kind, ns) = parent_ref_target(parent, namespace(set));
+        let wanted = format!("{ns}/{}", str_at(parent, "/name").unwrap_or(""));
+        if (group, kind) != (GATEWAY_GROUP, "Gateway") || known.contains(&wanted) {
+            continue;
+        }
+        let hint = missing_gateway_hint(&known, parent, &wanted, "ListenerSet's", namespace(set));
+        problems.push(
+            Problem::error(
+                label(set),
+                "spec.parentRef",
+                format!(
+                    "Gateway {wanted} is not in the manifests, so nothing serves these listeners"
+                ),
+            )
+            .with_hint(hint),
+        );
+    }
+}
+
+/// How to fix a reference to Gateway `wanted` (`ns/name`) that the manifests lack: the namespace
+/// of a Gateway with that name, or the nearest name. `whose`/`own_ns`: the referring object.
+fn missing_gateway_hint(
+    known: &[String],
+    parent: &Value,
+    wanted: &str,
+    whose: &str,
+    own_ns: &str,
+) -> String {
+    let gateway_name = str_at(parent, "/name").unwrap_or("");
+    let same_name: Vec<&String> = known
+        .iter()
+        .filter(|k| k.rsplit_once('/').is_some_and(|(_, n)| n == gateway_name))
+        .collect();
+    if let [other] = same_name.as_slice() {
+        let other_ns = other.split_once('/').map_or("", |(n, _)| n);
+        if parent.get("namespace").is_none() {
+            format!("Gateway {gateway_name} is in namespace {other_ns}: add namespace: {other_ns} (a parentRef without namespace means the {whose} own namespace, {own_ns})")
+        } else {
+            format!("Gateway {gateway_name} is in namespace {other_ns}: set namespace: {other_ns}")
+        }
+    } else {
+        let candidates: Vec<&str> = known.iter().map(String::as_str).collect();
+        match closest(wanted, &candidates) {
+            Some(near) => format!("did you mean Gateway {near}?"),
+            None if known.is_empty() => {
+                "add the Gateway to the manifests, or fix the parentRef".to_owned()
+            }
+            None => format!("the manifests define Gateway {}", known.join(", ")),
         }
     }
 }
@@ -695,6 +746,26 @@ mod tests {
         );
         let grant = "kind: ReferenceGrant\nmetadata: {name: g, namespace: certs}\nspec:\n  from: [{group: gateway.networking.k8s.io, kind: Gateway, namespace: infra}]\n  to: [{group: \"\", kind: Secret}]\n";
         let problems = run(&format!("{gateway}---\n{grant}"));
+        assert!(
+            !problems.iter().any(|p| p.contains("ReferenceGrant")),
+            "{problems:?}"
+        );
+    }
+
+    #[test]
+    fn a_listener_set_needs_its_own_certificate_grant() {
+        let set = "kind: ListenerSet\nmetadata: {name: ls, namespace: team}\nspec:\n  parentRef: {name: gw, namespace: infra}\n  listeners: [{name: https, port: 443, protocol: HTTPS, tls: {certificateRefs: [{name: c, namespace: certs}]}}]\n";
+        let grant = |kind: &str| {
+            format!("kind: ReferenceGrant\nmetadata: {{name: g, namespace: certs}}\nspec:\n  from: [{{group: gateway.networking.k8s.io, kind: {kind}, namespace: team}}]\n  to: [{{group: \"\", kind: Secret}}]\n")
+        };
+        let problems = run(&format!("{set}---\n{}", grant("Gateway")));
+        assert!(
+            problems.iter().any(|p| p.contains(
+                "ListenerSet team/ls: spec.listeners[0].tls.certificateRefs[0]: Secret certs/c is in another namespace and no ReferenceGrant in certs lets ListenerSets from team use it"
+            )),
+            "a grant for Gateways does not cover ListenerSets: {problems:?}"
+        );
+        let problems = run(&format!("{set}---\n{}", grant("ListenerSet")));
         assert!(
             !problems.iter().any(|p| p.contains("ReferenceGrant")),
             "{problems:?}"

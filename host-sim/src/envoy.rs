@@ -16,6 +16,10 @@
 //! - [`Proxy::stream`] runs one request to completion. Actions queued by hostcalls run after the
 //!   callback returns. Request headers vanish once the request continues. A local reply goes
 //!   through the plugin's own `on_response_headers`.
+//! - [`Proxy::begin_stream`] and [`Proxy::finish_stream`] are the same stream in two steps: a
+//!   request that went upstream stays in flight in between, with its own context, while other
+//!   streams and updates run. It keeps the root context it started under; a root an update
+//!   replaced gets `on_done`/`on_delete` after its last stream ends.
 //! - A trap fails the VM. The current stream (unless it already reached access-log time) and
 //!   later streams follow the failure policy.
 //!
@@ -362,6 +366,8 @@ pub struct Proxy {
     // VMs created so far (serial numbers), and worker VMs among them (for seeds).
     vms: u64,
     workers: u64,
+    // (VM serial, root context) of every stream in flight, one entry per stream.
+    in_flight: Vec<(u64, u32)>,
 }
 
 impl Proxy {
@@ -406,6 +412,7 @@ impl Proxy {
             logs,
             vms: serial,
             workers: 1,
+            in_flight: Vec::new(),
         })
     }
 
@@ -437,9 +444,7 @@ impl Proxy {
             match started {
                 Ok(()) => {
                     let old_root = std::mem::replace(&mut self.root_id, new_root);
-                    // A trap while retiring the old root fails the VM; later streams see it.
-                    let _retired = self.worker.retire_root(old_root);
-                    logs.extend(self.worker.take_logs());
+                    self.retire_if_idle(old_root, &mut logs);
                     Ok(())
                 }
                 Err(reason) => {
@@ -460,17 +465,34 @@ impl Proxy {
 
     /// Runs one HTTP stream through the plugin, start to end (see the module docs).
     pub fn stream(&mut self, request: &HttpRequest) -> StreamOutcome {
+        let pending = self.begin_stream(request);
+        self.finish_stream(pending)
+    }
+
+    /// Starts a stream and runs its request phase: `on_context_create`, `on_request_headers`
+    /// and `on_request_body`. A request that went upstream is then in flight until
+    /// [`Proxy::finish_stream`]: other streams, [`Proxy::reconfigure`] and ticks may run
+    /// meanwhile, and the stream keeps its context and the root context it was created under,
+    /// as Envoy's filter keeps its plugin handle. A stream that ended in the request phase
+    /// (local reply, reset, pause, trap, failure policy) is already complete, access log
+    /// included.
+    pub fn begin_stream(&mut self, request: &HttpRequest) -> PendingStream {
         if self.worker.failed.is_some() {
             match self.options.failure_policy {
-                FailurePolicy::FailOpen => return pass_through(request),
-                FailurePolicy::FailClosed => return fail_closed(request, StreamOutcome::default()),
+                FailurePolicy::FailOpen => return PendingStream::ended(pass_through(request)),
+                FailurePolicy::FailClosed => {
+                    return PendingStream::ended(fail_closed(request, StreamOutcome::default()))
+                }
                 FailurePolicy::FailReload => {
                     let mut logs = Vec::new();
                     let configuration = self.configuration.clone();
                     let reloaded = self.replace_worker(&configuration, &mut logs);
                     self.logs.extend(logs);
                     if reloaded.is_err() {
-                        return fail_closed(request, StreamOutcome::default());
+                        return PendingStream::ended(fail_closed(
+                            request,
+                            StreamOutcome::default(),
+                        ));
                     }
                 }
             }
@@ -478,25 +500,58 @@ impl Proxy {
         self.sync_clock();
         let leftover = self.worker.take_logs();
         self.logs.extend(leftover);
+        let policy = self.options.failure_policy;
         let mut run = StreamRun::begin(&mut self.worker, self.root_id, request);
-        let result = run.run();
-        let edited = run.state().headers.request.map.pairs().to_vec();
-        let answered = run.answered;
-        let mut out = run.finish();
-        if let Err(trap) = result {
-            out.trap = Some(trap);
-            // A trap at access-log or destroy time cannot change a response already sent.
-            if answered {
-                return out;
+        let result = match run.send_request() {
+            Ok(true) => {
+                let stream = run.suspend();
+                let vm = self.worker.state().vm_serial;
+                self.in_flight.push((vm, stream.root));
+                return PendingStream(Pending::InFlight(Box::new(InFlight {
+                    request: request.clone(),
+                    vm,
+                    stream,
+                })));
             }
-            match self.options.failure_policy {
-                FailurePolicy::FailOpen => fail_open_now(request, edited, &mut out),
-                FailurePolicy::FailClosed | FailurePolicy::FailReload => {
-                    out = fail_closed(request, out);
-                }
-            }
+            Ok(false) => run.log_phase(),
+            Err(trap) => Err(trap),
+        };
+        PendingStream::ended(complete(run, result, request, policy))
+    }
+
+    /// Ends a stream [`Proxy::begin_stream`] returned: for one in flight, the upstream's
+    /// response (`HttpRequest::response_headers`) goes through `on_response_headers`, then
+    /// `on_log`, `on_done` and `on_delete`. A root context that a configuration update replaced
+    /// is shut down once its last stream has ended.
+    pub fn finish_stream(&mut self, pending: PendingStream) -> StreamOutcome {
+        let InFlight {
+            request,
+            vm,
+            stream,
+        } = match pending.0 {
+            Pending::Ended(outcome) => return *outcome,
+            Pending::InFlight(in_flight) => *in_flight,
+        };
+        let root = stream.root;
+        if let Some(at) = self.in_flight.iter().position(|&s| s == (vm, root)) {
+            self.in_flight.swap_remove(at);
         }
-        out
+        let policy = self.options.failure_policy;
+        if self.worker.state().vm_serial != vm {
+            // The VM the stream started on failed and was replaced; the stream goes down with it.
+            let trap = "the worker VM this stream started on failed and was replaced".to_string();
+            return after_trap(&request, Vec::new(), stream.out, trap, policy);
+        }
+        self.sync_clock();
+        let leftover = self.worker.take_logs();
+        self.logs.extend(leftover);
+        let mut run = StreamRun::resume(&mut self.worker, &request, stream);
+        let result = run.receive_response().and_then(|()| run.log_phase());
+        let outcome = complete(run, result, &request, policy);
+        let mut logs = Vec::new();
+        self.retire_if_idle(root, &mut logs);
+        self.logs.extend(logs);
+        outcome
     }
 
     /// Calls `on_tick` on the root context if it set a tick period, after advancing the clock by
@@ -616,6 +671,18 @@ impl Proxy {
         &self.configuration
     }
 
+    /// Shuts `root` down unless it is the current root context or a stream still in flight was
+    /// created under it.
+    fn retire_if_idle(&mut self, root: u32, logs: &mut Vec<LogEntry>) {
+        let vm = self.worker.state().vm_serial;
+        if root == self.root_id || self.in_flight.contains(&(vm, root)) {
+            return;
+        }
+        // A trap while retiring the old root fails the VM; later streams see it.
+        let _retired = self.worker.retire_root(root);
+        logs.extend(self.worker.take_logs());
+    }
+
     fn sync_clock(&mut self) {
         self.worker.state().timers.clock = self.clock;
     }
@@ -720,6 +787,121 @@ fn fail_closed(request: &HttpRequest, mut out: StreamOutcome) -> StreamOutcome {
     out
 }
 
+/// Collects a stream's outcome once its last callback ran (or trapped).
+fn complete(
+    run: StreamRun<'_>,
+    result: Result<(), String>,
+    request: &HttpRequest,
+    policy: FailurePolicy,
+) -> StreamOutcome {
+    let edited = run.vm.state().headers.request.map.pairs().to_vec();
+    let answered = run.answered;
+    let out = run.finish();
+    match result {
+        Ok(()) => out,
+        // A trap at access-log or destroy time cannot change a response already sent.
+        Err(trap) if answered => StreamOutcome {
+            trap: Some(trap),
+            ..out
+        },
+        Err(trap) => after_trap(request, edited, out, trap, policy),
+    }
+}
+
+/// The failure policy for a stream whose VM failed before the client had its answer; `edited`
+/// is the request as the plugin left it.
+fn after_trap(
+    request: &HttpRequest,
+    edited: Vec<(String, Vec<u8>)>,
+    mut out: StreamOutcome,
+    trap: String,
+    policy: FailurePolicy,
+) -> StreamOutcome {
+    out.trap = Some(trap);
+    match policy {
+        FailurePolicy::FailOpen => {
+            fail_open_now(request, edited, &mut out);
+            out
+        }
+        FailurePolicy::FailClosed | FailurePolicy::FailReload => fail_closed(request, out),
+    }
+}
+
+// === PendingStream ===
+
+/// A stream [`Proxy::begin_stream`] started; [`Proxy::finish_stream`] ends it.
+#[must_use = "a stream in flight ends only with Proxy::finish_stream"]
+pub struct PendingStream(Pending);
+
+enum Pending {
+    /// The request phase ended the stream.
+    Ended(Box<StreamOutcome>),
+    /// The request went upstream; the response has not come back yet.
+    InFlight(Box<InFlight>),
+}
+
+struct InFlight {
+    request: HttpRequest,
+    // Serial of the VM the stream lives in.
+    vm: u64,
+    stream: Suspended,
+}
+
+impl PendingStream {
+    fn ended(outcome: StreamOutcome) -> Self {
+        Self(Pending::Ended(Box::new(outcome)))
+    }
+
+    /// True while the request is upstream, waiting for its response.
+    pub fn in_flight(&self) -> bool {
+        matches!(self.0, Pending::InFlight(_))
+    }
+
+    /// The upstream request, if the stream is in flight.
+    pub fn upstream(&self) -> Option<&Upstream> {
+        match &self.0 {
+            Pending::InFlight(in_flight) => in_flight.stream.out.upstream.as_ref(),
+            Pending::Ended(_) => None,
+        }
+    }
+}
+
+/// A stream in flight, set aside from the VM.
+struct Suspended {
+    context: u32,
+    root: u32,
+    grpc: bool,
+    out: StreamOutcome,
+    slots: StreamSlots,
+}
+
+/// The host state that belongs to one stream. While the stream waits for its upstream, its
+/// state waits here, so the VM looks idle to other streams, configuration updates and ticks.
+#[derive(Default)]
+struct StreamSlots {
+    headers: abi::headers::HeaderMaps,
+    info: Option<StreamInfo>,
+    filter_state: BTreeMap<String, Vec<u8>>,
+    route_cache_cleared: bool,
+    calls: Vec<&'static str>,
+    logs: Vec<LogEntry>,
+}
+
+impl StreamSlots {
+    /// Exchanges these slots with the VM's: sets a stream aside, or puts it back.
+    fn swap_with(&mut self, state: &mut HostState) {
+        std::mem::swap(&mut self.headers, &mut state.headers);
+        std::mem::swap(&mut self.info, &mut state.properties.stream);
+        std::mem::swap(&mut self.filter_state, &mut state.properties.filter_state);
+        std::mem::swap(
+            &mut self.route_cache_cleared,
+            &mut state.lifecycle.route_cache_cleared,
+        );
+        std::mem::swap(&mut self.calls, &mut state.calls);
+        std::mem::swap(&mut self.logs, &mut state.log.entries);
+    }
+}
+
 // === StreamRun ===
 
 /// How the request phase ended.
@@ -738,9 +920,6 @@ struct StreamRun<'a> {
     root: u32,
     grpc: bool,
     out: StreamOutcome,
-    // Callouts recorded before the stream began (the stream's own follow them).
-    http_calls_before: usize,
-    grpc_calls_before: usize,
     // The stream reached access-log time: the client has its answer (or never will).
     answered: bool,
 }
@@ -769,8 +948,6 @@ impl<'a> StreamRun<'a> {
         state.lifecycle.stream_context = Some(context);
         state.lifecycle.route_cache_cleared = false;
         state.lifecycle.deferred.clear();
-        let (http_calls_before, grpc_calls_before) =
-            (state.http_calls.calls.len(), state.grpc.calls.len());
         let out = StreamOutcome {
             context_id: context,
             ..StreamOutcome::default()
@@ -782,8 +959,38 @@ impl<'a> StreamRun<'a> {
             root,
             grpc,
             out,
-            http_calls_before,
-            grpc_calls_before,
+            answered: false,
+        }
+    }
+
+    /// Sets the stream aside while its request is upstream.
+    fn suspend(self) -> Suspended {
+        let mut slots = StreamSlots::default();
+        let state = self.vm.state();
+        slots.swap_with(state);
+        state.lifecycle.stream_context = None;
+        Suspended {
+            context: self.context,
+            root: self.root,
+            grpc: self.grpc,
+            out: self.out,
+            slots,
+        }
+    }
+
+    /// Puts a stream set aside back on the VM.
+    fn resume(vm: &'a mut Vm, request: &'a HttpRequest, mut stream: Suspended) -> Self {
+        let state = vm.state();
+        stream.slots.swap_with(state);
+        state.lifecycle.stream_context = Some(stream.context);
+        state.lifecycle.deferred.clear();
+        Self {
+            vm,
+            request,
+            context: stream.context,
+            root: stream.root,
+            grpc: stream.grpc,
+            out: stream.out,
             answered: false,
         }
     }
@@ -792,8 +999,9 @@ impl<'a> StreamRun<'a> {
         self.vm.state()
     }
 
-    /// The stream's callbacks in Envoy's order; `Err` is a trap.
-    fn run(&mut self) -> Result<(), String> {
+    /// The request's callbacks in Envoy's order. `Ok(true)`: the request went upstream and
+    /// waits for its response; `Ok(false)`: the stream ended here; `Err` is a trap.
+    fn send_request(&mut self) -> Result<bool, String> {
         let (ctx, root) = (self.context as i32, self.root as i32);
         let create = self.vm.cb.context_create.clone();
         self.vm
@@ -804,16 +1012,19 @@ impl<'a> StreamRun<'a> {
                     headers: self.state().headers.request.map.pairs().to_vec(),
                     headers_modified_after_route: self.state().headers.request_edited,
                 });
-                if !self.body_phase()? {
-                    let response = HeaderMap::from_pairs(&response_or_default(self.request));
-                    self.response_phase(response)?;
-                }
+                return Ok(!self.body_phase()?);
             }
             RequestEnd::LocalReply(reply) => self.local_reply(reply)?,
             RequestEnd::Reset => self.out.reset = true,
             RequestEnd::Paused => self.out.paused = true,
         }
-        self.log_phase()
+        Ok(false)
+    }
+
+    /// The upstream's response through the plugin.
+    fn receive_response(&mut self) -> Result<(), String> {
+        let response = HeaderMap::from_pairs(&response_or_default(self.request));
+        self.response_phase(response)
     }
 
     fn take_deferred(&mut self) -> (Vec<Deferred>, bool) {
@@ -970,8 +1181,7 @@ impl<'a> StreamRun<'a> {
 
     /// Collects the outcome and clears the stream from the VM.
     fn finish(mut self) -> StreamOutcome {
-        let (context, http_before, grpc_before) =
-            (self.context, self.http_calls_before, self.grpc_calls_before);
+        let context = self.context;
         let state = self.vm.state();
         let mut out = std::mem::take(&mut self.out);
         out.route_cache_cleared = state.lifecycle.route_cache_cleared;
@@ -981,14 +1191,12 @@ impl<'a> StreamRun<'a> {
             .into_iter()
             .map(|(k, v)| (k.replace('\0', "."), v))
             .collect();
-        out.http_calls = state
-            .http_calls
-            .calls
-            .split_off(http_before.min(state.http_calls.calls.len()));
-        out.grpc_calls = state
-            .grpc
-            .calls
-            .split_off(grpc_before.min(state.grpc.calls.len()));
+        (out.http_calls, state.http_calls.calls) = std::mem::take(&mut state.http_calls.calls)
+            .into_iter()
+            .partition(|c| c.context_id == context);
+        (out.grpc_calls, state.grpc.calls) = std::mem::take(&mut state.grpc.calls)
+            .into_iter()
+            .partition(|c| c.context_id == context);
         // Envoy cancels a stream's callouts when it is destroyed.
         state
             .http_calls

@@ -11,7 +11,7 @@
 use std::collections::BTreeSet;
 
 use anyhow::{Context, Result};
-use gatewasm_core::{Compiled, Condition, Problem, Severity, Status};
+use gatewasm_core::{Compiled, Condition, ListenerStatus, Problem, Severity, Status};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -35,6 +35,8 @@ pub struct Report {
     pub gateway_classes: Vec<ClassReport>,
     /// Gateways, in manifest order.
     pub gateways: Vec<GatewayReport>,
+    /// ListenerSets, in manifest order.
+    pub listener_sets: Vec<ListenerSetReport>,
     /// HTTPRoutes and GRPCRoutes, in manifest order.
     pub routes: Vec<RouteReport>,
     /// Problems, ordered by object.
@@ -70,6 +72,24 @@ pub struct GatewayReport {
     /// `Accepted`, `Programmed`.
     pub conditions: Vec<Cond>,
     /// In spec order.
+    pub listeners: Vec<ListenerReport>,
+    /// ListenerSets the Gateway admitted.
+    pub attached_listener_sets: u32,
+}
+
+/// A ListenerSet's status (reference §8.6).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListenerSetReport {
+    /// Namespace.
+    pub namespace: String,
+    /// Name.
+    pub name: String,
+    /// The Gateway its `spec.parentRef` names, `namespace/name`.
+    pub parent: String,
+    /// `Accepted`, `Programmed`.
+    pub conditions: Vec<Cond>,
+    /// In spec order; empty when the Gateway does not admit the set.
     pub listeners: Vec<ListenerReport>,
 }
 
@@ -250,6 +270,9 @@ impl Report {
         let gateways = diagnose::gateways(manifests)
             .map(|g| gateway_report(g, &statuses, &diagnosis))
             .collect();
+        let listener_sets = diagnose::listener_sets(manifests)
+            .map(|s| listener_set_report(s, &statuses, &diagnosis))
+            .collect();
         let routes = diagnose::routes(manifests)
             .map(|r| route_report(r, &statuses))
             .collect();
@@ -257,6 +280,7 @@ impl Report {
         let mut report = Self {
             gateway_classes,
             gateways,
+            listener_sets,
             routes,
             problems: Vec::new(),
             notes: diagnosis
@@ -305,11 +329,16 @@ impl Report {
                 .iter()
                 .chain(g.listeners.iter().flat_map(|l| &l.conditions))
         });
+        let sets = self.listener_sets.iter().flat_map(|s| {
+            s.conditions
+                .iter()
+                .chain(s.listeners.iter().flat_map(|l| &l.conditions))
+        });
         let routes = self
             .routes
             .iter()
             .flat_map(|r| r.parents.iter().flat_map(|p| &p.conditions));
-        classes.chain(gateways).chain(routes)
+        classes.chain(gateways).chain(sets).chain(routes)
     }
 
     fn summarize(&self) -> Summary {
@@ -377,85 +406,8 @@ fn gateway_report(gateway: &Value, statuses: &[&Status], diagnosis: &Diagnosis) 
     let mut conditions: Vec<Cond> = status
         .map(|s| s.conditions.iter().map(Cond::from_core).collect())
         .unwrap_or_default();
-    let listeners: Vec<ListenerReport> = array_at(gateway, "/spec/listeners")
-        .iter()
-        .enumerate()
-        .map(|(i, raw)| {
-            let listener_name = str_at(raw, "/name").unwrap_or("");
-            let core = status.and_then(|s| {
-                s.listeners
-                    .get(i)
-                    .filter(|l| l.name == listener_name)
-                    .or_else(|| s.listeners.iter().find(|l| l.name == listener_name))
-            });
-            let mut conditions: Vec<Cond> = core
-                .map(|l| l.conditions.iter().map(Cond::from_core).collect())
-                .unwrap_or_default();
-            if let Some((reason, message)) = diagnosis
-                .certificates
-                .get(&(gateway_key.clone(), listener_name.to_owned()))
-            {
-                set(
-                    &mut conditions,
-                    Cond::new("ResolvedRefs", "False", reason, message),
-                );
-                set(
-                    &mut conditions,
-                    Cond::new(
-                        "Programmed",
-                        "False",
-                        "Invalid",
-                        "the listener has no usable certificate",
-                    ),
-                );
-            }
-            ListenerReport {
-                name: listener_name.to_owned(),
-                port: raw.get("port").and_then(Value::as_f64).map(|p| p as u64),
-                protocol: str_at(raw, "/protocol").unwrap_or("").to_owned(),
-                hostname: str_at(raw, "/hostname").map(str::to_owned),
-                attached_routes: core.map_or(0, |l| l.attached_routes),
-                supported_kinds: core.map(|l| l.supported_kinds.clone()).unwrap_or_default(),
-                conditions,
-            }
-        })
-        .collect();
-    let programmed = |l: &ListenerReport| {
-        l.conditions
-            .iter()
-            .any(|c| c.kind == "Programmed" && c.status == "True")
-    };
-    let invalid_certificates = diagnosis
-        .certificates
-        .keys()
-        .any(|(g, _)| *g == gateway_key);
-    if invalid_certificates {
-        if listeners.iter().any(programmed) {
-            set(
-                &mut conditions,
-                Cond::new(
-                    "Accepted",
-                    "True",
-                    "ListenersNotValid",
-                    "some listeners are invalid; the others serve",
-                ),
-            );
-        } else {
-            set(
-                &mut conditions,
-                Cond::new(
-                    "Accepted",
-                    "False",
-                    "ListenersNotValid",
-                    "no listener can serve",
-                ),
-            );
-            set(
-                &mut conditions,
-                Cond::new("Programmed", "False", "Invalid", "nothing to program"),
-            );
-        }
-    }
+    let mut listeners = listener_reports(gateway, status.map(|s| s.listeners.as_slice()));
+    certificate_status(gateway, &mut conditions, &mut listeners, diagnosis);
     if let Some(why) = diagnosis.pending.get(&gateway_key) {
         set(
             &mut conditions,
@@ -472,6 +424,149 @@ fn gateway_report(gateway: &Value, statuses: &[&Status], diagnosis: &Diagnosis) 
         gateway_class_name: str_at(gateway, "/spec/gatewayClassName")
             .unwrap_or("")
             .to_owned(),
+        conditions,
+        listeners,
+        attached_listener_sets: status.map_or(0, |s| s.attached_listener_sets),
+    }
+}
+
+/// Listeners whose certificates do not resolve are not programmed (`ResolvedRefs` False with
+/// `diagnose`'s reason), and their object (Gateway or ListenerSet) says so in `Accepted`.
+fn certificate_status(
+    object: &Value,
+    conditions: &mut Vec<Cond>,
+    listeners: &mut [ListenerReport],
+    diagnosis: &Diagnosis,
+) {
+    let object_label = label(object);
+    let mut invalid = false;
+    for listener in listeners.iter_mut() {
+        let Some((reason, message)) = diagnosis
+            .certificates
+            .get(&(object_label.clone(), listener.name.clone()))
+        else {
+            continue;
+        };
+        invalid = true;
+        set(
+            &mut listener.conditions,
+            Cond::new("ResolvedRefs", "False", reason, message),
+        );
+        set(
+            &mut listener.conditions,
+            Cond::new(
+                "Programmed",
+                "False",
+                "Invalid",
+                "the listener has no usable certificate",
+            ),
+        );
+    }
+    if !invalid {
+        return;
+    }
+    let programmed = |l: &ListenerReport| {
+        l.conditions
+            .iter()
+            .any(|c| c.kind == "Programmed" && c.status == "True")
+    };
+    if listeners.iter().any(programmed) {
+        set(
+            conditions,
+            Cond::new(
+                "Accepted",
+                "True",
+                "ListenersNotValid",
+                "some listeners are invalid; the others serve",
+            ),
+        );
+    } else {
+        set(
+            conditions,
+            Cond::new(
+                "Accepted",
+                "False",
+                "ListenersNotValid",
+                "no listener can serve",
+            ),
+        );
+        let reason = if kind(object) == "Gateway" {
+            "Invalid"
+        } else {
+            "ListenersNotValid"
+        };
+        set(
+            conditions,
+            Cond::new("Programmed", "False", reason, "nothing to program"),
+        );
+    }
+}
+
+/// The listeners an object (Gateway or ListenerSet) declares, with the status its compile gave
+/// each (matched by position, else by name).
+fn listener_reports(object: &Value, statuses: Option<&[ListenerStatus]>) -> Vec<ListenerReport> {
+    array_at(object, "/spec/listeners")
+        .iter()
+        .enumerate()
+        .map(|(i, raw)| {
+            let listener_name = str_at(raw, "/name").unwrap_or("");
+            let core = statuses.and_then(|s| {
+                s.get(i)
+                    .filter(|l| l.name == listener_name)
+                    .or_else(|| s.iter().find(|l| l.name == listener_name))
+            });
+            ListenerReport {
+                name: listener_name.to_owned(),
+                port: raw.get("port").and_then(Value::as_f64).map(|p| p as u64),
+                protocol: str_at(raw, "/protocol").unwrap_or("").to_owned(),
+                hostname: str_at(raw, "/hostname").map(str::to_owned),
+                attached_routes: core.map_or(0, |l| l.attached_routes),
+                supported_kinds: core.map(|l| l.supported_kinds.clone()).unwrap_or_default(),
+                conditions: core
+                    .map(|l| l.conditions.iter().map(Cond::from_core).collect())
+                    .unwrap_or_default(),
+            }
+        })
+        .collect()
+}
+
+/// A ListenerSet's status from the compile of the Gateway it names; `Pending` when that
+/// Gateway is not in the manifests, so nothing reconciles the set.
+fn listener_set_report(
+    set: &Value,
+    statuses: &[&Status],
+    diagnosis: &Diagnosis,
+) -> ListenerSetReport {
+    let parent_ns = str_at(set, "/spec/parentRef/namespace")
+        .filter(|ns| !ns.is_empty())
+        .unwrap_or(namespace(set));
+    let parent = format!(
+        "{parent_ns}/{}",
+        str_at(set, "/spec/parentRef/name").unwrap_or("")
+    );
+    let status = statuses
+        .iter()
+        .flat_map(|s| &s.listener_sets)
+        .find(|s| s.namespace == namespace(set) && s.name == name(set));
+    let mut conditions = match status {
+        Some(status) => status.conditions.iter().map(Cond::from_core).collect(),
+        None => {
+            let why = format!("Waiting for controller: Gateway {parent} is not in the manifests");
+            vec![
+                Cond::new("Accepted", "Unknown", "Pending", &why),
+                Cond::new("Programmed", "Unknown", "Pending", why),
+            ]
+        }
+    };
+    let mut listeners = match status {
+        Some(s) if !s.listeners.is_empty() => listener_reports(set, Some(&s.listeners)),
+        _ => Vec::new(),
+    };
+    certificate_status(set, &mut conditions, &mut listeners, diagnosis);
+    ListenerSetReport {
+        namespace: namespace(set).to_owned(),
+        name: name(set).to_owned(),
+        parent,
         conditions,
         listeners,
     }
@@ -559,6 +654,7 @@ fn notes(manifests: &Manifests) -> Vec<String> {
         .any(|o| matches!(kind(o), "Service" | "ServiceImport"));
     let has_secrets = manifests.others.iter().any(|o| kind(o) == "Secret");
     let certificates: Vec<String> = diagnose::gateways(manifests)
+        .chain(diagnose::listener_sets(manifests))
         .flat_map(|g| {
             array_at(g, "/spec/listeners").iter().flat_map(move |l| {
                 array_at(l, "/tls/certificateRefs")
@@ -705,6 +801,17 @@ fn unexplained(report: &Report, problems: &[Problem]) -> Vec<Problem> {
             }
         }
     }
+    for set in &report.listener_sets {
+        let object = format!("ListenerSet {}/{}", set.namespace, set.name);
+        for condition in &set.conditions {
+            add(object.clone(), "status".to_owned(), condition);
+        }
+        for (i, listener) in set.listeners.iter().enumerate() {
+            for condition in &listener.conditions {
+                add(object.clone(), format!("status.listeners[{i}]"), condition);
+            }
+        }
+    }
     for route in &report.routes {
         let object = format!("{} {}/{}", route.kind, route.namespace, route.name);
         for (i, parent) in route.parents.iter().enumerate() {
@@ -726,6 +833,7 @@ fn ordered(manifests: &Manifests, problems: Vec<Problem>) -> Vec<Finding> {
         .map(label)
         .collect();
     order.extend(diagnose::gateways(manifests).map(label));
+    order.extend(diagnose::listener_sets(manifests).map(label));
     order.extend(diagnose::routes(manifests).map(label));
     order.extend(
         manifests

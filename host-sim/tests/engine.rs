@@ -528,6 +528,55 @@ fn a_local_reply_is_deferred_forces_stop_and_runs_the_response_phase() {
 }
 
 #[test]
+fn a_replaced_root_context_lives_until_its_last_stream_ends() {
+    // on_done logs "done" (warn) and returns true, for roots and streams alike.
+    let done = [
+        i32_const(3),
+        i32_const(16),
+        i32_const(4),
+        call(0),
+        vec![wasm::DROP],
+        i32_const(1),
+    ]
+    .concat();
+    let module = build(
+        &[Import("env", "proxy_log", Sig(3, 1))],
+        vec![Func("proxy_on_done", Sig(1, 1), done)],
+        b"done",
+    );
+    let mut proxy = start(&module, PluginOptions::default());
+    let done_in =
+        |logs: &[host_sim::envoy::LogEntry]| logs.iter().filter(|l| l.message == "done").count();
+
+    let a = proxy.begin_stream(&get("/a"));
+    assert!(a.in_flight());
+    proxy
+        .reconfigure(b"{\"v\":2}".to_vec())
+        .unwrap_or_else(|err| panic!("{err}"));
+    assert_eq!(
+        done_in(proxy.logs()),
+        0,
+        "stream A still holds the first root context"
+    );
+    let b = proxy.stream(&get("/b"));
+    assert_eq!(done_in(&b.logs), 1, "B's own context is done");
+    assert_eq!(done_in(proxy.logs()), 0);
+
+    let a = proxy.finish_stream(a);
+    assert_eq!(done_in(&a.logs), 1, "A's own context is done");
+    assert_eq!(done_in(proxy.logs()), 1, "then the replaced root context");
+
+    proxy
+        .reconfigure(b"{\"v\":3}".to_vec())
+        .unwrap_or_else(|err| panic!("{err}"));
+    assert_eq!(
+        done_in(proxy.logs()),
+        2,
+        "with no stream in flight, at once"
+    );
+}
+
+#[test]
 fn hostcalls_other_than_log_trap_during_vm_start() {
     let init = [i32_const(0), call(0), vec![wasm::DROP]].concat();
     let module = build(

@@ -30,17 +30,30 @@ spec:
   listeners: [{name: http, port: 80, protocol: HTTP, allowedRoutes: {namespaces: {from: All}}}]
 ";
 
+/// Plugin configuration JSON for the Gateway plus `routes` (YAML documents, may be empty).
+fn configuration(routes: &str, target: Option<&str>) -> Vec<u8> {
+    let mut manifests = Manifests::default();
+    manifests
+        .add_yaml(&format!("{GATEWAY}---\n{routes}"))
+        .unwrap();
+    let target = target.map(|t| serde_json::from_str(t).unwrap());
+    serde_json::to_vec(&manifests.plugin_config(Some("infra/gw"), target.as_ref())).unwrap()
+}
+
 /// Plugin configuration JSON for the Gateway plus one route sending `prefix` to `backend`.
 fn config(prefix: &str, backend: &str, target: Option<&str>) -> Vec<u8> {
     let route = format!(
         "kind: HTTPRoute\nmetadata: {{name: r, namespace: app}}\nspec:\n  parentRefs: [{{name: gw, namespace: infra}}]\n  rules:\n  - matches: [{{path: {{value: {prefix}}}}}]\n    backendRefs: [{{name: {backend}, port: 8080}}]\n"
     );
-    let mut manifests = Manifests::default();
-    manifests
-        .add_yaml(&format!("{GATEWAY}---\n{route}"))
-        .unwrap();
-    let target = target.map(|t| serde_json::from_str(t).unwrap());
-    serde_json::to_vec(&manifests.plugin_config(Some("infra/gw"), target.as_ref())).unwrap()
+    configuration(&route, target)
+}
+
+/// A configuration whose route sends `/api` to `backend` and answers with `x-config: tag`.
+fn tagged(tag: &str, backend: &str) -> Vec<u8> {
+    let route = format!(
+        "kind: HTTPRoute\nmetadata: {{name: r, namespace: app}}\nspec:\n  parentRefs: [{{name: gw, namespace: infra}}]\n  rules:\n  - matches: [{{path: {{value: /api}}}}]\n    filters: [{{type: ResponseHeaderModifier, responseHeaderModifier: {{set: [{{name: x-config, value: {tag}}}]}}}}]\n    backendRefs: [{{name: {backend}, port: 8080}}]\n"
+    );
+    configuration(&route, None)
 }
 
 fn start(configuration: Vec<u8>) -> Proxy {
@@ -132,6 +145,105 @@ fn a_rejected_update_leaves_the_previous_table_serving() {
         backend(&proxy.stream(&get("/api/x"))).as_deref(),
         Some("app/v2:8080")
     );
+}
+
+/// The value of response header `name` the client received.
+fn response_header(outcome: &StreamOutcome, name: &str) -> Option<String> {
+    let (_, value) = outcome.response_headers.iter().find(|(n, _)| n == name)?;
+    Some(String::from_utf8_lossy(value).into_owned())
+}
+
+/// `outcome` went to `backend` under the configuration tagged `tag` (see [`tagged`]).
+fn assert_served(outcome: &StreamOutcome, backend_name: &str, tag: &str) {
+    assert_eq!(
+        (outcome.status(), backend(outcome).as_deref()),
+        (Some(200), Some(backend_name)),
+        "{outcome:#?}"
+    );
+    assert_eq!(
+        response_header(outcome, "x-config").as_deref(),
+        Some(tag),
+        "{outcome:#?}"
+    );
+    assert!(outcome.trap.is_none(), "{outcome:#?}");
+}
+
+#[test]
+fn a_stream_in_flight_finishes_with_the_configuration_it_started_under() {
+    let mut proxy = start(tagged("one", "v1"));
+    let a = proxy.begin_stream(&get("/api/a"));
+    assert!(a.in_flight());
+
+    proxy
+        .reconfigure(tagged("two", "v2"))
+        .expect("good update accepted");
+    let b = proxy.begin_stream(&get("/api/b"));
+    assert_served(&proxy.finish_stream(b), "app/v2:8080", "two");
+
+    // A's request phase chose v1 and the `one` response edits; its response phase applies them.
+    assert_served(&proxy.finish_stream(a), "app/v1:8080", "one");
+    assert_served(&proxy.stream(&get("/api/c")), "app/v2:8080", "two");
+}
+
+#[test]
+fn a_rejected_update_while_a_stream_is_in_flight_changes_nothing() {
+    let mut proxy = start(tagged("one", "v1"));
+    let a = proxy.begin_stream(&get("/api/a"));
+    assert!(a.in_flight());
+
+    let err = proxy
+        .reconfigure(b"{\"resources\": [".to_vec())
+        .expect_err("unparseable update rejected");
+    let why = |m: &str| {
+        m.starts_with("configuration: ")
+            && m.ends_with("configuration rejected, the previous one keeps serving")
+    };
+    assert!(
+        err.logs
+            .iter()
+            .any(|l| l.level == LogLevel::Error && why(&l.message)),
+        "{:#?}",
+        err.logs
+    );
+    assert!(
+        proxy.logs().iter().any(|l| why(&l.message)),
+        "the proxy's log keeps the reason"
+    );
+
+    assert_served(&proxy.stream(&get("/api/b")), "app/v1:8080", "one");
+    assert_served(&proxy.finish_stream(a), "app/v1:8080", "one");
+}
+
+#[test]
+fn a_stream_in_flight_outlives_the_removal_of_its_route() {
+    let mut proxy = start(tagged("one", "v1"));
+    let a = proxy.begin_stream(&get("/api/a"));
+    let cluster = a.upstream().and_then(|u| {
+        u.headers
+            .iter()
+            .find(|(n, _)| n == "x-gatewasm-cluster")
+            .map(|(_, v)| v.clone())
+    });
+    assert_eq!(
+        cluster.as_deref(),
+        Some(&b"outbound|8080||v1.app.svc.cluster.local"[..]),
+        "A went upstream to v1 before the update"
+    );
+
+    proxy
+        .reconfigure(configuration("", None))
+        .expect("a configuration without routes is accepted");
+    let b = proxy.stream(&get("/api/b"));
+    assert_eq!(
+        (
+            b.status(),
+            b.local_reply.as_ref().map(|r| r.details.as_str())
+        ),
+        (Some(404), Some("gatewasm_no_route")),
+        "{b:#?}"
+    );
+
+    assert_served(&proxy.finish_stream(a), "app/v1:8080", "one");
 }
 
 #[test]

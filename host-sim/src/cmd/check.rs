@@ -13,7 +13,7 @@ use anyhow::Result;
 use super::Exit;
 use crate::cli::CheckArgs;
 use crate::manifests::Manifests;
-use crate::report::{Cond, Report};
+use crate::report::{Cond, ListenerReport, Report};
 
 /// Runs `host-sim check`.
 ///
@@ -48,27 +48,22 @@ fn render(report: &Report) -> String {
     for gateway in &report.gateways {
         let _ = writeln!(out, "Gateway {}/{}", gateway.namespace, gateway.name);
         let _ = writeln!(out, "  Class: {}", gateway.gateway_class_name);
-        conditions(&mut out, "  ", &gateway.conditions);
-        for listener in &gateway.listeners {
-            let port = listener
-                .port
-                .map_or_else(|| "?".to_owned(), |p| p.to_string());
-            let host = listener
-                .hostname
-                .as_deref()
-                .map_or_else(String::new, |h| format!(" {h}"));
-            let kinds = if listener.supported_kinds.is_empty() {
-                "none".to_owned()
-            } else {
-                listener.supported_kinds.join(", ")
-            };
+        if gateway.attached_listener_sets > 0 {
             let _ = writeln!(
                 out,
-                "  Listener {}: {} {port}{host}, attachedRoutes {}, kinds {kinds}",
-                listener.name, listener.protocol, listener.attached_routes
+                "  Attached ListenerSets: {}",
+                gateway.attached_listener_sets
             );
-            conditions(&mut out, "    ", &listener.conditions);
         }
+        conditions(&mut out, "  ", &gateway.conditions);
+        listeners(&mut out, &gateway.listeners);
+        out.push('\n');
+    }
+    for set in &report.listener_sets {
+        let _ = writeln!(out, "ListenerSet {}/{}", set.namespace, set.name);
+        let _ = writeln!(out, "  Parent: Gateway {}", set.parent);
+        conditions(&mut out, "  ", &set.conditions);
+        listeners(&mut out, &set.listeners);
         out.push('\n');
     }
     for route in &report.routes {
@@ -132,6 +127,31 @@ fn render(report: &Report) -> String {
         }
     );
     out
+}
+
+/// One line per listener (protocol, port, hostname, attached routes, kinds), then its
+/// conditions.
+fn listeners(out: &mut String, listeners: &[ListenerReport]) {
+    for listener in listeners {
+        let port = listener
+            .port
+            .map_or_else(|| "?".to_owned(), |p| p.to_string());
+        let host = listener
+            .hostname
+            .as_deref()
+            .map_or_else(String::new, |h| format!(" {h}"));
+        let kinds = if listener.supported_kinds.is_empty() {
+            "none".to_owned()
+        } else {
+            listener.supported_kinds.join(", ")
+        };
+        let _ = writeln!(
+            out,
+            "  Listener {}: {} {port}{host}, attachedRoutes {}, kinds {kinds}",
+            listener.name, listener.protocol, listener.attached_routes
+        );
+        conditions(out, "    ", &listener.conditions);
+    }
 }
 
 fn plural(n: usize, word: &str) -> String {

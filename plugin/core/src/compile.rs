@@ -22,13 +22,17 @@ use crate::decide::{Target, DEFAULT_CLUSTER_HEADER};
 use crate::hostname::Hostname;
 use crate::precedence::Rank;
 use crate::problem::Problem;
-use crate::status::{Condition, GatewayStatus, ListenerStatus, ParentStatus, RouteStatus, Status};
+use crate::status::{
+    Condition, GatewayStatus, ListenerSetStatus, ListenerStatus, ParentStatus, RouteStatus, Status,
+};
 use crate::table::{
     Candidate, CompiledMatch, HostIndex, ListenerTable, PathIndex, PathKey, RouteInfo, RouteTable,
     Rule,
 };
 
-use attach::{Attachment, GatewaySide, ListenerSpec, Owner, ParentOutcome, RouteSide, Unusable};
+use attach::{
+    Attachment, GatewaySide, ListenerSite, ListenerSpec, Owner, ParentOutcome, RouteSide, Unusable,
+};
 use backends::BackendContext;
 use mesh::MeshParents;
 use rules::{RuleParts, RuleSite};
@@ -95,11 +99,8 @@ pub fn compile(config: &PluginConfig) -> Result<Compiled, ConfigError> {
     }
 
     let listeners;
-    let mut merged = MergedListeners {
-        specs: Vec::new(),
-        unusable: Vec::new(),
-        names: Vec::new(),
-    };
+    let refused_sets: Vec<Owner<'_>>;
+    let mut merged = MergedListeners::default();
     let mut implemented = None;
     let mut parents = match config.gateway.as_deref() {
         // An empty configuration routes nothing (every request gets 404), as DESIGN.md says;
@@ -134,11 +135,22 @@ pub fn compile(config: &PluginConfig) -> Result<Compiled, ConfigError> {
             let label = format!("Gateway {namespace}/{name}");
             merged = gateway_listeners(gateway, &listener_sets, &namespaces, &label, &mut problems);
             listeners = std::mem::take(&mut merged.specs);
+            refused_sets = merged
+                .sets
+                .iter()
+                .filter(|entry| entry.refused.is_some())
+                .map(|entry| Owner {
+                    kind: "ListenerSet",
+                    namespace: entry.set.metadata.namespace(),
+                    name: &entry.set.metadata.name,
+                })
+                .collect();
             implemented = Some(*gateway);
             Parents::Gateway(GatewaySide {
                 namespace,
                 name,
                 listeners: &listeners,
+                refused_sets: &refused_sets,
                 namespaces: &namespaces,
             })
         }
@@ -309,22 +321,13 @@ pub fn compile(config: &PluginConfig) -> Result<Compiled, ConfigError> {
         table.mesh = Some(mesh.names());
     }
     if let (Some(gateway), Parents::Gateway(side)) = (implemented, &parents) {
-        let listeners = merged
-            .names
-            .iter()
-            .enumerate()
-            .map(|(i, name)| {
-                let spec = side.listeners.get(i).and_then(Option::as_ref);
-                let why = merged.unusable.get(i).and_then(Option::as_ref);
-                attach::listener_status(
-                    name,
-                    spec,
-                    why,
-                    attached_routes.get(&i).copied().unwrap_or(0),
-                )
-            })
-            .collect();
-        status.gateways.push(gateway_status(gateway, listeners));
+        gateway_and_set_status(
+            gateway,
+            &merged,
+            side.listeners,
+            &attached_routes,
+            &mut status,
+        );
     }
     Ok(Compiled {
         table,
@@ -395,19 +398,19 @@ fn parent_status(parent: &ParentOutcome, rules: &RuleOutcome) -> ParentStatus {
     }
 }
 
-/// A Gateway is accepted with its usable listeners; `ListenersNotValid` says some are not
-/// (reference §8.3).
-fn gateway_status(gateway: &Gateway, listeners: Vec<ListenerStatus>) -> GatewayStatus {
-    let programmed = |l: &ListenerStatus| {
-        l.conditions
-            .iter()
-            .any(|c| c.kind == "Programmed" && c.status)
-    };
-    let usable = listeners.iter().any(programmed);
-    let all = !listeners.is_empty() && listeners.iter().all(programmed);
+/// `Accepted` and `Programmed` of a Gateway or ListenerSet from its listeners' status: accepted
+/// with its usable listeners, `ListenersNotValid` when some are not (reference §8.3, §8.6).
+/// `others_serve`: listeners elsewhere (a Gateway's admitted ListenerSets) keep it programmed.
+fn owner_conditions(
+    listeners: &[ListenerStatus],
+    others_serve: bool,
+    what: &str,
+) -> Vec<Condition> {
+    let usable = listeners.iter().any(ListenerStatus::programmed);
+    let all = !listeners.is_empty() && listeners.iter().all(ListenerStatus::programmed);
     let accepted = if all {
         Condition::yes("Accepted", "Accepted", "every listener is valid")
-    } else if usable {
+    } else if usable || others_serve {
         Condition::yes(
             "Accepted",
             "ListenersNotValid",
@@ -420,17 +423,83 @@ fn gateway_status(gateway: &Gateway, listeners: Vec<ListenerStatus>) -> GatewayS
             "no listener can serve HTTP routes",
         )
     };
-    let programmed = if usable {
-        Condition::yes("Programmed", "Programmed", "the filter routes this Gateway")
+    let programmed = if usable || others_serve {
+        Condition::yes(
+            "Programmed",
+            "Programmed",
+            format!("the filter routes this {what}"),
+        )
     } else {
-        Condition::no("Programmed", "Invalid", "nothing to program")
+        // A Gateway says Invalid, as it always has; a ListenerSet's reason is ListenersNotValid.
+        let reason = if what == "Gateway" {
+            "Invalid"
+        } else {
+            "ListenersNotValid"
+        };
+        Condition::no("Programmed", reason, "nothing to program")
     };
-    GatewayStatus {
+    vec![accepted, programmed]
+}
+
+/// Status of the Gateway's own listeners and of every ListenerSet that names it.
+fn gateway_and_set_status(
+    gateway: &Gateway,
+    merged: &MergedListeners<'_>,
+    specs: &[Option<ListenerSpec<'_>>],
+    attached_routes: &BTreeMap<usize, u32>,
+    status: &mut Status,
+) {
+    let listener = |i: usize| {
+        let mut status = attach::listener_status(
+            merged.names.get(i).map_or("", String::as_str),
+            specs.get(i).and_then(Option::as_ref),
+            merged.unusable.get(i).and_then(Option::as_ref),
+            attached_routes.get(&i).copied().unwrap_or(0),
+        );
+        // Negative polarity: set only when True.
+        if let Some(message) = merged.overlaps.get(i).and_then(Option::as_ref) {
+            status.conditions.push(Condition::yes(
+                "OverlappingTLSConfig",
+                "OverlappingHostnames",
+                message.clone(),
+            ));
+        }
+        status
+    };
+    let mut set_serves = false;
+    let mut attached_sets = 0;
+    for entry in &merged.sets {
+        let listeners: Vec<ListenerStatus> = entry.listeners.clone().map(listener).collect();
+        let conditions = match &entry.refused {
+            Some(message) => vec![
+                Condition::no("Accepted", "NotAllowed", message.clone()),
+                Condition::no(
+                    "Programmed",
+                    "NotAllowed",
+                    "the Gateway does not admit this ListenerSet; nothing is programmed",
+                ),
+            ],
+            None => {
+                attached_sets += 1;
+                owner_conditions(&listeners, false, "ListenerSet")
+            }
+        };
+        set_serves |= listeners.iter().any(ListenerStatus::programmed);
+        status.listener_sets.push(ListenerSetStatus {
+            namespace: entry.set.metadata.namespace().to_owned(),
+            name: entry.set.metadata.name.clone(),
+            conditions,
+            listeners,
+        });
+    }
+    let own: Vec<ListenerStatus> = (0..gateway.spec.listeners.len()).map(listener).collect();
+    status.gateways.push(GatewayStatus {
         namespace: gateway.metadata.namespace().to_owned(),
         name: gateway.metadata.name.clone(),
-        conditions: vec![accepted, programmed],
-        listeners,
-    }
+        conditions: owner_conditions(&own, set_serves, "Gateway"),
+        listeners: own,
+        attached_listener_sets: attached_sets,
+    });
 }
 
 /// Backends that exist: `services` plus the ports of Service objects; `None` (every backend
@@ -470,14 +539,13 @@ impl Parents<'_> {
     /// Names a listener or scope in messages.
     fn scope_name(&self, scope: usize) -> String {
         match self {
-            Self::Gateway(g) => {
-                let listener = g
-                    .listeners
-                    .get(scope)
-                    .and_then(Option::as_ref)
-                    .map_or("", |l| l.name);
-                format!("Gateway {}/{} listener {listener}", g.namespace, g.name)
-            }
+            Self::Gateway(g) => match g.listeners.get(scope).and_then(Option::as_ref) {
+                Some(l) => format!(
+                    "{} {}/{} listener {}",
+                    l.owner.kind, l.owner.namespace, l.owner.name, l.name
+                ),
+                None => format!("Gateway {}/{}", g.namespace, g.name),
+            },
             Self::Mesh(mesh) => mesh.scope_name(scope),
         }
     }
@@ -562,11 +630,27 @@ fn hostnames_intersect(a: Option<&Hostname>, b: Option<&Hostname>) -> bool {
 
 /// The listeners a Gateway serves: its own, then those of the ListenerSets it accepts, oldest
 /// first (reference §8.6). `None` where a listener cannot serve, with the reason alongside.
+#[derive(Default)]
 struct MergedListeners<'c> {
     specs: Vec<Option<ListenerSpec<'c>>>,
     unusable: Vec<Option<Unusable>>,
-    /// The name status reports each listener under (`ns/set/listener` for a ListenerSet's).
+    /// Each listener's name, as its own object's status reports it.
     names: Vec<String>,
+    /// Where each listener is declared, for problems.
+    sites: Vec<ListenerSite>,
+    /// The ListenerSets that name the Gateway, in merge order.
+    sets: Vec<SetEntry<'c>>,
+    /// Per listener, the message of its `OverlappingTLSConfig` condition, if it has one.
+    overlaps: Vec<Option<String>>,
+}
+
+/// A ListenerSet that names the Gateway.
+struct SetEntry<'c> {
+    set: &'c ListenerSet,
+    /// Why the Gateway does not admit it; its listeners are then not merged.
+    refused: Option<String>,
+    /// Its listeners' indices among the merged ones.
+    listeners: std::ops::Range<usize>,
 }
 
 fn gateway_listeners<'c>(
@@ -577,11 +661,8 @@ fn gateway_listeners<'c>(
     problems: &mut Vec<Problem>,
 ) -> MergedListeners<'c> {
     unknown_fields(&gateway.spec.unknown, label, "spec", problems);
-    let mut merged = MergedListeners {
-        specs: Vec::new(),
-        unusable: Vec::new(),
-        names: Vec::new(),
-    };
+    limits::listeners(&gateway.spec.listeners, label, problems);
+    let mut merged = MergedListeners::default();
     let owner = Owner {
         kind: "Gateway",
         namespace: gateway.metadata.namespace(),
@@ -590,7 +671,7 @@ fn gateway_listeners<'c>(
     merged.add(&gateway.spec.listeners, owner, label, problems);
     let mut sets: Vec<_> = sets
         .iter()
-        .filter(|(_, set)| joins(set, gateway, namespaces, problems))
+        .filter(|(_, set)| names_gateway(set, gateway))
         .collect();
     sets.sort_by_key(|(position, set)| age_key(*position, &set.metadata));
     for (_, set) in sets {
@@ -601,9 +682,33 @@ fn gateway_listeners<'c>(
         };
         let set_label = format!("ListenerSet {}/{}", owner.namespace, owner.name);
         unknown_fields(&set.spec.unknown, &set_label, "spec", problems);
-        merged.add(&set.spec.listeners, owner, &set_label, problems);
+        limits::listeners(&set.spec.listeners, &set_label, problems);
+        let refused = refusal(set, gateway, namespaces);
+        let start = merged.specs.len();
+        match &refused {
+            Some((message, hint)) => problems.push(
+                Problem::error(
+                    &set_label,
+                    "spec.parentRef",
+                    format!("{message}; its listeners are not served"),
+                )
+                .with_hint(hint),
+            ),
+            None => merged.add(&set.spec.listeners, owner, &set_label, problems),
+        }
+        merged.sets.push(SetEntry {
+            set,
+            refused: refused.map(|(message, _)| message),
+            listeners: start..merged.specs.len(),
+        });
     }
-    attach::drop_conflicts(&mut merged.specs, &mut merged.unusable, label, problems);
+    attach::drop_conflicts(
+        &mut merged.specs,
+        &mut merged.unusable,
+        &merged.sites,
+        problems,
+    );
+    merged.overlaps = attach::overlapping_tls(&merged.specs, &merged.sites, problems);
     merged
 }
 
@@ -635,7 +740,24 @@ impl<'c> MergedListeners<'c> {
                 }
             }
             let before = problems.len();
-            let spec = ListenerSpec::new(l, owner, &field, label, problems);
+            // Names are unique within one object: a sectionName and the status name one listener.
+            let spec = match listeners.iter().position(|other| other.name == l.name) {
+                Some(first) if first < i => {
+                    problems.push(
+                        Problem::error(
+                            label,
+                            format!("{field}.name"),
+                            format!(
+                                "{:?} is already the name of spec.listeners[{first}]; the listener was skipped",
+                                l.name
+                            ),
+                        )
+                        .with_hint("give every listener of one object its own name: parentRefs pick listeners by sectionName"),
+                    );
+                    None
+                }
+                _ => ListenerSpec::new(l, owner, &field, label, problems),
+            };
             let why = problems
                 .get(before..)
                 .and_then(<[Problem]>::last)
@@ -645,27 +767,20 @@ impl<'c> MergedListeners<'c> {
                     .then(|| Unusable::Invalid(why.unwrap_or_default())),
             );
             self.specs.push(spec);
-            let name = if owner.kind == "Gateway" {
-                l.name.clone()
-            } else {
-                format!("{}/{}/{}", owner.namespace, owner.name, l.name)
-            };
-            self.names.push(name);
+            self.names.push(l.name.clone());
+            self.sites.push(ListenerSite {
+                object: label.to_owned(),
+                field,
+                name: l.name.clone(),
+            });
         }
     }
 }
 
-/// Whether a ListenerSet names this Gateway and the Gateway's `allowedListeners` admits its
-/// namespace (default: no ListenerSet is admitted).
-fn joins(
-    set: &ListenerSet,
-    gateway: &Gateway,
-    namespaces: &BTreeMap<String, BTreeMap<String, String>>,
-    problems: &mut Vec<Problem>,
-) -> bool {
+/// Whether a ListenerSet's `parentRef` names this Gateway.
+fn names_gateway(set: &ListenerSet, gateway: &Gateway) -> bool {
     let parent = &set.spec.parent_ref;
-    let set_ns = set.metadata.namespace();
-    let names_gateway = parent
+    parent
         .group
         .as_deref()
         .unwrap_or("gateway.networking.k8s.io")
@@ -675,39 +790,70 @@ fn joins(
             .namespace
             .as_deref()
             .filter(|ns| !ns.is_empty())
-            .unwrap_or(set_ns)
+            .unwrap_or(set.metadata.namespace())
             == gateway.metadata.namespace()
-        && parent.name == gateway.metadata.name;
-    if !names_gateway {
-        return false;
-    }
+        && parent.name == gateway.metadata.name
+}
+
+/// Why the Gateway's `allowedListeners` does not admit a ListenerSet that names it (default:
+/// no ListenerSet is admitted), and what to change; `None` when it does.
+fn refusal(
+    set: &ListenerSet,
+    gateway: &Gateway,
+    namespaces: &BTreeMap<String, BTreeMap<String, String>>,
+) -> Option<(String, String)> {
+    let set_ns = set.metadata.namespace();
+    let gateway_ns = gateway.metadata.namespace();
     let allowed = gateway
         .spec
         .allowed_listeners
         .as_ref()
         .and_then(|a| a.namespaces.as_ref());
-    let admitted = match allowed.and_then(|n| n.from.as_deref()).unwrap_or("None") {
+    let from = allowed.and_then(|n| n.from.as_deref()).unwrap_or("None");
+    let selector = allowed.and_then(|n| n.selector.as_ref());
+    let admitted = match from {
         "All" => true,
-        "Same" => set_ns == gateway.metadata.namespace(),
-        "Selector" => allowed
-            .and_then(|n| n.selector.as_ref())
-            .is_some_and(|selector| {
-                let empty = BTreeMap::new();
-                attach::selects(selector, namespaces.get(set_ns).unwrap_or(&empty))
-            }),
+        "Same" => set_ns == gateway_ns,
+        "Selector" => selector.is_some_and(|selector| {
+            let empty = BTreeMap::new();
+            attach::selects(selector, namespaces.get(set_ns).unwrap_or(&empty))
+        }),
         _ => false,
     };
-    if !admitted {
-        problems.push(
-            Problem::error(format!("ListenerSet {set_ns}/{}", set.metadata.name), "spec.parentRef", format!(
-                "Gateway {}/{} does not allow ListenerSets from namespace {set_ns}; its listeners are not served",
-                gateway.metadata.namespace(),
-                gateway.metadata.name
-            ))
-            .with_hint("set the Gateway's spec.allowedListeners.namespaces.from (Same, All or Selector)"),
-        );
+    if admitted {
+        return None;
     }
-    admitted
+    let gateway = format!("Gateway {gateway_ns}/{}", gateway.metadata.name);
+    let widen = format!("set spec.allowedListeners.namespaces.from on {gateway} to All, or to Selector with a selector namespace {set_ns} matches");
+    let (policy, hint) = match (from, allowed) {
+        ("None", None) => (
+            String::from("admits no ListenerSet: spec.allowedListeners.namespaces.from defaults to None"),
+            widen,
+        ),
+        ("None", Some(_)) => (String::from("admits no ListenerSet (allowedListeners from: None)"), widen),
+        ("Same", _) => (format!("admits ListenerSets only from its own namespace {gateway_ns}"), widen),
+        ("Selector", _) => {
+            let labels: Vec<String> = selector
+                .map(|s| s.match_labels.iter().map(|(k, v)| format!("{k}={v}")).collect())
+                .unwrap_or_default();
+            (
+                String::from("admits ListenerSets only from namespaces its selector matches"),
+                if labels.is_empty() {
+                    widen
+                } else {
+                    format!("label namespace {set_ns} {}, or widen the Gateway's allowedListeners", labels.join(" "))
+                },
+            )
+        }
+        (other, _) => (
+            format!("has allowedListeners from: {other:?}, which admits nothing (supported: None, Same, All, Selector)"),
+            widen,
+        ),
+    };
+    Some((
+        format!("{gateway} {policy}; namespace {set_ns} is not allowed (NotAllowed)"),
+        hint,
+    ))
 }
 
 /// An HTTPRoute or a GRPCRoute, seen through what attachment and compilation need.

@@ -72,5 +72,7 @@ pub use decide::{
 };
 pub use problem::{Problem, Severity};
 pub use request::{borrow_pairs, HeaderPairs, RequestView};
-pub use status::{Condition, GatewayStatus, ListenerStatus, ParentStatus, RouteStatus, Status};
+pub use status::{
+    Condition, GatewayStatus, ListenerSetStatus, ListenerStatus, ParentStatus, RouteStatus, Status,
+};
 pub use table::RouteTable;

@@ -190,6 +190,28 @@ pub(crate) fn is_header_name(name: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
 }
 
+/// Whether a header may carry `value` at all: no control characters but tab (RFC 9110
+/// `field-value`). A line break would end the header on the wire.
+pub(crate) fn is_field_value(value: &str) -> bool {
+    !value.bytes().any(|b| (b < 0x20 && b != b'\t') || b == 0x7f)
+}
+
+/// Whether `value` fits the CRD's header value pattern `^[!-~]+([\t ]?[!-~]+)*$` (experimental
+/// channel): printable ASCII, words separated by one space or tab.
+pub(crate) fn is_crd_header_value(value: &str) -> bool {
+    let bytes = value.as_bytes();
+    let visible = |b: &u8| (b'!'..=b'~').contains(b);
+    bytes.first().is_some_and(visible)
+        && bytes.last().is_some_and(visible)
+        && bytes.windows(2).all(|pair| match pair {
+            [a, b] => visible(a) || visible(b),
+            _ => true,
+        })
+        && bytes
+            .iter()
+            .all(|b| visible(b) || *b == b' ' || *b == b'\t')
+}
+
 pub(crate) fn unsupported(value: &str, supported: &str) -> String {
     format!("unsupported value {value:?} (supported: {supported})")
 }
@@ -203,7 +225,7 @@ mod tests {
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
-    use super::{is_header_name, PathMatcher, ValueMatcher};
+    use super::{is_crd_header_value, is_field_value, is_header_name, PathMatcher, ValueMatcher};
 
     fn path(kind: &str, value: &str) -> PathMatcher {
         PathMatcher::new(Some(kind), Some(value)).unwrap()
@@ -271,5 +293,21 @@ mod tests {
         assert!(!is_header_name(":method"));
         assert!(!is_header_name("has space"));
         assert!(!is_header_name(""));
+    }
+
+    #[test]
+    fn header_values_by_the_crd_pattern_and_by_what_a_header_can_carry() {
+        for ok in ["v1", "a b", "a\tb", "x=1; y=2", "~!"] {
+            assert!(is_crd_header_value(ok), "{ok:?}");
+            assert!(is_field_value(ok), "{ok:?}");
+        }
+        for bad in ["", " a", "a ", "a  b", "a \tb", "caf\u{e9}"] {
+            assert!(!is_crd_header_value(bad), "{bad:?}");
+        }
+        for bad in ["a\r\nx-injected: 1", "a\nb", "nul\0", "del\u{7f}"] {
+            assert!(!is_field_value(bad), "{bad:?}");
+            assert!(!is_crd_header_value(bad), "{bad:?}");
+        }
+        assert!(is_field_value("caf\u{e9}  two spaces "));
     }
 }

@@ -49,6 +49,8 @@ impl Condition {
 pub struct Status {
     /// The Gateway this proxy implements (none in mesh mode).
     pub gateways: Vec<GatewayStatus>,
+    /// The ListenerSets that name that Gateway, in merge order (oldest first).
+    pub listener_sets: Vec<ListenerSetStatus>,
     /// Every route that names a parent this proxy serves.
     pub routes: Vec<RouteStatus>,
 }
@@ -64,6 +66,21 @@ pub struct GatewayStatus {
     pub conditions: Vec<Condition>,
     /// In spec order.
     pub listeners: Vec<ListenerStatus>,
+    /// ListenerSets the Gateway admitted (`attachedListenerSets`).
+    pub attached_listener_sets: u32,
+}
+
+/// A ListenerSet's conditions and its listeners' (reference §8.6).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ListenerSetStatus {
+    /// Namespace.
+    pub namespace: String,
+    /// Name.
+    pub name: String,
+    /// `Accepted`, `Programmed`.
+    pub conditions: Vec<Condition>,
+    /// In spec order; none when the Gateway does not admit the set.
+    pub listeners: Vec<ListenerStatus>,
 }
 
 /// One listener's status.
@@ -77,6 +94,15 @@ pub struct ListenerStatus {
     pub supported_kinds: Vec<String>,
     /// `Accepted`, `Conflicted`, `ResolvedRefs`, `Programmed`.
     pub conditions: Vec<Condition>,
+}
+
+impl ListenerStatus {
+    /// Whether the filter routes this listener.
+    pub fn programmed(&self) -> bool {
+        self.conditions
+            .iter()
+            .any(|c| c.kind == "Programmed" && c.status)
+    }
 }
 
 /// A route's status, one entry per parentRef this proxy serves.
@@ -121,13 +147,19 @@ impl Status {
             "Conflicted" | "PartiallyInvalid" => !c.status,
             _ => c.status,
         };
-        self.gateways.iter().all(|g| {
-            g.conditions.iter().all(healthy)
-                && g.listeners.iter().all(|l| l.conditions.iter().all(healthy))
-        }) && self
-            .routes
+        let listeners_healthy =
+            |ls: &[ListenerStatus]| ls.iter().all(|l| l.conditions.iter().all(healthy));
+        self.gateways
             .iter()
-            .all(|r| r.parents.iter().all(|p| p.conditions.iter().all(healthy)))
+            .all(|g| g.conditions.iter().all(healthy) && listeners_healthy(&g.listeners))
+            && self
+                .listener_sets
+                .iter()
+                .all(|s| s.conditions.iter().all(healthy) && listeners_healthy(&s.listeners))
+            && self
+                .routes
+                .iter()
+                .all(|r| r.parents.iter().all(|p| p.conditions.iter().all(healthy)))
     }
 }
 
@@ -221,5 +253,117 @@ mod tests {
             (conflicted.status, conflicted.reason),
             (true, "ProtocolConflict")
         );
+    }
+
+    #[test]
+    fn listener_sets_have_their_own_status_and_yield_to_the_gateway() {
+        let s = status(
+            r#"{"kind": "Gateway", "metadata": {"name": "gw", "namespace": "infra"}, "spec": {
+                "allowedListeners": {"namespaces": {"from": "Same"}},
+                "listeners": [{"name": "http", "port": 80, "protocol": "HTTP", "allowedRoutes": {"namespaces": {"from": "All"}}},
+                              {"name": "http", "port": 81, "protocol": "HTTP"}]}},
+            {"kind": "ListenerSet", "metadata": {"name": "extra", "namespace": "infra"}, "spec": {
+                "parentRef": {"name": "gw"},
+                "listeners": [{"name": "extra", "port": 8080, "protocol": "HTTP", "allowedRoutes": {"namespaces": {"from": "All"}}},
+                              {"name": "clash", "port": 80, "protocol": "HTTP"}]}},
+            {"kind": "ListenerSet", "metadata": {"name": "outsider", "namespace": "team"}, "spec": {
+                "parentRef": {"name": "gw", "namespace": "infra"},
+                "listeners": [{"name": "team", "port": 8081, "protocol": "HTTP"}]}},
+            {"kind": "HTTPRoute", "metadata": {"name": "on-set", "namespace": "app"},
+             "spec": {"parentRefs": [{"kind": "ListenerSet", "name": "extra", "namespace": "infra"}]}}"#,
+        );
+        let gateway = &s.gateways[0];
+        assert_eq!(gateway.attached_listener_sets, 1);
+        let names: Vec<&str> = gateway.listeners.iter().map(|l| l.name.as_str()).collect();
+        assert_eq!(
+            names,
+            ["http", "http"],
+            "the Gateway lists only its own listeners"
+        );
+        assert!(gateway.listeners[0].programmed());
+        let duplicate = condition(&gateway.listeners[1].conditions, "Accepted").unwrap();
+        assert_eq!(
+            (duplicate.status, duplicate.reason),
+            (false, "UnsupportedValue")
+        );
+        assert!(
+            duplicate
+                .message
+                .contains("already the name of spec.listeners[0]"),
+            "{}",
+            duplicate.message
+        );
+
+        let [extra, outsider] = s.listener_sets.as_slice() else {
+            panic!("{:#?}", s.listener_sets);
+        };
+        assert_eq!(
+            (extra.namespace.as_str(), extra.name.as_str()),
+            ("infra", "extra")
+        );
+        let accepted = condition(&extra.conditions, "Accepted").unwrap();
+        assert_eq!(
+            (accepted.status, accepted.reason),
+            (true, "ListenersNotValid")
+        );
+        assert_eq!(extra.listeners[0].name, "extra");
+        assert_eq!(extra.listeners[0].attached_routes, 1);
+        assert!(extra.listeners[0].programmed());
+        let conflicted = condition(&extra.listeners[1].conditions, "Conflicted").unwrap();
+        assert_eq!(
+            (conflicted.status, conflicted.reason),
+            (true, "HostnameConflict")
+        );
+        assert!(
+            conflicted
+                .message
+                .contains("listener http of Gateway infra/gw"),
+            "{}",
+            conflicted.message
+        );
+
+        let refused = condition(&outsider.conditions, "Accepted").unwrap();
+        assert_eq!((refused.status, refused.reason), (false, "NotAllowed"));
+        assert!(
+            refused.message.contains("namespace team is not allowed"),
+            "{}",
+            refused.message
+        );
+        assert!(outsider.listeners.is_empty());
+        assert!(!s.all_accepted());
+    }
+
+    #[test]
+    fn https_listeners_with_overlapping_hostnames_say_so() {
+        // The spec's own example: A and C overlap, B overlaps nothing; port 8443 is another port.
+        let https = |name: &str, port: u16, host: &str| {
+            format!(
+                r#"{{"name": "{name}", "port": {port}, "protocol": "HTTPS", "hostname": "{host}", "tls": {{"certificateRefs": [{{"name": "c"}}]}}}}"#
+            )
+        };
+        let s = status(&format!(
+            r#"{{"kind": "Gateway", "metadata": {{"name": "gw", "namespace": "infra"}}, "spec": {{"listeners": [{}, {}, {}, {}]}}}}"#,
+            https("a", 443, "foo.example.com"),
+            https("b", 443, "foo.example.org"),
+            https("c", 443, "*.example.com"),
+            https("d", 8443, "bar.example.com"),
+        ));
+        let overlap = |name: &str| {
+            let listener = s.gateways[0]
+                .listeners
+                .iter()
+                .find(|l| l.name == name)
+                .unwrap();
+            condition(&listener.conditions, "OverlappingTLSConfig")
+                .map(|c| (c.status, c.reason, c.message.clone()))
+        };
+        assert_eq!(
+            overlap("a"),
+            Some((true, "OverlappingHostnames", String::from("serves foo.example.com and listener c serves *.example.com on the same HTTPS port 443 (OverlappingHostnames)")))
+        );
+        assert_eq!(overlap("c").map(|c| c.1), Some("OverlappingHostnames"));
+        assert_eq!(overlap("b"), None, "negative polarity: absent, never False");
+        assert_eq!(overlap("d"), None);
+        assert!(s.all_accepted(), "a warning, not a failure");
     }
 }

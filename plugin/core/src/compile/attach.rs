@@ -157,13 +157,26 @@ pub(crate) enum Unusable {
     Conflicted(&'static str, String),
 }
 
+/// Where a listener is declared, for problems.
+#[derive(Debug)]
+pub(crate) struct ListenerSite {
+    /// `Gateway ns/name` or `ListenerSet ns/name`.
+    pub(crate) object: String,
+    /// `spec.listeners[i]` in that object.
+    pub(crate) field: String,
+    /// The listener's name.
+    pub(crate) name: String,
+}
+
 /// Marks conflicted listeners unusable (reference §8.3): listeners on one port with protocols
 /// that cannot share it (`ProtocolConflict`; HTTPS and TLS may share), or with the same port,
-/// protocol and hostname (`HostnameConflict`). None of them is programmed.
+/// protocol and hostname (`HostnameConflict`). Within one object none of them is programmed;
+/// across objects the listener first in merge order (the Gateway's own, then ListenerSets
+/// oldest first) keeps serving and only the later one is conflicted (GEP-1713).
 pub(crate) fn drop_conflicts(
     listeners: &mut [Option<ListenerSpec<'_>>],
     unusable: &mut [Option<Unusable>],
-    gateway: &str,
+    sites: &[ListenerSite],
     problems: &mut Vec<Problem>,
 ) {
     fn family(protocol: &str) -> &str {
@@ -187,26 +200,34 @@ pub(crate) fn drop_conflicts(
             } else {
                 continue;
             };
-            conflicted[i] = conflicted[i].or(Some((reason, j)));
+            if a.owner == b.owner {
+                conflicted[i] = conflicted[i].or(Some((reason, j)));
+            }
             conflicted[j] = conflicted[j].or(Some((reason, i)));
         }
     }
     for (i, conflict) in conflicted.into_iter().enumerate() {
-        let Some((reason, other)) = conflict else {
+        let (Some((reason, other)), Some(site)) = (conflict, sites.get(i)) else {
             continue;
         };
-        let other = listeners
-            .get(other)
-            .and_then(Option::as_ref)
-            .map_or("", |l| l.name);
-        let message = format!(
-            "conflicts with listener {other} on the same port ({reason}); neither is programmed"
-        );
-        problems.push(
-            Problem::error(gateway, format!("spec.listeners[{i}]"), &message).with_hint(
+        let Some(other) = sites.get(other) else {
+            continue;
+        };
+        let (message, hint) = if other.object == site.object {
+            (
+                format!(
+                    "conflicts with listener {} on the same port ({reason}); neither is programmed",
+                    other.name
+                ),
                 "give each listener on a port the same protocol family and a distinct hostname",
-            ),
-        );
+            )
+        } else {
+            (
+                format!("conflicts with listener {} of {} on the same port ({reason}), which comes first; this listener is not programmed", other.name, other.object),
+                "use another port or a distinct hostname: the Gateway's own listeners win, then older ListenerSets",
+            )
+        };
+        problems.push(Problem::error(&site.object, &site.field, &message).with_hint(hint));
         if let Some(slot) = unusable.get_mut(i) {
             *slot = Some(Unusable::Conflicted(reason, message));
         }
@@ -216,6 +237,62 @@ pub(crate) fn drop_conflicts(
             *slot = None;
         }
     }
+}
+
+/// HTTPS listeners on one port whose hostnames overlap: one is a wildcard covering the other's,
+/// or one has none (reference §8.3). Each gets a message for its `OverlappingTLSConfig`
+/// condition (reason `OverlappingHostnames`) and a warning: routing is unaffected, since the
+/// Host (and the SNI where listeners share a port) picks the listener, but a client that reuses
+/// one TLS connection for both hostnames presents the other listener's certificate.
+pub(crate) fn overlapping_tls(
+    listeners: &[Option<ListenerSpec<'_>>],
+    sites: &[ListenerSite],
+    problems: &mut Vec<Problem>,
+) -> Vec<Option<String>> {
+    let shown = |h: Option<&Hostname>| {
+        h.map_or_else(|| String::from("every hostname"), ToString::to_string)
+    };
+    let mut overlaps = vec![None; listeners.len()];
+    for (i, a) in listeners.iter().enumerate() {
+        let Some(a) = a.as_ref().filter(|l| l.is_https()) else {
+            continue;
+        };
+        let other = listeners.iter().enumerate().find_map(|(j, b)| {
+            let b = b
+                .as_ref()
+                .filter(|b| j != i && b.is_https() && b.port == a.port)?;
+            let overlap = match (&a.hostname, &b.hostname) {
+                (Some(x), Some(y)) => x != y && x.intersect(y).is_some(),
+                (None, None) => false,
+                _ => true,
+            };
+            overlap.then_some((j, b))
+        });
+        let (Some((j, b)), Some(site)) = (other, sites.get(i)) else {
+            continue;
+        };
+        let b_name = match sites.get(j) {
+            Some(other) if other.object != site.object => {
+                format!("{} of {}", b.name, other.object)
+            }
+            _ => b.name.to_owned(),
+        };
+        let message = format!(
+            "serves {} and listener {b_name} serves {} on the same HTTPS port {} (OverlappingHostnames)",
+            shown(a.hostname.as_ref()),
+            shown(b.hostname.as_ref()),
+            a.port.unwrap_or(0)
+        );
+        problems.push(
+            Problem::warning(&site.object, &site.field, &message).with_hint(
+                "fine when intended; give each listener a certificate for its own hostnames only, so a reused HTTP/2 connection is not answered with the other's",
+            ),
+        );
+        if let Some(slot) = overlaps.get_mut(i) {
+            *slot = Some(message);
+        }
+    }
+    overlaps
 }
 
 /// The status of one listener: its conditions, admitted kinds and attached route count.
@@ -282,10 +359,15 @@ pub(crate) fn listener_status(
             });
         }
         (None, Some(Unusable::Conflicted(reason, message))) => {
+            conditions.push(Condition::no(
+                "Accepted",
+                reason,
+                "conflicted listeners are not accepted",
+            ));
             conditions.push(Condition::yes("Conflicted", reason, message.clone()));
             conditions.push(Condition::no(
                 "Programmed",
-                "Invalid",
+                reason,
                 "conflicted listeners are not programmed",
             ));
         }
@@ -343,6 +425,8 @@ pub(crate) struct GatewaySide<'c> {
     pub(crate) namespace: &'c str,
     pub(crate) name: &'c str,
     pub(crate) listeners: &'c [Option<ListenerSpec<'c>>],
+    /// ListenerSets that name the Gateway but that it does not admit.
+    pub(crate) refused_sets: &'c [Owner<'c>],
     pub(crate) namespaces: &'c BTreeMap<String, BTreeMap<String, String>>,
 }
 
@@ -434,7 +518,8 @@ pub(crate) fn attach(
             namespace,
             name: &parent.name,
         };
-        if group != GATEWAY_GROUP || !gateway.serves(owner) {
+        let refused = gateway.refused_sets.contains(&owner);
+        if group != GATEWAY_GROUP || (!refused && !gateway.serves(owner)) {
             continue; // another proxy's parent
         }
         let mut outcome = ParentOutcome {
@@ -445,6 +530,19 @@ pub(crate) fn attach(
             listeners: Vec::new(),
             refusal: None,
         };
+        if refused {
+            let message = format!(
+                "{} is not admitted by Gateway {}/{} (see its status), so no route attaches through it (NotAllowedByListeners)",
+                outcome.parent, gateway.namespace, gateway.name
+            );
+            problems.push(
+                Problem::error(route.label, &outcome.field, &message)
+                    .with_hint("have the Gateway's allowedListeners admit the ListenerSet's namespace, or attach the route to an accepted parent"),
+            );
+            outcome.refusal = Some(("NotAllowedByListeners", message));
+            attachment.parents.push(outcome);
+            continue;
+        }
         let mut refusals: Vec<(&'static str, String)> = Vec::new();
         let mut selected = 0;
         for (index, listener) in gateway.listeners.iter().enumerate() {

@@ -13,7 +13,7 @@ use crate::config::{
 use crate::decide::HeaderEdits;
 use crate::filters::{Cors, Filters, Mirror, OriginPattern, PathModifier, Redirect, Rewrite};
 use crate::hostname::Hostname;
-use crate::matcher::{is_header_name, METHODS};
+use crate::matcher::{is_field_value, is_header_name, METHODS};
 use crate::problem::Problem;
 
 use super::backends::BackendContext;
@@ -197,12 +197,27 @@ fn header_edits(
         seen.push(lower.clone());
         Ok(lower)
     };
+    let value = |action: &str, i: usize, value: &str| {
+        if is_field_value(value) {
+            return Ok(value.to_owned());
+        }
+        Err(Problem::error(
+            label,
+            format!("{field}.{action}[{i}].value"),
+            format!("{value:?} contains a line break or another control character, which no header can carry; the rule was dropped"),
+        )
+        .with_hint("write the value on one line; several values go into one comma-separated value"))
+    };
     let mut edits = HeaderEdits::default();
     for (i, h) in modifier.set.iter().enumerate() {
-        edits.set.push((name("set", i, &h.name)?, h.value.clone()));
+        edits
+            .set
+            .push((name("set", i, &h.name)?, value("set", i, &h.value)?));
     }
     for (i, h) in modifier.add.iter().enumerate() {
-        edits.add.push((name("add", i, &h.name)?, h.value.clone()));
+        edits
+            .add
+            .push((name("add", i, &h.name)?, value("add", i, &h.value)?));
     }
     for (i, h) in modifier.remove.iter().enumerate() {
         edits.remove.push(name("remove", i, h)?);
@@ -307,12 +322,38 @@ fn mirror_share(m: &MirrorConfig) -> Result<(u32, u32), Invalid> {
     }
 }
 
+/// The CRD's `CORSOrigin` pattern, `*` aside: `http` or `https`, `://`, then `*` or an optional
+/// `*.` before dot-separated labels of letters, digits and `-`, then an optional port of up to
+/// five digits. Nothing else: no path, no `*` inside a label (`https://*example.com` would
+/// otherwise allow `https://evilexample.com`).
+fn is_crd_origin(origin: &str) -> bool {
+    let Some(rest) = origin
+        .strip_prefix("https://")
+        .or_else(|| origin.strip_prefix("http://"))
+    else {
+        return false;
+    };
+    let (host, port) = rest.split_once(':').unwrap_or((rest, "1"));
+    let port_ok = (1..=5).contains(&port.len()) && port.bytes().all(|b| b.is_ascii_digit());
+    let labels = host.strip_prefix("*.").unwrap_or(host);
+    let host_ok = host == "*"
+        || labels.split('.').all(|label| {
+            !label.is_empty()
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        });
+    port_ok && host_ok
+}
+
 fn compile_cors(c: &CorsConfig) -> Result<Cors, Invalid> {
     let any_origin = c.allow_origins.iter().any(|o| o == "*");
     if any_origin && c.allow_origins.len() > 1 {
         return Err((
             ".allowOrigins",
-            String::from("\"*\" cannot be mixed with other origins"),
+            String::from(
+                "\"*\" cannot be mixed with other origins: write either [\"*\"] or the origins alone",
+            ),
         ));
     }
     let origins = c
@@ -320,27 +361,33 @@ fn compile_cors(c: &CorsConfig) -> Result<Cors, Invalid> {
         .iter()
         .filter(|o| *o != "*")
         .map(|o| {
-            OriginPattern::parse(o).ok_or_else(|| {
-                (
-                    ".allowOrigins",
-                    format!("{o:?} is not an origin (scheme://host[:port])"),
-                )
-            })
+            is_crd_origin(o)
+                .then(|| OriginPattern::parse(o))
+                .flatten()
+                .ok_or_else(|| {
+                    (
+                        ".allowOrigins",
+                        format!("{o:?} is not an origin: write scheme://host[:port] with scheme http or https and host a name, `*.` and a name, or `*`, and no path"),
+                    )
+                })
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let wildcard_or_list =
-        |list: &[String], field: &'static str| -> Result<Option<Vec<String>>, Invalid> {
-            if list.iter().any(|v| v == "*") {
-                if list.len() > 1 {
-                    return Err((
+    let wildcard_or_list = |list: &[String],
+                            field: &'static str|
+     -> Result<Option<Vec<String>>, Invalid> {
+        if list.iter().any(|v| v == "*") {
+            if list.len() > 1 {
+                return Err((
                         field,
-                        String::from("\"*\" cannot be mixed with other values"),
+                        String::from(
+                            "\"*\" cannot be mixed with other values: write either [\"*\"] or the values alone",
+                        ),
                     ));
-                }
-                return Ok(None);
             }
-            Ok(Some(list.to_vec()))
-        };
+            return Ok(None);
+        }
+        Ok(Some(list.to_vec()))
+    };
     let methods = wildcard_or_list(&c.allow_methods, ".allowMethods")?;
     if let Some(bad) = methods
         .iter()
@@ -361,4 +408,95 @@ fn compile_cors(c: &CorsConfig) -> Result<Cors, Invalid> {
         expose: c.expose_headers.clone(),
         max_age: c.max_age.unwrap_or(5),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    use super::is_crd_origin;
+    use crate::compile_bytes;
+
+    #[test]
+    fn origins_follow_the_crd_pattern() {
+        for ok in [
+            "https://www.foo.com",
+            "https://*.bar.com",
+            "http://localhost:3000",
+            "https://*",
+            "http://10.0.0.1:80",
+            "https://Mixed-Case.example.com:8443",
+        ] {
+            assert!(is_crd_origin(ok), "{ok}");
+        }
+        for bad in [
+            "https://*example.com",
+            "https://foo.*.com",
+            "https://app.example.com/",
+            "ftp://app.example.com",
+            "app.example.com",
+            "https://app..example.com",
+            "https://app.example.com:",
+            "https://app.example.com:123456",
+            "https://exa_mple.com",
+            "https://*.",
+        ] {
+            assert!(!is_crd_origin(bad), "{bad}");
+        }
+    }
+
+    /// The problems compiling one HTTPRoute rule with `filters` gives.
+    fn problems(filters: &str) -> Vec<String> {
+        let config = format!(
+            r#"{{"gateway": "infra/gw", "resources": [
+                {{"kind": "Gateway", "metadata": {{"name": "gw", "namespace": "infra"}},
+                  "spec": {{"listeners": [{{"name": "http", "port": 80, "protocol": "HTTP"}}]}}}},
+                {{"kind": "HTTPRoute", "metadata": {{"name": "r", "namespace": "infra"}},
+                  "spec": {{"parentRefs": [{{"name": "gw"}}], "rules": [{{"filters": [{filters}]}}]}}}}]}}"#
+        );
+        compile_bytes(config.as_bytes())
+            .unwrap()
+            .problems
+            .iter()
+            .map(ToString::to_string)
+            .collect()
+    }
+
+    #[test]
+    fn a_header_value_no_header_can_carry_drops_the_rule() {
+        let got = problems(
+            r#"{"type": "ResponseHeaderModifier", "responseHeaderModifier": {"add": [{"name": "x-a", "value": "1\r\nx-injected: yes"}]}}"#,
+        );
+        assert!(got.contains(&String::from(
+            "HTTPRoute infra/r: spec.rules[0].filters[0].responseHeaderModifier.add[0].value: \"1\\r\\nx-injected: yes\" contains a line break or another control character, which no header can carry; the rule was dropped; write the value on one line; several values go into one comma-separated value"
+        )), "{got:#?}");
+    }
+
+    #[test]
+    fn a_wildcard_beside_other_values_drops_the_rule() {
+        let got = problems(
+            r#"{"type": "CORS", "cors": {"allowOrigins": ["https://a.example.com", "*"]}}"#,
+        );
+        assert!(got.contains(&String::from(
+            "HTTPRoute infra/r: spec.rules[0].filters[0].cors.allowOrigins: \"*\" cannot be mixed with other origins: write either [\"*\"] or the origins alone; the rule was dropped"
+        )), "{got:#?}");
+        for list in ["allowMethods", "allowHeaders"] {
+            let got = problems(&format!(
+                r#"{{"type": "CORS", "cors": {{"allowOrigins": ["*"], "{list}": ["*", "GET"]}}}}"#
+            ));
+            assert!(got.contains(&format!(
+                "HTTPRoute infra/r: spec.rules[0].filters[0].cors.{list}: \"*\" cannot be mixed with other values: write either [\"*\"] or the values alone; the rule was dropped"
+            )), "{got:#?}");
+        }
+    }
+
+    #[test]
+    fn an_origin_outside_the_crd_pattern_drops_the_rule() {
+        let got =
+            problems(r#"{"type": "CORS", "cors": {"allowOrigins": ["https://*example.com"]}}"#);
+        assert!(got.contains(&String::from(
+            "HTTPRoute infra/r: spec.rules[0].filters[0].cors.allowOrigins: \"https://*example.com\" is not an origin: write scheme://host[:port] with scheme http or https and host a name, `*.` and a name, or `*`, and no path; the rule was dropped"
+        )), "{got:#?}");
+    }
 }

@@ -1,5 +1,7 @@
 //! The CRD's limits and patterns that the compiler does not otherwise enforce (reference §1):
-//! list lengths, value lengths and characters, weights, rule names.
+//! list lengths, value lengths and characters, weights, rule names, CORS lists, and the CEL rules
+//! on a Gateway's or ListenerSet's listeners (count, and which protocols take `tls` and
+//! `hostname`).
 //!
 //! The API server rejects objects that break them, so such an object can only reach the filter
 //! from elsewhere (a hand-written configuration, a different API version). They are reported as
@@ -7,9 +9,83 @@
 //! compiler already drops what it cannot serve.
 
 use crate::config::{
-    BackendRef, GrpcRoute, HeaderModifier, HttpRoute, HttpRouteFilter, HttpRouteRule, PathMatch,
+    BackendRef, Cors, GrpcRoute, HeaderModifier, HttpRoute, HttpRouteFilter, HttpRouteRule,
+    Listener, PathMatch,
 };
+use crate::matcher::{is_crd_header_value, is_field_value, is_header_name};
 use crate::problem::Problem;
+
+/// Checks the listeners of a Gateway or ListenerSet (`label`) against the CRD's CEL rules that
+/// the compiler does not act on. Duplicate names are the compiler's: it skips the later one.
+pub(crate) fn listeners(listeners: &[Listener], label: &str, problems: &mut Vec<Problem>) {
+    let mut check = Checker { label, problems };
+    if listeners.is_empty() {
+        check.warn_fix(
+            "spec.listeners",
+            "is empty; at least one listener is required",
+            "add a listener, e.g. {name: http, port: 80, protocol: HTTP}",
+        );
+    }
+    check.count("spec.listeners", listeners.len(), 64);
+    for (i, l) in listeners.iter().enumerate() {
+        let field = format!("spec.listeners[{i}]");
+        let protocol = l.protocol.as_str();
+        let mode = l.tls.as_ref().map(|tls| {
+            tls.get("mode")
+                .and_then(serde_json::Value::as_str)
+                .unwrap_or("")
+        });
+        if l.tls.is_some() && matches!(protocol, "HTTP" | "TCP" | "UDP") {
+            check.warn_fix(
+                &format!("{field}.tls"),
+                &format!("must not be set for protocol {protocol}"),
+                "remove tls, or use protocol HTTPS to terminate TLS",
+            );
+        }
+        if protocol == "HTTPS" && mode.is_some_and(|m| !matches!(m, "" | "Terminate")) {
+            check.warn_fix(
+                &format!("{field}.tls.mode"),
+                &format!(
+                    "{:?} is not allowed for protocol HTTPS; it must be Terminate",
+                    mode.unwrap_or_default()
+                ),
+                "use mode Terminate, or protocol TLS for Passthrough (routed by a TLSRoute, not by gatewasm)",
+            );
+        }
+        if protocol == "TLS" && mode.is_none_or(str::is_empty) {
+            check.warn_fix(
+                &format!("{field}.tls.mode"),
+                "must be set for protocol TLS",
+                "set tls.mode to Terminate or Passthrough",
+            );
+        }
+        let terminates = protocol == "HTTPS" && mode.is_some_and(|m| matches!(m, "" | "Terminate"));
+        if terminates && !l.tls.as_ref().is_some_and(has_certificates_or_options) {
+            check.warn_fix(
+                &format!("{field}.tls"),
+                "terminates TLS without certificateRefs or options",
+                "add tls.certificateRefs naming the Secret with the certificate",
+            );
+        }
+        let hostname = l.hostname.as_deref().filter(|h| !h.is_empty());
+        if let (Some(hostname), true) = (hostname, matches!(protocol, "TCP" | "UDP")) {
+            check.warn_fix(
+                &format!("{field}.hostname"),
+                &format!("{hostname:?} is not allowed for protocol {protocol}"),
+                "remove the hostname; TCP and UDP listeners match by port only",
+            );
+        }
+    }
+}
+
+fn has_certificates_or_options(tls: &serde_json::Value) -> bool {
+    let non_empty = |key: &str| match tls.get(key) {
+        Some(serde_json::Value::Array(list)) => !list.is_empty(),
+        Some(serde_json::Value::Object(map)) => !map.is_empty(),
+        _ => false,
+    };
+    non_empty("certificateRefs") || non_empty("options")
+}
 
 /// Checks an HTTPRoute against the CRD's limits.
 pub(crate) fn http_route(route: &HttpRoute, label: &str, problems: &mut Vec<Problem>) {
@@ -74,6 +150,13 @@ impl Checker<'_> {
         ));
     }
 
+    fn warn_fix(&mut self, field: &str, message: &str, hint: &str) {
+        self.warn(field, message);
+        if let Some(problem) = self.problems.last_mut() {
+            problem.hint = Some(hint.to_owned());
+        }
+    }
+
     fn count(&mut self, field: &str, len: usize, max: usize) {
         if len > max {
             self.warn(
@@ -129,7 +212,7 @@ impl Checker<'_> {
             self.count(&format!("{at}.headers"), m.headers.len(), 16);
             self.count(&format!("{at}.queryParams"), m.query_params.len(), 16);
             for (k, h) in m.headers.iter().enumerate() {
-                self.value(&format!("{at}.headers[{k}].value"), &h.value, 4096);
+                self.header_value(&format!("{at}.headers[{k}].value"), &h.value);
             }
             for (k, q) in m.query_params.iter().enumerate() {
                 self.value(&format!("{at}.queryParams[{k}].value"), &q.value, 1024);
@@ -145,6 +228,66 @@ impl Checker<'_> {
     fn value(&mut self, field: &str, value: &str, max: usize) {
         if value.is_empty() || value.len() > max {
             self.warn(field, &format!("{value:?} must be 1 to {max} characters"));
+        }
+    }
+
+    /// 1 to 4096 characters, and the experimental CRD's pattern. Values no header can carry are
+    /// the compiler's (it drops a rule that would set them), so they are not reported twice.
+    fn header_value(&mut self, field: &str, value: &str) {
+        self.value(field, value, 4096);
+        if !value.is_empty() && is_field_value(value) && !is_crd_header_value(value) {
+            self.warn_fix(
+                field,
+                &format!(
+                    "{value:?} must be printable ASCII with single spaces or tabs between words"
+                ),
+                "remove leading, trailing and repeated spaces and non-ASCII characters",
+            );
+        }
+    }
+
+    /// The list limits, and header names where the CRD wants them (reference §1, CORS row).
+    fn cors(&mut self, field: &str, cors: &Cors) {
+        self.count(
+            &format!("{field}.allowOrigins"),
+            cors.allow_origins.len(),
+            64,
+        );
+        self.count(
+            &format!("{field}.allowMethods"),
+            cors.allow_methods.len(),
+            9,
+        );
+        self.count(
+            &format!("{field}.allowHeaders"),
+            cors.allow_headers.len(),
+            64,
+        );
+        self.count(
+            &format!("{field}.exposeHeaders"),
+            cors.expose_headers.len(),
+            64,
+        );
+        for (list, names) in [
+            ("allowHeaders", &cors.allow_headers),
+            ("exposeHeaders", &cors.expose_headers),
+        ] {
+            for (i, name) in names.iter().enumerate() {
+                if !is_header_name(name) {
+                    self.warn_fix(
+                        &format!("{field}.{list}[{i}]"),
+                        &format!("{name:?} is not a header name"),
+                        "list one header name per entry, without spaces or commas",
+                    );
+                }
+            }
+        }
+        if cors.max_age == Some(0) {
+            self.warn_fix(
+                &format!("{field}.maxAge"),
+                "0 is below the minimum of 1",
+                "leave maxAge out for the default of 5 seconds",
+            );
         }
     }
 
@@ -184,6 +327,9 @@ impl Checker<'_> {
                     self.modifier(&format!("{field}[{i}].{name}"), m);
                 }
             }
+            if let Some(cors) = &f.cors {
+                self.cors(&format!("{field}[{i}].cors"), cors);
+            }
         }
     }
 
@@ -193,7 +339,7 @@ impl Checker<'_> {
         self.count(&format!("{field}.remove"), m.remove.len(), 16);
         for (action, values) in [("set", &m.set), ("add", &m.add)] {
             for (i, h) in values.iter().enumerate() {
-                self.value(&format!("{field}.{action}[{i}].value"), &h.value, 4096);
+                self.header_value(&format!("{field}.{action}[{i}].value"), &h.value);
             }
         }
     }
@@ -257,6 +403,68 @@ mod tests {
                 "HTTPRoute app/r: spec.rules[0].matches[0].path.value: \"/a//b\" must not contain \"//\" (the API server rejects this)",
                 "HTTPRoute app/r: spec.rules[0].backendRefs[0].weight: 2000000 is above the maximum of 1000000 (the API server rejects this)",
             ]
+        );
+    }
+
+    #[test]
+    fn cors_lists_and_header_values_follow_the_crd() {
+        let origins: Vec<String> = (0..65)
+            .map(|i| format!("\"https://o{i}.example.com\""))
+            .collect();
+        let got = warnings(&format!(
+            r#"{{"rules": [{{"matches": [{{"headers": [{{"name": "x-v", "value": "two  spaces"}}]}}],
+                "filters": [{{"type": "CORS", "cors": {{"allowOrigins": [{}],
+                    "allowMethods": ["GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH", "GET"],
+                    "allowHeaders": ["x-ok", "x bad"], "exposeHeaders": ["x-a,x-b"], "maxAge": 0}}}},
+                  {{"type": "RequestHeaderModifier", "requestHeaderModifier": {{"set": [{{"name": "x-s", "value": " lead"}}, {{"name": "x-t", "value": "line\nbreak"}}]}}}}]}}]}}"#,
+            origins.join(", ")
+        ));
+        let rule = "HTTPRoute app/r: spec.rules[0]";
+        assert_eq!(
+            got,
+            [
+                format!("{rule}.matches[0].headers[0].value: \"two  spaces\" must be printable ASCII with single spaces or tabs between words (the API server rejects this); remove leading, trailing and repeated spaces and non-ASCII characters"),
+                format!("{rule}.filters[0].cors.allowOrigins: has 65 entries; at most 64 are allowed (the API server rejects this)"),
+                format!("{rule}.filters[0].cors.allowMethods: has 10 entries; at most 9 are allowed (the API server rejects this)"),
+                format!("{rule}.filters[0].cors.allowHeaders[1]: \"x bad\" is not a header name (the API server rejects this); list one header name per entry, without spaces or commas"),
+                format!("{rule}.filters[0].cors.exposeHeaders[0]: \"x-a,x-b\" is not a header name (the API server rejects this); list one header name per entry, without spaces or commas"),
+                format!("{rule}.filters[0].cors.maxAge: 0 is below the minimum of 1 (the API server rejects this); leave maxAge out for the default of 5 seconds"),
+                // The line break is the compiler's to report: it drops the rule.
+                format!("{rule}.filters[1].requestHeaderModifier.set[0].value: \" lead\" must be printable ASCII with single spaces or tabs between words (the API server rejects this); remove leading, trailing and repeated spaces and non-ASCII characters"),
+            ]
+        );
+    }
+
+    #[test]
+    fn listener_rules_of_the_crd() {
+        let listeners: Vec<crate::config::Listener> = serde_json::from_str(
+            r#"[{"name": "a", "port": 80, "protocol": "HTTP", "tls": {"mode": "Terminate"}},
+                {"name": "b", "port": 443, "protocol": "HTTPS", "tls": {"mode": "Passthrough"}},
+                {"name": "c", "port": 8443, "protocol": "HTTPS", "tls": {"mode": "Terminate"}},
+                {"name": "d", "port": 9443, "protocol": "TLS"},
+                {"name": "e", "port": 5000, "protocol": "TCP", "hostname": "db.example.com"},
+                {"name": "f", "port": 443, "protocol": "HTTPS", "hostname": "ok.example.com", "tls": {"certificateRefs": [{"name": "cert"}]}}]"#,
+        )
+        .unwrap();
+        let mut problems = Vec::new();
+        super::listeners(&listeners, "Gateway infra/gw", &mut problems);
+        let got: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        let gw = "Gateway infra/gw: spec.listeners";
+        assert_eq!(
+            got,
+            [
+                format!("{gw}[0].tls: must not be set for protocol HTTP (the API server rejects this); remove tls, or use protocol HTTPS to terminate TLS"),
+                format!("{gw}[1].tls.mode: \"Passthrough\" is not allowed for protocol HTTPS; it must be Terminate (the API server rejects this); use mode Terminate, or protocol TLS for Passthrough (routed by a TLSRoute, not by gatewasm)"),
+                format!("{gw}[2].tls: terminates TLS without certificateRefs or options (the API server rejects this); add tls.certificateRefs naming the Secret with the certificate"),
+                format!("{gw}[3].tls.mode: must be set for protocol TLS (the API server rejects this); set tls.mode to Terminate or Passthrough"),
+                format!("{gw}[4].hostname: \"db.example.com\" is not allowed for protocol TCP (the API server rejects this); remove the hostname; TCP and UDP listeners match by port only"),
+            ]
+        );
+        let mut problems = Vec::new();
+        super::listeners(&[], "ListenerSet app/ls", &mut problems);
+        assert_eq!(
+            problems.iter().map(ToString::to_string).collect::<Vec<_>>(),
+            ["ListenerSet app/ls: spec.listeners: is empty; at least one listener is required (the API server rejects this); add a listener, e.g. {name: http, port: 80, protocol: HTTP}"]
         );
     }
 
