@@ -101,6 +101,9 @@ impl ValueMatcher {
 pub(crate) struct Pattern {
     regex: Regex,
     source: String,
+    /// Length of the source's literal prefix, which every match starts with: checked before the
+    /// regex engine runs, so most non-matching values cost a byte comparison.
+    literal: usize,
 }
 
 impl Pattern {
@@ -111,6 +114,7 @@ impl Pattern {
             .map(|regex| Self {
                 regex,
                 source: source.to_owned(),
+                literal: literal_prefix_len(source),
             })
             .map_err(|err| {
                 format!(
@@ -122,13 +126,78 @@ impl Pattern {
 
     /// Whole-value match; bytes that are not UTF-8 are replaced before matching.
     pub(crate) fn is_match(&self, value: &[u8]) -> bool {
-        self.regex.is_match(&String::from_utf8_lossy(value))
+        let literal = self
+            .source
+            .as_bytes()
+            .get(..self.literal)
+            .unwrap_or_default();
+        value.starts_with(literal) && self.regex.is_match(&String::from_utf8_lossy(value))
     }
 
     /// Characters of the written expression, its rank against path prefixes.
     pub(crate) fn len(&self) -> usize {
         self.source.len()
     }
+}
+
+/// How many leading bytes of a regular expression are plain characters that every whole-value
+/// match must start with. Conservative: it stops at the first metacharacter or escape, drops
+/// the last character when a `*`, `?` or `{` may repeat it zero times, and is zero when the
+/// expression has an alternation outside any group (`a|b` need not start with `a`) or anything
+/// it cannot follow.
+fn literal_prefix_len(source: &str) -> usize {
+    const META: &[u8] = b"\\.+*?()|[]{}^$";
+    let bytes = source.as_bytes();
+    let mut len = bytes.iter().take_while(|b| !META.contains(b)).count();
+    if matches!(bytes.get(len), Some(b'*' | b'?' | b'{')) {
+        len = source[..len].char_indices().last().map_or(0, |(at, _)| at);
+    }
+    if has_top_level_alternation(bytes) {
+        return 0;
+    }
+    len
+}
+
+/// Whether `|` appears outside every group and character class; also true when the groups or
+/// classes do not balance, so callers stay conservative.
+fn has_top_level_alternation(bytes: &[u8]) -> bool {
+    let mut depth = 0usize;
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        match b {
+            b'\\' => i += 1,
+            b'[' => {
+                // A class ends at the first `]` that is not its first member.
+                i += 1;
+                if bytes.get(i) == Some(&b'^') {
+                    i += 1;
+                }
+                if bytes.get(i) == Some(&b']') {
+                    i += 1;
+                }
+                while let Some(&c) = bytes.get(i) {
+                    match c {
+                        b'\\' => i += 1,
+                        b']' => break,
+                        _ => {}
+                    }
+                    i += 1;
+                }
+                if i >= bytes.len() {
+                    return true;
+                }
+            }
+            b'(' => depth += 1,
+            b')' => match depth.checked_sub(1) {
+                Some(d) => depth = d,
+                None => return true,
+            },
+            b'|' if depth == 0 => return true,
+            _ => {}
+        }
+        i += 1;
+    }
+    depth != 0
 }
 
 /// A header condition (lowercase name) or a query parameter condition (exact name).
@@ -225,7 +294,51 @@ mod tests {
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
-    use super::{is_crd_header_value, is_field_value, is_header_name, PathMatcher, ValueMatcher};
+    use super::{
+        is_crd_header_value, is_field_value, is_header_name, literal_prefix_len, PathMatcher,
+        ValueMatcher,
+    };
+
+    #[test]
+    fn literal_prefixes_are_what_every_match_starts_with() {
+        fn prefix(source: &str) -> &str {
+            &source[..literal_prefix_len(source)]
+        }
+        assert_eq!(prefix("/r0/items/[0-9]+"), "/r0/items/");
+        assert_eq!(prefix("mobile-(ios|android)"), "mobile-");
+        assert_eq!(prefix("/api/v1"), "/api/v1");
+        assert_eq!(prefix("abc*"), "ab");
+        assert_eq!(prefix("abc?d"), "ab");
+        assert_eq!(prefix("abc{2}"), "ab");
+        assert_eq!(prefix("abc+"), "abc");
+        assert_eq!(prefix("é*"), "");
+        assert_eq!(prefix("a.b"), "a");
+        assert_eq!(prefix("a\\.b"), "a");
+        assert_eq!(prefix("(?i)abc"), "");
+        assert_eq!(prefix("abc|xyz"), "");
+        assert_eq!(prefix("ab[|]c"), "ab");
+        assert_eq!(prefix("ab[]|]c"), "ab");
+        assert_eq!(prefix("ab\\|c"), "ab");
+        assert_eq!(prefix("ab(c|d)|e"), "");
+        assert_eq!(prefix("ab(c"), "");
+        assert_eq!(prefix("ab[c"), "");
+    }
+
+    #[test]
+    fn the_literal_prefix_never_rejects_a_match() {
+        for (source, value, expected) in [
+            ("/r0/items/[0-9]+", "/r0/items/42", true),
+            ("/r0/items/[0-9]+", "/r1/items/42", false),
+            ("mobile-(ios|android)", "mobile-ios", true),
+            ("mobile-(ios|android)", "web", false),
+            ("abc*", "ab", true),
+            ("abc?d", "abd", true),
+            ("abc|xyz", "xyz", true),
+        ] {
+            let m = ValueMatcher::new(Some("RegularExpression"), source).unwrap();
+            assert_eq!(m.matches(value.as_bytes()), expected, "{source} on {value}");
+        }
+    }
 
     fn path(kind: &str, value: &str) -> PathMatcher {
         PathMatcher::new(Some(kind), Some(value)).unwrap()

@@ -117,7 +117,7 @@ fn shadow_authority(authority: &str) -> String {
 
 /// Envoy's `destination.port`: the port of the listener the request arrived on.
 pub(crate) fn destination_port() -> Option<u16> {
-    let bytes = hostcalls::get_property(vec!["destination", "port"]).ok()??;
+    let bytes = abi::property(b"destination\0port")?;
     let bytes: [u8; 8] = bytes.get(..8)?.try_into().ok()?;
     u16::try_from(u64::from_le_bytes(bytes)).ok()
 }
@@ -132,22 +132,19 @@ pub(crate) fn now_secs() -> Option<u64> {
 
 /// The TLS SNI of the downstream connection; empty for plaintext or when Envoy has none.
 pub(crate) fn requested_server_name() -> Bytes {
-    hostcalls::get_property(vec!["connection", "requested_server_name"])
-        .ok()
-        .flatten()
-        .unwrap_or_default()
+    abi::property(b"connection\0requested_server_name").unwrap_or_default()
 }
 
 /// The namespace of the workload this proxy runs for (Istio's node metadata `NAMESPACE`).
 pub(crate) fn node_namespace() -> Option<String> {
-    let bytes = hostcalls::get_property(vec!["node", "metadata", "NAMESPACE"]).ok()??;
+    let bytes = abi::property(b"node\0metadata\0NAMESPACE")?;
     String::from_utf8(bytes).ok().filter(|ns| !ns.is_empty())
 }
 
 /// Stores a value in Envoy's filter state as `wasm.<key>`, readable from access logs with
 /// `%FILTER_STATE(wasm.<key>:PLAIN)%`.
 pub(crate) fn set_filter_state(key: &str, value: &[u8]) {
-    let _ = hostcalls::set_property(vec![key], Some(value));
+    abi::set_property(key.as_bytes(), value);
 }
 
 /// Asks Envoy to match the route again with the edited headers. Absent before Envoy 1.33,
@@ -195,15 +192,28 @@ fn serialize_pairs(pairs: &[(String, String)]) -> Vec<u8> {
     out
 }
 
-/// The two host imports the SDK does not expose the way the filter needs them: local replies
-/// with details, and a header map as the host's raw buffer.
+/// The host imports the SDK does not expose the way the filter needs them: local replies with
+/// details, a header map as the host's raw buffer, and properties by a prebuilt path (the
+/// SDK builds the path anew on every call and panics on statuses Envoy does not document).
 #[expect(
     unsafe_code,
-    reason = "calls proxy-wasm imports directly and takes ownership of a host-made buffer"
+    reason = "calls proxy-wasm imports directly and takes ownership of host-made buffers"
 )]
 mod abi {
     #[link(wasm_import_module = "env")]
     extern "C" {
+        fn proxy_get_property(
+            path_data: *const u8,
+            path_size: usize,
+            return_value_data: *mut *mut u8,
+            return_value_size: *mut usize,
+        ) -> u32;
+        fn proxy_set_property(
+            path_data: *const u8,
+            path_size: usize,
+            value_data: *const u8,
+            value_size: usize,
+        ) -> u32;
         fn proxy_get_header_map_pairs(
             map_type: u32,
             return_map_data: *mut *mut u8,
@@ -227,13 +237,38 @@ mod abi {
         let mut size: usize = 0;
         // SAFETY: both out-pointers point at live locals for the whole call.
         let status = unsafe { proxy_get_header_map_pairs(map_type, &mut data, &mut size) };
-        if status != 0 || data.is_null() || size == 0 {
-            return Vec::new();
+        take_buffer(status, data, size).unwrap_or_default()
+    }
+
+    /// A property by its path (segments separated by NUL); `None` when the host has no value.
+    pub(super) fn property(path: &[u8]) -> Option<Vec<u8>> {
+        let mut data: *mut u8 = std::ptr::null_mut();
+        let mut size: usize = 0;
+        // SAFETY: the path slice is live for the call and both out-pointers point at live
+        // locals.
+        let status = unsafe { proxy_get_property(path.as_ptr(), path.len(), &mut data, &mut size) };
+        take_buffer(status, data, size)
+    }
+
+    /// Sets a property (the filter state under `wasm.`); a refusal is ignored.
+    pub(super) fn set_property(path: &[u8], value: &[u8]) {
+        // SAFETY: both slices are live for the call and the host copies them.
+        let _status =
+            unsafe { proxy_set_property(path.as_ptr(), path.len(), value.as_ptr(), value.len()) };
+    }
+
+    /// The buffer a successful host call returned, owned by us from here on.
+    fn take_buffer(status: u32, data: *mut u8, size: usize) -> Option<Vec<u8>> {
+        if status != 0 || data.is_null() {
+            return None;
+        }
+        if size == 0 {
+            return Some(Vec::new());
         }
         // SAFETY: on success the host filled `size` bytes it allocated through the module's
         // `proxy_on_memory_allocate` export, which the SDK implements as a boxed byte slice of
         // exactly that length handed to the host; ownership passes back to us here, once.
-        unsafe { Vec::from_raw_parts(data, size, size) }
+        Some(unsafe { Vec::from_raw_parts(data, size, size) })
     }
 
     /// A local reply with no body; `headers` is a serialized pair map (or empty). The host's
