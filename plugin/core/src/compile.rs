@@ -19,6 +19,7 @@ use crate::config::{
     ParentRef, PluginConfig, ReferenceGrant, Resource, Service, Unknown,
 };
 use crate::decide::{Target, DEFAULT_CLUSTER_HEADER};
+use crate::fnv::FnvHashMap;
 use crate::hostname::Hostname;
 use crate::precedence::Rank;
 use crate::problem::Problem;
@@ -158,7 +159,7 @@ pub fn compile(config: &PluginConfig) -> Result<Compiled, ConfigError> {
 
     routes.sort_by_key(|(position, route)| age_key(*position, route.metadata()));
     let services = known_services(config, &service_objects);
-    let mut backend_ids = BTreeMap::new();
+    let mut backend_ids = FnvHashMap::default();
     let mut buckets: BTreeMap<(usize, Option<Hostname>), Bucket> = BTreeMap::new();
     let mut kinds: BTreeSet<(usize, &'static str)> = BTreeSet::new();
     let mut status = Status::default();

@@ -1,10 +1,11 @@
 //! Backend references resolved: kind and port checks, ReferenceGrant for other namespaces,
 //! known Services, and one table entry per distinct backend (reference §5, §9).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use crate::config::{BackendRef, ReferenceGrant};
 use crate::decide::Backend;
+use crate::fnv::FnvHashMap;
 
 use super::Names;
 
@@ -16,7 +17,7 @@ pub(crate) struct BackendContext<'c> {
     pub(crate) grants: &'c [&'c ReferenceGrant],
     pub(crate) names: &'c Names,
     pub(crate) backends: &'c mut Vec<Backend>,
-    pub(crate) backend_ids: &'c mut BTreeMap<String, u32>,
+    pub(crate) backend_ids: &'c mut FnvHashMap<String, u32>,
     /// The first reference of the route that could not be resolved: reason and message.
     pub(crate) unresolved: Option<(&'static str, String)>,
 }

@@ -8,9 +8,11 @@
 //! warnings naming the field and the offending value, and nothing is dropped for them: the
 //! compiler already drops what it cannot serve.
 
+use std::fmt;
+
 use crate::config::{
     BackendRef, Cors, GrpcRoute, HeaderModifier, HttpRoute, HttpRouteFilter, HttpRouteRule,
-    Listener, PathMatch,
+    Listener, ParentRef, PathMatch,
 };
 use crate::matcher::{is_crd_header_value, is_field_value, is_header_name};
 use crate::problem::Problem;
@@ -19,16 +21,19 @@ use crate::problem::Problem;
 /// the compiler does not act on. Duplicate names are the compiler's: it skips the later one.
 pub(crate) fn listeners(listeners: &[Listener], label: &str, problems: &mut Vec<Problem>) {
     let mut check = Checker { label, problems };
+    let spec = Field::Root("spec");
+    let list = spec.key("listeners");
     if listeners.is_empty() {
         check.warn_fix(
-            "spec.listeners",
+            list,
             "is empty; at least one listener is required",
             "add a listener, e.g. {name: http, port: 80, protocol: HTTP}",
         );
     }
-    check.count("spec.listeners", listeners.len(), 64);
+    check.count(list, listeners.len(), 64);
     for (i, l) in listeners.iter().enumerate() {
-        let field = format!("spec.listeners[{i}]");
+        let field = list.index(i);
+        let tls = field.key("tls");
         let protocol = l.protocol.as_str();
         let mode = l.tls.as_ref().map(|tls| {
             tls.get("mode")
@@ -37,14 +42,14 @@ pub(crate) fn listeners(listeners: &[Listener], label: &str, problems: &mut Vec<
         });
         if l.tls.is_some() && matches!(protocol, "HTTP" | "TCP" | "UDP") {
             check.warn_fix(
-                &format!("{field}.tls"),
+                tls,
                 &format!("must not be set for protocol {protocol}"),
                 "remove tls, or use protocol HTTPS to terminate TLS",
             );
         }
         if protocol == "HTTPS" && mode.is_some_and(|m| !matches!(m, "" | "Terminate")) {
             check.warn_fix(
-                &format!("{field}.tls.mode"),
+                tls.key("mode"),
                 &format!(
                     "{:?} is not allowed for protocol HTTPS; it must be Terminate",
                     mode.unwrap_or_default()
@@ -54,7 +59,7 @@ pub(crate) fn listeners(listeners: &[Listener], label: &str, problems: &mut Vec<
         }
         if protocol == "TLS" && mode.is_none_or(str::is_empty) {
             check.warn_fix(
-                &format!("{field}.tls.mode"),
+                tls.key("mode"),
                 "must be set for protocol TLS",
                 "set tls.mode to Terminate or Passthrough",
             );
@@ -62,7 +67,7 @@ pub(crate) fn listeners(listeners: &[Listener], label: &str, problems: &mut Vec<
         let terminates = protocol == "HTTPS" && mode.is_some_and(|m| matches!(m, "" | "Terminate"));
         if terminates && !l.tls.as_ref().is_some_and(has_certificates_or_options) {
             check.warn_fix(
-                &format!("{field}.tls"),
+                tls,
                 "terminates TLS without certificateRefs or options",
                 "add tls.certificateRefs naming the Secret with the certificate",
             );
@@ -70,7 +75,7 @@ pub(crate) fn listeners(listeners: &[Listener], label: &str, problems: &mut Vec<
         let hostname = l.hostname.as_deref().filter(|h| !h.is_empty());
         if let (Some(hostname), true) = (hostname, matches!(protocol, "TCP" | "UDP")) {
             check.warn_fix(
-                &format!("{field}.hostname"),
+                field.key("hostname"),
                 &format!("{hostname:?} is not allowed for protocol {protocol}"),
                 "remove the hostname; TCP and UDP listeners match by port only",
             );
@@ -91,24 +96,24 @@ fn has_certificates_or_options(tls: &serde_json::Value) -> bool {
 pub(crate) fn http_route(route: &HttpRoute, label: &str, problems: &mut Vec<Problem>) {
     let mut check = Checker { label, problems };
     let spec = &route.spec;
-    check.count("spec.parentRefs", spec.parent_refs.len(), 32);
-    check.count("spec.hostnames", spec.hostnames.len(), 16);
-    check.hostnames(&spec.hostnames);
+    let root = Field::Root("spec");
+    check.route_lists(root, &spec.parent_refs, &spec.hostnames);
     let rules = spec.rules.as_deref().unwrap_or_default();
-    check.count("spec.rules", rules.len(), 16);
+    let field = root.key("rules");
+    check.count(field, rules.len(), 16);
     let total: usize = rules
         .iter()
         .map(|r| r.matches.as_ref().map_or(0, Vec::len))
         .sum();
     if total > 128 {
         check.warn(
-            "spec.rules",
+            field,
             &format!("has {total} matches in all; at most 128 are allowed"),
         );
     }
-    check.rule_names(rules.iter().map(|r| r.name.as_deref()));
+    check.rule_names(field, rules.iter().map(|r| r.name.as_deref()));
     for (i, rule) in rules.iter().enumerate() {
-        check.http_rule(&format!("spec.rules[{i}]"), rule);
+        check.http_rule(field.index(i), rule);
     }
 }
 
@@ -116,23 +121,49 @@ pub(crate) fn http_route(route: &HttpRoute, label: &str, problems: &mut Vec<Prob
 pub(crate) fn grpc_route(route: &GrpcRoute, label: &str, problems: &mut Vec<Problem>) {
     let mut check = Checker { label, problems };
     let spec = &route.spec;
-    check.count("spec.parentRefs", spec.parent_refs.len(), 32);
-    check.count("spec.hostnames", spec.hostnames.len(), 16);
-    check.hostnames(&spec.hostnames);
-    check.count("spec.rules", spec.rules.len(), 16);
-    check.rule_names(spec.rules.iter().map(|r| r.name.as_deref()));
+    let root = Field::Root("spec");
+    check.route_lists(root, &spec.parent_refs, &spec.hostnames);
+    let rules = root.key("rules");
+    check.count(rules, spec.rules.len(), 16);
+    check.rule_names(rules, spec.rules.iter().map(|r| r.name.as_deref()));
     for (i, rule) in spec.rules.iter().enumerate() {
-        let field = format!("spec.rules[{i}]");
-        check.count(&format!("{field}.matches"), rule.matches.len(), 64);
+        let field = rules.index(i);
+        let matches = field.key("matches");
+        check.count(matches, rule.matches.len(), 64);
         for (j, m) in rule.matches.iter().enumerate() {
-            check.count(
-                &format!("{field}.matches[{j}].headers"),
-                m.headers.len(),
-                16,
-            );
+            check.count(matches.index(j).key("headers"), m.headers.len(), 16);
         }
-        check.filters(&format!("{field}.filters"), &rule.filters);
-        check.backends(&field, &rule.backend_refs);
+        check.filters(field.key("filters"), &rule.filters);
+        check.backends(field, &rule.backend_refs);
+    }
+}
+
+/// A field path, spelled out only when a warning names it: checking a large configuration
+/// builds none.
+#[derive(Clone, Copy)]
+enum Field<'p> {
+    Root(&'static str),
+    Key(&'p Field<'p>, &'static str),
+    Index(&'p Field<'p>, usize),
+}
+
+impl Field<'_> {
+    fn key(&self, key: &'static str) -> Field<'_> {
+        Field::Key(self, key)
+    }
+
+    fn index(&self, index: usize) -> Field<'_> {
+        Field::Index(self, index)
+    }
+}
+
+impl fmt::Display for Field<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Root(name) => f.write_str(name),
+            Self::Key(parent, key) => write!(f, "{parent}.{key}"),
+            Self::Index(parent, index) => write!(f, "{parent}[{index}]"),
+        }
     }
 }
 
@@ -142,22 +173,22 @@ struct Checker<'a> {
 }
 
 impl Checker<'_> {
-    fn warn(&mut self, field: &str, message: &str) {
+    fn warn(&mut self, field: Field<'_>, message: &str) {
         self.problems.push(Problem::warning(
             self.label,
-            field,
+            field.to_string(),
             format!("{message} (the API server rejects this)"),
         ));
     }
 
-    fn warn_fix(&mut self, field: &str, message: &str, hint: &str) {
+    fn warn_fix(&mut self, field: Field<'_>, message: &str, hint: &str) {
         self.warn(field, message);
         if let Some(problem) = self.problems.last_mut() {
             problem.hint = Some(hint.to_owned());
         }
     }
 
-    fn count(&mut self, field: &str, len: usize, max: usize) {
+    fn count(&mut self, field: Field<'_>, len: usize, max: usize) {
         if len > max {
             self.warn(
                 field,
@@ -166,15 +197,19 @@ impl Checker<'_> {
         }
     }
 
-    fn hostnames(&mut self, hostnames: &[String]) {
+    /// `parentRefs` and `hostnames`, which both route kinds share.
+    fn route_lists(&mut self, spec: Field<'_>, parent_refs: &[ParentRef], hostnames: &[String]) {
+        self.count(spec.key("parentRefs"), parent_refs.len(), 32);
+        let field = spec.key("hostnames");
+        self.count(field, hostnames.len(), 16);
         for (i, h) in hostnames.iter().enumerate() {
             if h.len() > 253 || h.chars().any(|c| c.is_ascii_uppercase()) || h.ends_with('.') {
-                self.warn(&format!("spec.hostnames[{i}]"), &format!("{h:?} must be a lowercase hostname of at most 253 characters without a trailing dot"));
+                self.warn(field.index(i), &format!("{h:?} must be a lowercase hostname of at most 253 characters without a trailing dot"));
             }
         }
     }
 
-    fn rule_names<'n>(&mut self, names: impl Iterator<Item = Option<&'n str>>) {
+    fn rule_names<'n>(&mut self, rules: Field<'_>, names: impl Iterator<Item = Option<&'n str>>) {
         let mut seen: Vec<&str> = Vec::new();
         for (i, name) in names.enumerate() {
             let Some(name) = name else { continue };
@@ -190,13 +225,13 @@ impl Checker<'_> {
                 });
             if !valid {
                 self.warn(
-                    &format!("spec.rules[{i}].name"),
+                    rules.index(i).key("name"),
                     &format!("{name:?} must be a lowercase DNS subdomain"),
                 );
             }
             if seen.contains(&name) {
                 self.warn(
-                    &format!("spec.rules[{i}].name"),
+                    rules.index(i).key("name"),
                     &format!("{name:?} is used by an earlier rule; rule names must be unique"),
                 );
             }
@@ -204,28 +239,30 @@ impl Checker<'_> {
         }
     }
 
-    fn http_rule(&mut self, field: &str, rule: &HttpRouteRule) {
+    fn http_rule(&mut self, field: Field<'_>, rule: &HttpRouteRule) {
         let matches = rule.matches.as_deref().unwrap_or_default();
-        self.count(&format!("{field}.matches"), matches.len(), 64);
+        let list = field.key("matches");
+        self.count(list, matches.len(), 64);
         for (j, m) in matches.iter().enumerate() {
-            let at = format!("{field}.matches[{j}]");
-            self.count(&format!("{at}.headers"), m.headers.len(), 16);
-            self.count(&format!("{at}.queryParams"), m.query_params.len(), 16);
+            let at = list.index(j);
+            let (headers, query) = (at.key("headers"), at.key("queryParams"));
+            self.count(headers, m.headers.len(), 16);
+            self.count(query, m.query_params.len(), 16);
             for (k, h) in m.headers.iter().enumerate() {
-                self.header_value(&format!("{at}.headers[{k}].value"), &h.value);
+                self.header_value(headers.index(k).key("value"), &h.value);
             }
             for (k, q) in m.query_params.iter().enumerate() {
-                self.value(&format!("{at}.queryParams[{k}].value"), &q.value, 1024);
+                self.value(query.index(k).key("value"), &q.value, 1024);
             }
             if let Some(path) = &m.path {
-                self.path(&format!("{at}.path.value"), path);
+                self.path(at.key("path").key("value"), path);
             }
         }
-        self.filters(&format!("{field}.filters"), &rule.filters);
+        self.filters(field.key("filters"), &rule.filters);
         self.backends(field, &rule.backend_refs);
     }
 
-    fn value(&mut self, field: &str, value: &str, max: usize) {
+    fn value(&mut self, field: Field<'_>, value: &str, max: usize) {
         if value.is_empty() || value.len() > max {
             self.warn(field, &format!("{value:?} must be 1 to {max} characters"));
         }
@@ -233,7 +270,7 @@ impl Checker<'_> {
 
     /// 1 to 4096 characters, and the experimental CRD's pattern. Values no header can carry are
     /// the compiler's (it drops a rule that would set them), so they are not reported twice.
-    fn header_value(&mut self, field: &str, value: &str) {
+    fn header_value(&mut self, field: Field<'_>, value: &str) {
         self.value(field, value, 4096);
         if !value.is_empty() && is_field_value(value) && !is_crd_header_value(value) {
             self.warn_fix(
@@ -247,27 +284,11 @@ impl Checker<'_> {
     }
 
     /// The list limits, and header names where the CRD wants them (reference §1, CORS row).
-    fn cors(&mut self, field: &str, cors: &Cors) {
-        self.count(
-            &format!("{field}.allowOrigins"),
-            cors.allow_origins.len(),
-            64,
-        );
-        self.count(
-            &format!("{field}.allowMethods"),
-            cors.allow_methods.len(),
-            9,
-        );
-        self.count(
-            &format!("{field}.allowHeaders"),
-            cors.allow_headers.len(),
-            64,
-        );
-        self.count(
-            &format!("{field}.exposeHeaders"),
-            cors.expose_headers.len(),
-            64,
-        );
+    fn cors(&mut self, field: Field<'_>, cors: &Cors) {
+        self.count(field.key("allowOrigins"), cors.allow_origins.len(), 64);
+        self.count(field.key("allowMethods"), cors.allow_methods.len(), 9);
+        self.count(field.key("allowHeaders"), cors.allow_headers.len(), 64);
+        self.count(field.key("exposeHeaders"), cors.expose_headers.len(), 64);
         for (list, names) in [
             ("allowHeaders", &cors.allow_headers),
             ("exposeHeaders", &cors.expose_headers),
@@ -275,7 +296,7 @@ impl Checker<'_> {
             for (i, name) in names.iter().enumerate() {
                 if !is_header_name(name) {
                     self.warn_fix(
-                        &format!("{field}.{list}[{i}]"),
+                        field.key(list).index(i),
                         &format!("{name:?} is not a header name"),
                         "list one header name per entry, without spaces or commas",
                     );
@@ -284,7 +305,7 @@ impl Checker<'_> {
         }
         if cors.max_age == Some(0) {
             self.warn_fix(
-                &format!("{field}.maxAge"),
+                field.key("maxAge"),
                 "0 is below the minimum of 1",
                 "leave maxAge out for the default of 5 seconds",
             );
@@ -293,7 +314,7 @@ impl Checker<'_> {
 
     /// Exact and PathPrefix values: ≤ 1024 characters, the CRD's character set, no `//`, dot
     /// segments, encoded slashes or fragments.
-    fn path(&mut self, field: &str, path: &PathMatch) {
+    fn path(&mut self, field: Field<'_>, path: &PathMatch) {
         let Some(value) = path.value.as_deref() else {
             return;
         };
@@ -316,7 +337,7 @@ impl Checker<'_> {
         }
     }
 
-    fn filters(&mut self, field: &str, filters: &[HttpRouteFilter]) {
+    fn filters(&mut self, field: Field<'_>, filters: &[HttpRouteFilter]) {
         self.count(field, filters.len(), 16);
         for (i, f) in filters.iter().enumerate() {
             for (name, modifier) in [
@@ -324,33 +345,34 @@ impl Checker<'_> {
                 ("responseHeaderModifier", &f.response_header_modifier),
             ] {
                 if let Some(m) = modifier {
-                    self.modifier(&format!("{field}[{i}].{name}"), m);
+                    self.modifier(field.index(i).key(name), m);
                 }
             }
             if let Some(cors) = &f.cors {
-                self.cors(&format!("{field}[{i}].cors"), cors);
+                self.cors(field.index(i).key("cors"), cors);
             }
         }
     }
 
-    fn modifier(&mut self, field: &str, m: &HeaderModifier) {
-        self.count(&format!("{field}.set"), m.set.len(), 16);
-        self.count(&format!("{field}.add"), m.add.len(), 16);
-        self.count(&format!("{field}.remove"), m.remove.len(), 16);
+    fn modifier(&mut self, field: Field<'_>, m: &HeaderModifier) {
+        self.count(field.key("set"), m.set.len(), 16);
+        self.count(field.key("add"), m.add.len(), 16);
+        self.count(field.key("remove"), m.remove.len(), 16);
         for (action, values) in [("set", &m.set), ("add", &m.add)] {
             for (i, h) in values.iter().enumerate() {
-                self.header_value(&format!("{field}.{action}[{i}].value"), &h.value);
+                self.header_value(field.key(action).index(i).key("value"), &h.value);
             }
         }
     }
 
-    fn backends(&mut self, field: &str, backends: &[BackendRef]) {
-        self.count(&format!("{field}.backendRefs"), backends.len(), 16);
+    fn backends(&mut self, field: Field<'_>, backends: &[BackendRef]) {
+        let list = field.key("backendRefs");
+        self.count(list, backends.len(), 16);
         for (i, b) in backends.iter().enumerate() {
-            let at = format!("{field}.backendRefs[{i}]");
+            let at = list.index(i);
             if b.weight.is_some_and(|w| w > 1_000_000) {
                 self.warn(
-                    &format!("{at}.weight"),
+                    at.key("weight"),
                     &format!(
                         "{} is above the maximum of 1000000",
                         b.weight.unwrap_or_default()
@@ -359,11 +381,11 @@ impl Checker<'_> {
             }
             if b.name.is_empty() || b.name.len() > 253 {
                 self.warn(
-                    &format!("{at}.name"),
+                    at.key("name"),
                     &format!("{:?} must be 1 to 253 characters", b.name),
                 );
             }
-            self.filters(&format!("{at}.filters"), &b.filters);
+            self.filters(at.key("filters"), &b.filters);
         }
     }
 }
