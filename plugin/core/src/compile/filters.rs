@@ -6,9 +6,10 @@
 //! A filter the rule cannot honour drops the rule. A mirror whose target cannot be used is left
 //! out and the rest of the rule serves, as the spec asks (reference §4.6).
 
+use crate::auth::{ExternalAuth, Protocol};
 use crate::config::{
-    Cors as CorsConfig, HeaderModifier, HttpRouteFilter, Mirror as MirrorConfig,
-    PathModifier as PathConfig, Redirect as RedirectConfig, UrlRewrite,
+    Cors as CorsConfig, ExternalAuth as ExternalAuthConfig, HeaderModifier, HttpRouteFilter,
+    Mirror as MirrorConfig, PathModifier as PathConfig, Redirect as RedirectConfig, UrlRewrite,
 };
 use crate::decide::HeaderEdits;
 use crate::filters::{Cors, Filters, Mirror, OriginPattern, PathModifier, Redirect, Rewrite};
@@ -25,6 +26,8 @@ pub(crate) struct FilterSite<'a> {
     /// The rule's one PathPrefix value (trailing `/` stripped), when it has exactly one match
     /// and that match is a PathPrefix: the only case `ReplacePrefixMatch` is allowed.
     pub(crate) single_prefix: Option<&'a str>,
+    /// A rule's own list (not a backendRef's): the only place `ExternalAuth` may appear.
+    pub(crate) in_rule: bool,
     /// Field path of the list, e.g. `spec.rules[0].filters`.
     pub(crate) field: String,
     /// `Kind namespace/name` of the route.
@@ -138,6 +141,33 @@ pub(crate) fn compile(
                 filters.cors = Some(Box::new(
                     compile_cors(cors).map_err(|(sub, e)| drop(&format!(".cors{sub}"), e))?,
                 ));
+            }
+            "ExternalAuth" => {
+                if !site.in_rule {
+                    return Err(drop(
+                        ".type",
+                        String::from("ExternalAuth is allowed only in a rule's filters, not in a backendRef's"),
+                    ));
+                }
+                once(filters.auth.is_some())?;
+                let auth = filter
+                    .external_auth
+                    .as_ref()
+                    .ok_or_else(|| missing("externalAuth"))?;
+                let protocol = auth_protocol(auth)
+                    .map_err(|(sub, e)| drop(&format!(".externalAuth{sub}"), e))?;
+                let backend = match backends.resolve(&auth.backend_ref) {
+                    Ok(id) => Some(id),
+                    Err(reason) => {
+                        problems.push(Problem::error(
+                            site.label,
+                            format!("{field}.externalAuth.backendRef"),
+                            format!("{reason}; requests this rule matches get 403, as the check fails closed"),
+                        ));
+                        None
+                    }
+                };
+                filters.auth = Some(Box::new(ExternalAuth { protocol, backend }));
             }
             "ExtensionRef" => {
                 let target = filter.extension_ref.as_ref().map_or_else(String::new, |r| {
@@ -344,6 +374,95 @@ fn is_crd_origin(origin: &str) -> bool {
                     .all(|b| b.is_ascii_alphanumeric() || b == b'-')
         });
     port_ok && host_ok
+}
+
+/// The protocol settings of an `ExternalAuth` filter, with the CRD's rules: `protocol` is
+/// `HTTP` or `GRPC`, the block of that name is required and the other one forbidden, `http.path`
+/// is an absolute path in the CRD's character set, header names are valid and listed once.
+/// A body to forward is refused: gatewasm sends checks without the request body.
+fn auth_protocol(a: &ExternalAuthConfig) -> Result<Protocol, Invalid> {
+    if let Some(size) = a.forward_body.as_ref().and_then(|b| b.max_size) {
+        if size > 0 {
+            return Err((
+                ".forwardBody.maxSize",
+                format!("{size}: gatewasm does not forward request bodies to the authorization server; remove forwardBody or set maxSize to 0"),
+            ));
+        }
+    }
+    match (a.protocol.as_deref(), &a.http, &a.grpc) {
+        (Some("HTTP"), Some(http), None) => {
+            let path_prefix = http.path.clone().unwrap_or_default();
+            if !path_prefix.is_empty() && !is_auth_path(&path_prefix) {
+                return Err((
+                    ".http.path",
+                    format!("{path_prefix:?} must start with \"/\" and use only the characters of a path (at most 1024)"),
+                ));
+            }
+            Ok(Protocol::Http {
+                path_prefix,
+                allowed_headers: header_names(&http.allowed_headers, ".http.allowedHeaders")?,
+                allowed_response_headers: header_names(
+                    &http.allowed_response_headers,
+                    ".http.allowedResponseHeaders",
+                )?,
+            })
+        }
+        (Some("GRPC"), None, Some(grpc)) => Ok(Protocol::Grpc {
+            allowed_headers: header_names(&grpc.allowed_headers, ".grpc.allowedHeaders")?,
+        }),
+        (Some(p @ ("HTTP" | "GRPC")), _, _) => {
+            let (own, other) = if p == "HTTP" {
+                ("http", "grpc")
+            } else {
+                ("grpc", "http")
+            };
+            Err((
+                ".protocol",
+                format!("protocol {p} needs the {own} block and forbids the {other} block"),
+            ))
+        }
+        (Some(other), _, _) => Err((
+            ".protocol",
+            crate::matcher::unsupported(other, "HTTP, GRPC"),
+        )),
+        (None, _, _) => Err((".protocol", String::from("missing; set HTTP or GRPC"))),
+    }
+}
+
+/// The CRD's pattern for `http.path` (`[-A-Za-z0-9/._~!$&'()*+,;=:@]` or `%XX`, at most 1024),
+/// plus a leading `/` so that the prefixed path stays a path.
+fn is_auth_path(path: &str) -> bool {
+    let bytes = path.as_bytes();
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        let ok = match b {
+            b'%' => bytes
+                .get(i + 1..i + 3)
+                .is_some_and(|hex| hex.iter().all(u8::is_ascii_hexdigit)),
+            _ => b.is_ascii_alphanumeric() || b"-/._~!$&'()*+,;=:@".contains(&b),
+        };
+        if !ok {
+            return false;
+        }
+        i += if b == b'%' { 3 } else { 1 };
+    }
+    path.starts_with('/') && path.len() <= 1024
+}
+
+/// A list of header names, lowercased; each valid and listed once.
+fn header_names(names: &[String], field: &'static str) -> Result<Vec<String>, Invalid> {
+    let mut out: Vec<String> = Vec::with_capacity(names.len());
+    for name in names {
+        let lower = name.to_ascii_lowercase();
+        if !is_header_name(name) {
+            return Err((field, format!("{name:?} is not a valid header name")));
+        }
+        if out.contains(&lower) {
+            return Err((field, format!("{name:?} is listed twice")));
+        }
+        out.push(lower);
+    }
+    Ok(out)
 }
 
 fn compile_cors(c: &CorsConfig) -> Result<Cors, Invalid> {
