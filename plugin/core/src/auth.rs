@@ -80,8 +80,10 @@ pub enum CheckRequest {
     Http(Vec<(String, Vec<u8>)>),
     /// A unary gRPC call of [`AUTHZ_SERVICE`]/[`AUTHZ_METHOD`] (`proxy_grpc_call`).
     Grpc {
-        /// An encoded `envoy.config.core.v3.GrpcService` naming the server's cluster.
-        service: Vec<u8>,
+        /// The call's service argument: an encoded `envoy.config.core.v3.GrpcService` naming
+        /// the server's cluster, or the cluster name itself when that encoding is not UTF-8
+        /// (the SDK takes a `&str`; Envoy accepts both).
+        service: String,
         /// The encoded `CheckRequest`.
         message: Vec<u8>,
     },
@@ -172,7 +174,8 @@ impl<'t> AuthCheck<'t> {
                 let mut grpc = Vec::new();
                 put_bytes(&mut grpc, 1, self.server.cluster.as_bytes());
                 CheckRequest::Grpc {
-                    service: nest(1, &grpc),
+                    service: String::from_utf8(nest(1, &grpc))
+                        .unwrap_or_else(|_| self.server.cluster.clone()),
                     message: nest(1, &attributes),
                 }
             }

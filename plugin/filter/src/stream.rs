@@ -1,6 +1,12 @@
 //! One HTTP stream: decide in the request-headers phase, then act; finish in the
 //! response-headers phase with what the request phase remembered.
 //!
+//! A decision with an auth step sends the check and pauses the request. When the answer comes
+//! (while the request headers are still Envoy's to edit), the stream decides again from the
+//! same headers, draw and time, which gives the same decision, then applies the verdict: an
+//! allowing answer's header edits, then the decision, then resumes; a denial or a failed check
+//! answers the client. Answers to other calls (mirrors) are ignored.
+//!
 //! Forwarding applies the header edits, timeouts and rewrites, names the backend the way the
 //! configured target mode says (cluster header or `:authority`), sends mirror copies, records
 //! the decision in filter state and clears the route cache so Envoy's router sees the new
@@ -9,7 +15,12 @@
 
 use std::rc::Rc;
 
-use gatewasm_core::{Action, Decision, Forward, HeaderEdits, RequestView, RouteTable, Target};
+use std::time::Duration;
+
+use gatewasm_core::{
+    Action, AuthAnswer, AuthCheck, CheckRequest, Decision, Forward, HeaderEdits, HeaderPairs,
+    RequestView, RouteTable, Target, Verdict, AUTHZ_METHOD, AUTHZ_SERVICE, AUTHZ_TIMEOUT_MS,
+};
 use proxy_wasm::traits::{Context, HttpContext};
 use proxy_wasm::types::Action as Next;
 
@@ -21,6 +32,10 @@ pub(crate) struct Stream {
     draw: u64,
     /// Response header edits decided in the request phase, applied in the response phase.
     response: Vec<HeaderEdits>,
+    /// The time the decision used, so that deciding again after a check gives the same one.
+    now: Option<u64>,
+    /// The token of the outstanding authorization check.
+    check: Option<u32>,
 }
 
 impl Stream {
@@ -29,6 +44,65 @@ impl Stream {
             table,
             draw,
             response: Vec::new(),
+            now: None,
+            check: None,
+        }
+    }
+
+    /// The request as the table sees it; the time is read once per stream.
+    fn view<'h>(&mut self, headers: &'h HeaderPairs<'h>) -> RequestView<'h> {
+        let mut request = RequestView::new(headers, host::destination_port());
+        if self.table.needs_sni() {
+            request = request.with_sni(&host::requested_server_name());
+        }
+        if self.table.needs_time() {
+            if self.now.is_none() {
+                self.now = host::now_secs();
+            }
+            request.now = self.now;
+        }
+        request
+    }
+
+    /// Sends the check; a check Envoy refuses fails closed at once.
+    fn send_check(&mut self, check: &AuthCheck<'_>, request: &RequestView<'_>) {
+        let timeout = Duration::from_millis(AUTHZ_TIMEOUT_MS);
+        self.check = match check.request(request) {
+            CheckRequest::Http(headers) => {
+                let pairs: Vec<(&str, &[u8])> = headers
+                    .iter()
+                    .map(|(n, v)| (n.as_str(), v.as_slice()))
+                    .collect();
+                host::http_call(&check.server.cluster, &pairs, timeout)
+            }
+            CheckRequest::Grpc { service, message } => {
+                host::grpc_call(&service, AUTHZ_SERVICE, AUTHZ_METHOD, &message, timeout)
+            }
+        };
+        if self.check.is_none() {
+            host::send_local_reply(&AuthCheck::failure());
+        }
+    }
+
+    /// Applies the server's answer to the paused request.
+    fn finish_check(&mut self, answer: AuthAnswer<'_>) {
+        self.check = None;
+        let headers = host::RequestHeaders::read();
+        let headers = headers.pairs();
+        let table = Rc::clone(&self.table);
+        let request = self.view(&headers);
+        let decision = table.decide(&request, self.draw);
+        let Action::Forward(forward) = &decision.action else {
+            return;
+        };
+        let Some(check) = &forward.auth else { return };
+        match check.verdict(answer) {
+            Verdict::Allow(edits) => {
+                apply(HeaderMap::Request, &edits);
+                self.forward(forward, &request);
+                host::resume_request();
+            }
+            Verdict::Deny(reply) => host::send_local_reply(&reply),
         }
     }
 
@@ -79,34 +153,55 @@ impl Stream {
     }
 }
 
-impl Context for Stream {}
+impl Context for Stream {
+    fn on_http_call_response(
+        &mut self,
+        token_id: u32,
+        num_headers: usize,
+        body_size: usize,
+        _num_trailers: usize,
+    ) {
+        if self.check == Some(token_id) {
+            let (headers, body) = host::http_call_response(num_headers, body_size);
+            self.finish_check(AuthAnswer::Http {
+                headers: &headers,
+                body: &body,
+            });
+        }
+    }
+
+    fn on_grpc_call_response(&mut self, token_id: u32, status_code: u32, response_size: usize) {
+        if self.check == Some(token_id) {
+            let message = host::grpc_call_response(response_size);
+            self.finish_check(AuthAnswer::Grpc {
+                status: status_code,
+                message: &message,
+            });
+        }
+    }
+}
 
 impl HttpContext for Stream {
     fn on_http_request_headers(&mut self, _num_headers: usize, _end_of_stream: bool) -> Next {
         let headers = host::RequestHeaders::read();
         let headers = headers.pairs();
         let table = Rc::clone(&self.table);
-        let mut request = RequestView::new(&headers, host::destination_port());
-        if table.needs_sni() {
-            request = request.with_sni(&host::requested_server_name());
-        }
-        if table.needs_time() {
-            request.now = host::now_secs();
-        }
+        let request = self.view(&headers);
         let decision = table.decide(&request, self.draw);
         record(&decision);
         match &decision.action {
-            Action::Forward(forward) => {
-                self.forward(forward, &request);
-                Next::Continue
-            }
+            Action::Forward(forward) => match &forward.auth {
+                Some(check) => {
+                    self.send_check(check, &request);
+                    Next::Pause
+                }
+                None => {
+                    self.forward(forward, &request);
+                    Next::Continue
+                }
+            },
             Action::Reply(reply) => {
-                host::send_local_reply(
-                    reply.status,
-                    reply.details,
-                    reply.grpc_status,
-                    &reply.headers,
-                );
+                host::send_local_reply(reply);
                 Next::Pause
             }
             Action::Pass => Next::Continue,

@@ -82,7 +82,7 @@ fn grpc_check_is_a_check_request_naming_the_cluster() {
         let cluster = b"outbound|9001||authz.app.svc.cluster.local";
         let mut want_service = vec![0x0a, cluster.len() as u8 + 2, 0x0a, cluster.len() as u8];
         want_service.extend_from_slice(cluster);
-        assert_eq!(service, want_service);
+        assert_eq!(service.as_bytes(), want_service);
         // CheckRequest{attributes{request{http{method "GET", headers {"x-a": "1"}, path "/p",
         // host "h", scheme "http"}}}}
         let want: &[u8] = b"\x0a\x20\x22\x1e\x12\x1c\x12\x03GET\x1a\x08\x0a\x03x-a\x12\x011\x22\x02/p\x2a\x01h\x32\x04http";
