@@ -196,6 +196,9 @@ pub struct CaseRequest {
     /// TLS SNI the client sent.
     #[serde(default)]
     pub sni: Option<String>,
+    /// Request body.
+    #[serde(default)]
+    pub body: Option<String>,
 }
 
 /// `request.grpc:` in a case.
@@ -293,6 +296,9 @@ pub struct ExpectCheck {
     /// Headers that must not be sent.
     #[serde(default)]
     pub absent_headers: Vec<String>,
+    /// Body sent (gRPC: `attributes.request.http.body`).
+    #[serde(default)]
+    pub body: Option<String>,
 }
 
 /// One expected mirror copy; absent keys are not checked.
@@ -440,6 +446,7 @@ impl Case {
             headers,
             response_headers,
             sni: self.request.sni.clone(),
+            body: self.request.body.clone(),
         }
     }
 
@@ -603,6 +610,7 @@ impl Expect {
                         ("method", &want.method, got.method.clone()),
                         ("path", &want.path, got.path.clone()),
                         ("authority", &want.authority, got.authority.clone()),
+                        ("body", &want.body, got.body.clone()),
                     ];
                     for (what, want, got) in fields {
                         check(&format!("auth_check.{what}"), want.clone(), Some(got));

@@ -20,11 +20,12 @@
 //!   request that went upstream stays in flight in between, with its own context, while other
 //!   streams and updates run. It keeps the root context it started under; a root an update
 //!   replaced gets `on_done`/`on_delete` after its last stream ends.
-//! - A request that pauses in its headers phase with a callout of its own outstanding (an
-//!   authorization check) waits for it: [`HttpRequest::callout_answer`] is delivered to that
-//!   call (`on_http_call_response`, or `on_grpc_receive` / `on_grpc_close`), the request headers
-//!   still editable, and what the plugin does then (continue, local reply, reset) ends the
-//!   request phase. Without an answer the stream stays paused.
+//! - A request that pauses in its headers phase still hands its body to the plugin
+//!   (`on_request_body`, headers editable). If it stays paused with a callout of its own
+//!   outstanding (an authorization check), it waits for it: [`HttpRequest::callout_answer`] is
+//!   delivered to that call (`on_http_call_response`, or `on_grpc_receive` / `on_grpc_close`),
+//!   the request headers still editable, and what the plugin does then (continue, local reply,
+//!   reset) ends the request phase. Without an answer the stream stays paused.
 //! - A trap fails the VM. The current stream (unless it already reached access-log time) and
 //!   later streams follow the failure policy.
 //!
@@ -1086,6 +1087,10 @@ impl<'a> StreamRun<'a> {
         self.vm
             .invoke(create, self.context, self.root, (ctx, root))?;
         let mut end = self.request_phase()?;
+        let body_delivered = matches!(end, RequestEnd::Paused) && self.request.body.is_some();
+        if body_delivered {
+            end = self.body_while_paused()?;
+        }
         if matches!(end, RequestEnd::Paused) {
             end = self.await_callout()?;
         }
@@ -1095,7 +1100,7 @@ impl<'a> StreamRun<'a> {
                     headers: self.state().headers.request.map.pairs().to_vec(),
                     headers_modified_after_route: self.state().headers.request_edited,
                 });
-                return Ok(!self.body_phase()?);
+                return Ok(body_delivered || !self.body_phase()?);
             }
             RequestEnd::LocalReply(reply) => self.local_reply(reply)?,
             RequestEnd::Reset => self.out.reset = true,
@@ -1197,6 +1202,21 @@ impl<'a> StreamRun<'a> {
         }
         let (deferred, _) = self.take_deferred();
         Ok(self.end_request(false, deferred))
+    }
+
+    /// `on_request_body` for a request whose headers phase paused: Envoy's `StopIteration`
+    /// stops the filters after this one, and this one still gets the body (`end_of_stream`
+    /// set), its request headers still editable. What it does then ends the request phase.
+    fn body_while_paused(&mut self) -> Result<RequestEnd, String> {
+        let body = self.request.body.clone().unwrap_or_default();
+        let args = (self.context as i32, body.len() as i32, 1);
+        self.state().buffers.request_body = Some(body);
+        let cb = self.vm.cb.request_body.clone();
+        let action = self.vm.invoke(cb, self.context, self.root, args);
+        self.state().buffers.request_body = None;
+        let action = action?.unwrap_or(0);
+        let (deferred, local_reply_sent) = self.take_deferred();
+        Ok(self.end_request(action == 0 && !local_reply_sent, deferred))
     }
 
     /// `on_request_body` when the request has one. Returns true when the stream ended here

@@ -70,6 +70,8 @@ pub struct CheckCall {
     pub authority: String,
     /// Headers, repeats joined with `,` (gRPC: `attributes.request.http.headers`).
     pub headers: BTreeMap<String, String>,
+    /// Body (gRPC: `attributes.request.http.body`).
+    pub body: String,
 }
 
 impl CheckCall {
@@ -83,6 +85,7 @@ impl CheckCall {
             path: take(":path"),
             authority: take(":authority"),
             headers,
+            body: String::from_utf8_lossy(&call.body).into_owned(),
         }
     }
 
@@ -116,6 +119,7 @@ impl CheckCall {
                 }
                 4 => check.path = text(),
                 5 => check.authority = text(),
+                11 => check.body = text(),
                 _ => {}
             }
         }
@@ -230,7 +234,7 @@ impl Observed {
             "grpc_status": self.grpc_status,
             "response_headers": self.response_headers,
             "mirrors": self.mirrors.iter().map(|m| json!({"cluster": m.cluster, "path": m.path, "authority": m.authority})).collect::<Vec<_>>(),
-            "auth_check": self.check.as_ref().map(|c| json!({"protocol": c.protocol, "cluster": c.cluster, "method": c.method, "path": c.path, "authority": c.authority, "headers": c.headers})),
+            "auth_check": self.check.as_ref().map(|c| json!({"protocol": c.protocol, "cluster": c.cluster, "method": c.method, "path": c.path, "authority": c.authority, "headers": c.headers, "body": c.body})),
             "trap": self.trap,
         })
     }

@@ -6,10 +6,12 @@
 //! verdict. Where in a decision the check sits is [`crate::decide`]'s business.
 //!
 //! - HTTP servers get the request's `:method`, `:authority`, `authorization`, `:path` behind
-//!   `http.path`, `content-length: 0` and the `allowedHeaders`; 200 allows, a 5xx or no answer
-//!   is a failure, any other status denies.
+//!   `http.path`, the `allowedHeaders`, and the body the filter buffered (up to
+//!   `forwardBody.maxSize`, none by default) with its `content-length`; 200 allows, a 5xx or no
+//!   answer is a failure, any other status denies.
 //! - gRPC servers get `envoy.service.auth.v3.Authorization/Check` with
-//!   `attributes.request.http` {method, headers, path, host, scheme}; `status.code` 0 allows.
+//!   `attributes.request.http` {method, headers, path, host, scheme, body}; `status.code` 0
+//!   allows.
 //! - A failure (no answer, timeout, 5xx, unreadable answer) denies with 403, as Envoy does.
 
 use crate::decide::{Backend, HeaderEdits, LocalReply};
@@ -63,6 +65,8 @@ pub(crate) struct ExternalAuth {
     /// Index of the server in the table's backends; `None` when it cannot be resolved, so
     /// every request the rule matches is denied (the filter fails closed).
     pub(crate) backend: Option<u32>,
+    /// `forwardBody.maxSize`: bytes of request body the check carries (0: none).
+    pub(crate) max_body: u16,
 }
 
 /// The auth step of a forward decision: the check to make before anything else happens.
@@ -76,8 +80,13 @@ pub struct AuthCheck<'t> {
 /// What to send to the authorization server.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum CheckRequest {
-    /// An HTTP call (`proxy_http_call`) with these headers and no body.
-    Http(Vec<(String, Vec<u8>)>),
+    /// An HTTP call (`proxy_http_call`).
+    Http {
+        /// Request headers.
+        headers: Vec<(String, Vec<u8>)>,
+        /// Request body: the part of the request body the check carries.
+        body: Vec<u8>,
+    },
     /// A unary gRPC call of [`AUTHZ_SERVICE`]/[`AUTHZ_METHOD`] (`proxy_grpc_call`).
     Grpc {
         /// The call's service argument: an encoded `envoy.config.core.v3.GrpcService` naming
@@ -128,8 +137,15 @@ impl<'t> AuthCheck<'t> {
         LocalReply::new(403, FAILED)
     }
 
-    /// The check to send for `request`.
-    pub fn request(&self, request: &RequestView<'_>) -> CheckRequest {
+    /// How many bytes of request body the check carries (`forwardBody.maxSize`); 0 when none,
+    /// and then the check goes out with the request headers.
+    pub fn body_limit(&self) -> usize {
+        usize::from(self.auth.max_body)
+    }
+
+    /// The check to send for `request`, carrying `body` cut to [`AuthCheck::body_limit`].
+    pub fn request(&self, request: &RequestView<'_>, body: &[u8]) -> CheckRequest {
+        let body = body.get(..self.body_limit()).unwrap_or(body);
         match &self.auth.protocol {
             Protocol::Http {
                 path_prefix,
@@ -142,7 +158,10 @@ impl<'t> AuthCheck<'t> {
                     (String::from(":method"), request.method.to_vec()),
                     (String::from(":path"), path),
                     (String::from(":authority"), request.authority.to_vec()),
-                    (String::from("content-length"), b"0".to_vec()),
+                    (
+                        String::from("content-length"),
+                        body.len().to_string().into_bytes(),
+                    ),
                 ];
                 headers.extend(
                     request
@@ -156,7 +175,10 @@ impl<'t> AuthCheck<'t> {
                         })
                         .map(|&(name, value)| (name.to_owned(), value.to_vec())),
                 );
-                CheckRequest::Http(headers)
+                CheckRequest::Http {
+                    headers,
+                    body: body.to_vec(),
+                }
             }
             Protocol::Grpc { allowed_headers } => {
                 let mut http = Vec::new();
@@ -170,6 +192,9 @@ impl<'t> AuthCheck<'t> {
                 put_bytes(&mut http, 4, request.full_path);
                 put_bytes(&mut http, 5, request.authority);
                 put_bytes(&mut http, 6, request.scheme);
+                if !body.is_empty() {
+                    put_bytes(&mut http, 11, body);
+                }
                 let attributes = nest(4, &nest(2, &http));
                 let mut grpc = Vec::new();
                 put_bytes(&mut grpc, 1, self.server.cluster.as_bytes());

@@ -101,14 +101,15 @@ pub(crate) fn send_mirror(cluster: &str, headers: &[(&str, &[u8])]) {
             _ => (name, value),
         })
         .collect();
-    let _ = http_call(cluster, &headers, MIRROR_TIMEOUT);
+    let _ = http_call(cluster, &headers, &[], MIRROR_TIMEOUT);
 }
 
-/// Sends a header-only HTTP call to `cluster`; the token, or `None` when Envoy refused it
-/// (unknown cluster). Values that are not UTF-8 are replaced, since the SDK's call takes strings.
+/// Sends an HTTP call to `cluster`; the token, or `None` when Envoy refused it (unknown
+/// cluster). Values that are not UTF-8 are replaced, since the SDK's call takes strings.
 pub(crate) fn http_call(
     cluster: &str,
     headers: &[(&str, &[u8])],
+    body: &[u8],
     timeout: Duration,
 ) -> Option<u32> {
     let values: Vec<(&str, std::borrow::Cow<'_, str>)> = headers
@@ -116,7 +117,16 @@ pub(crate) fn http_call(
         .map(|&(name, value)| (name, String::from_utf8_lossy(value)))
         .collect();
     let pairs = values.iter().map(|(n, v)| (*n, v.as_ref())).collect();
-    hostcalls::dispatch_http_call(cluster, pairs, None, Vec::new(), timeout).ok()
+    let body = (!body.is_empty()).then_some(body);
+    hostcalls::dispatch_http_call(cluster, pairs, body, Vec::new(), timeout).ok()
+}
+
+/// The first `size` bytes of the request body Envoy has buffered, during `on_request_body`.
+pub(crate) fn request_body(size: usize) -> Bytes {
+    hostcalls::get_buffer(BufferType::HttpRequestBody, 0, size)
+        .ok()
+        .flatten()
+        .unwrap_or_default()
 }
 
 /// The answer to an HTTP call, during `on_http_call_response`: headers (empty when the call

@@ -1,11 +1,13 @@
 //! One HTTP stream: decide in the request-headers phase, then act; finish in the
 //! response-headers phase with what the request phase remembered.
 //!
-//! A decision with an auth step sends the check and pauses the request. When the answer comes
-//! (while the request headers are still Envoy's to edit), the stream decides again from the
-//! same headers, draw and time, which gives the same decision, then applies the verdict: an
-//! allowing answer's header edits, then the decision, then resumes; a denial or a failed check
-//! answers the client. Answers to other calls (mirrors) are ignored.
+//! A decision with an auth step sends the check and pauses the request; a check that carries
+//! the body (`forwardBody`) waits, paused, until that much body is buffered or the body ends.
+//! Later phases decide again from the paused request (same headers, draw and time, so the same
+//! decision). When the answer comes, while the request headers are still Envoy's to edit, the
+//! verdict applies: an allowing answer's header edits, then the decision, then the request
+//! resumes; a denial or a failed check answers the client. Answers to other calls (mirrors) are
+//! ignored.
 //!
 //! Forwarding applies the header edits, timeouts and rewrites, names the backend the way the
 //! configured target mode says (cluster header or `:authority`), sends mirror copies, records
@@ -36,6 +38,8 @@ pub(crate) struct Stream {
     now: Option<u64>,
     /// The token of the outstanding authorization check.
     check: Option<u32>,
+    /// Bytes of body the check waits for before it goes out (0: it does not wait).
+    body_wanted: usize,
 }
 
 impl Stream {
@@ -46,6 +50,7 @@ impl Stream {
             response: Vec::new(),
             now: None,
             check: None,
+            body_wanted: 0,
         }
     }
 
@@ -64,16 +69,34 @@ impl Stream {
         request
     }
 
-    /// Sends the check; a check Envoy refuses fails closed at once.
-    fn send_check(&mut self, check: &AuthCheck<'_>, request: &RequestView<'_>) {
+    /// Decides again for the paused request and hands the forward decision and its auth step
+    /// to `then`.
+    fn redecide(
+        &mut self,
+        then: impl FnOnce(&mut Self, &Forward<'_>, &AuthCheck<'_>, &RequestView<'_>),
+    ) {
+        let headers = host::RequestHeaders::read();
+        let headers = headers.pairs();
+        let table = Rc::clone(&self.table);
+        let request = self.view(&headers);
+        let decision = table.decide(&request, self.draw);
+        if let Action::Forward(forward) = &decision.action {
+            if let Some(check) = &forward.auth {
+                then(self, forward, check, &request);
+            }
+        }
+    }
+
+    /// Sends the check with `body`; a check Envoy refuses fails closed at once.
+    fn send_check(&mut self, check: &AuthCheck<'_>, request: &RequestView<'_>, body: &[u8]) {
         let timeout = Duration::from_millis(AUTHZ_TIMEOUT_MS);
-        self.check = match check.request(request) {
-            CheckRequest::Http(headers) => {
+        self.check = match check.request(request, body) {
+            CheckRequest::Http { headers, body } => {
                 let pairs: Vec<(&str, &[u8])> = headers
                     .iter()
                     .map(|(n, v)| (n.as_str(), v.as_slice()))
                     .collect();
-                host::http_call(&check.server.cluster, &pairs, timeout)
+                host::http_call(&check.server.cluster, &pairs, &body, timeout)
             }
             CheckRequest::Grpc { service, message } => {
                 host::grpc_call(&service, AUTHZ_SERVICE, AUTHZ_METHOD, &message, timeout)
@@ -87,23 +110,16 @@ impl Stream {
     /// Applies the server's answer to the paused request.
     fn finish_check(&mut self, answer: AuthAnswer<'_>) {
         self.check = None;
-        let headers = host::RequestHeaders::read();
-        let headers = headers.pairs();
-        let table = Rc::clone(&self.table);
-        let request = self.view(&headers);
-        let decision = table.decide(&request, self.draw);
-        let Action::Forward(forward) = &decision.action else {
-            return;
-        };
-        let Some(check) = &forward.auth else { return };
-        match check.verdict(answer) {
-            Verdict::Allow(edits) => {
-                apply(HeaderMap::Request, &edits);
-                self.forward(forward, &request);
-                host::resume_request();
-            }
-            Verdict::Deny(reply) => host::send_local_reply(&reply),
-        }
+        self.redecide(
+            |stream, forward, check, request| match check.verdict(answer) {
+                Verdict::Allow(edits) => {
+                    apply(HeaderMap::Request, &edits);
+                    stream.forward(forward, request);
+                    host::resume_request();
+                }
+                Verdict::Deny(reply) => host::send_local_reply(&reply),
+            },
+        );
     }
 
     fn forward(&mut self, forward: &Forward<'_>, request: &RequestView<'_>) {
@@ -182,7 +198,7 @@ impl Context for Stream {
 }
 
 impl HttpContext for Stream {
-    fn on_http_request_headers(&mut self, _num_headers: usize, _end_of_stream: bool) -> Next {
+    fn on_http_request_headers(&mut self, _num_headers: usize, end_of_stream: bool) -> Next {
         let headers = host::RequestHeaders::read();
         let headers = headers.pairs();
         let table = Rc::clone(&self.table);
@@ -192,7 +208,11 @@ impl HttpContext for Stream {
         match &decision.action {
             Action::Forward(forward) => match &forward.auth {
                 Some(check) => {
-                    self.send_check(check, &request);
+                    if check.body_limit() > 0 && !end_of_stream {
+                        self.body_wanted = check.body_limit();
+                    } else {
+                        self.send_check(check, &request, &[]);
+                    }
                     Next::Pause
                 }
                 None => {
@@ -206,6 +226,25 @@ impl HttpContext for Stream {
             }
             Action::Pass => Next::Continue,
         }
+    }
+
+    fn on_http_request_body(&mut self, body_size: usize, end_of_stream: bool) -> Next {
+        if self.body_wanted == 0 {
+            // While a check is out, the body waits with the headers: continuing here would let
+            // the request through unchecked.
+            return if self.check.is_some() {
+                Next::Pause
+            } else {
+                Next::Continue
+            };
+        }
+        if body_size < self.body_wanted && !end_of_stream {
+            return Next::Pause; // Envoy keeps buffering
+        }
+        let body = host::request_body(body_size.min(self.body_wanted));
+        self.body_wanted = 0;
+        self.redecide(|stream, _, check, request| stream.send_check(check, request, &body));
+        Next::Pause
     }
 
     fn on_http_response_headers(&mut self, _num_headers: usize, _end_of_stream: bool) -> Next {

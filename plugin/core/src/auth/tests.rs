@@ -54,9 +54,14 @@ const GRPC: &str = r#"{"protocol": "GRPC", "backendRef": {"name": "authz", "port
 #[test]
 fn http_check_carries_the_fixed_headers_the_prefix_and_the_allowed_ones() {
     with_check(&table(HTTP), |check, request| {
-        let CheckRequest::Http(sent) = check.request(request) else {
+        let CheckRequest::Http {
+            headers: sent,
+            body,
+        } = check.request(request, b"ignored")
+        else {
             panic!("not an HTTP check");
         };
+        assert!(body.is_empty(), "no forwardBody, no body");
         let sent: Vec<(&str, &[u8])> = sent.iter().map(|(n, v)| (n.as_str(), &v[..])).collect();
         assert_eq!(
             sent,
@@ -76,7 +81,7 @@ fn http_check_carries_the_fixed_headers_the_prefix_and_the_allowed_ones() {
 #[test]
 fn grpc_check_is_a_check_request_naming_the_cluster() {
     with_check(&table(GRPC), |check, request| {
-        let CheckRequest::Grpc { service, message } = check.request(request) else {
+        let CheckRequest::Grpc { service, message } = check.request(request, b"") else {
             panic!("not a gRPC check");
         };
         let cluster = b"outbound|9001||authz.app.svc.cluster.local";
@@ -180,5 +185,28 @@ fn http_answers_allow_on_200_deny_otherwise_and_fail_on_5xx() {
             };
             assert_eq!((reply.status, reply.details), (403, FAILED));
         }
+    });
+}
+
+#[test]
+fn forward_body_sends_at_most_max_size_bytes_with_their_length() {
+    let http = r#"{"protocol": "HTTP", "backendRef": {"name": "authz", "port": 9000}, "http": {},
+        "forwardBody": {"maxSize": 4}}"#;
+    with_check(&table(http), |check, request| {
+        assert_eq!(check.body_limit(), 4);
+        let CheckRequest::Http { headers, body } = check.request(request, b"abcdefgh") else {
+            panic!("not an HTTP check");
+        };
+        assert_eq!(body, b"abcd");
+        assert!(headers.contains(&("content-length".to_owned(), b"4".to_vec())));
+    });
+    let grpc = r#"{"protocol": "GRPC", "backendRef": {"name": "authz", "port": 9001},
+        "grpc": {"allowedHeaders": ["x-none"]}, "forwardBody": {"maxSize": 2}}"#;
+    with_check(&table(grpc), |check, request| {
+        let CheckRequest::Grpc { message, .. } = check.request(request, b"xyz") else {
+            panic!("not a gRPC check");
+        };
+        // ... http {method "GET", path "/p", host "h", scheme "http", body "xy"}
+        assert!(message.ends_with(b"\x32\x04http\x5a\x02xy"), "{message:?}");
     });
 }

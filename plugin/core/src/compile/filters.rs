@@ -1,10 +1,11 @@
 //! A `filters` list (of a rule or of a backendRef) compiled into [`Filters`], with the CRD's
 //! rules enforced: which types a route kind allows, which may appear only once, redirect and
-//! rewrite never together, `ReplacePrefixMatch` only on a rule whose one match is a PathPrefix
-//! (reference §1, §4).
+//! rewrite never together, `ReplacePrefixMatch` only on a rule whose one match is a PathPrefix,
+//! `ExternalAuth` only in a rule's own list (reference §1, §4).
 //!
 //! A filter the rule cannot honour drops the rule. A mirror whose target cannot be used is left
-//! out and the rest of the rule serves, as the spec asks (reference §4.6).
+//! out and the rest of the rule serves, as the spec asks (reference §4.6); an authorization
+//! server that cannot be used keeps the rule, which then fails closed (reference §4.8).
 
 use crate::auth::{ExternalAuth, Protocol};
 use crate::config::{
@@ -156,6 +157,17 @@ pub(crate) fn compile(
                     .ok_or_else(|| missing("externalAuth"))?;
                 let protocol = auth_protocol(auth)
                     .map_err(|(sub, e)| drop(&format!(".externalAuth{sub}"), e))?;
+                let max_body = auth
+                    .forward_body
+                    .as_ref()
+                    .and_then(|b| b.max_size)
+                    .unwrap_or(0);
+                let max_body = u16::try_from(max_body).map_err(|_| {
+                    drop(
+                        ".externalAuth.forwardBody.maxSize",
+                        format!("{max_body} is more than the CRD's limit of 65535 bytes"),
+                    )
+                })?;
                 let backend = match backends.resolve(&auth.backend_ref) {
                     Ok(id) => Some(id),
                     Err(reason) => {
@@ -167,7 +179,11 @@ pub(crate) fn compile(
                         None
                     }
                 };
-                filters.auth = Some(Box::new(ExternalAuth { protocol, backend }));
+                filters.auth = Some(Box::new(ExternalAuth {
+                    protocol,
+                    backend,
+                    max_body,
+                }));
             }
             "ExtensionRef" => {
                 let target = filter.extension_ref.as_ref().map_or_else(String::new, |r| {
@@ -379,16 +395,7 @@ fn is_crd_origin(origin: &str) -> bool {
 /// The protocol settings of an `ExternalAuth` filter, with the CRD's rules: `protocol` is
 /// `HTTP` or `GRPC`, the block of that name is required and the other one forbidden, `http.path`
 /// is an absolute path in the CRD's character set, header names are valid and listed once.
-/// A body to forward is refused: gatewasm sends checks without the request body.
 fn auth_protocol(a: &ExternalAuthConfig) -> Result<Protocol, Invalid> {
-    if let Some(size) = a.forward_body.as_ref().and_then(|b| b.max_size) {
-        if size > 0 {
-            return Err((
-                ".forwardBody.maxSize",
-                format!("{size}: gatewasm does not forward request bodies to the authorization server; remove forwardBody or set maxSize to 0"),
-            ));
-        }
-    }
     match (a.protocol.as_deref(), &a.http, &a.grpc) {
         (Some("HTTP"), Some(http), None) => {
             let path_prefix = http.path.clone().unwrap_or_default();
