@@ -285,6 +285,10 @@ impl Observed {
                     mirror.cluster, mirror.authority, mirror.path
                 ));
             }
+        } else if self.status == 0 && self.check.is_some() {
+            lines.push(String::from(
+                "paused    waiting for the authorization server (case files answer with `auth:`)",
+            ));
         } else {
             lines.push(format!(
                 "reply     {} {}",

@@ -417,16 +417,17 @@ fn auth_protocol(a: &ExternalAuthConfig) -> Result<Protocol, Invalid> {
         (Some("GRPC"), None, Some(grpc)) => Ok(Protocol::Grpc {
             allowed_headers: header_names(&grpc.allowed_headers, ".grpc.allowedHeaders")?,
         }),
-        (Some(p @ ("HTTP" | "GRPC")), _, _) => {
+        (Some(p @ ("HTTP" | "GRPC")), http, grpc) => {
             let (own, other) = if p == "HTTP" {
-                ("http", "grpc")
+                ("http", grpc.is_some().then_some("grpc"))
             } else {
-                ("grpc", "http")
+                ("grpc", http.is_some().then_some("http"))
             };
-            Err((
-                ".protocol",
-                format!("protocol {p} needs the {own} block and forbids the {other} block"),
-            ))
+            let message = match other {
+                Some(other) => format!("protocol {p} forbids the {other} block"),
+                None => format!("protocol {p} needs the {own} block ({own}: {{}} at least)"),
+            };
+            Err((".protocol", message))
         }
         (Some(other), _, _) => Err((
             ".protocol",
