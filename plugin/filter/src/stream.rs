@@ -20,8 +20,8 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use gatewasm_core::{
-    Action, AuthAnswer, AuthCheck, CheckRequest, Decision, Forward, HeaderEdits, HeaderPairs,
-    RequestView, RouteTable, Target, Verdict, AUTHZ_METHOD, AUTHZ_SERVICE, AUTHZ_TIMEOUT_MS,
+    Action, AuthAnswer, AuthCheck, CheckRequest, Forward, HeaderEdits, HeaderPairs, RequestView,
+    RouteTable, RuleRef, Target, Verdict, AUTHZ_METHOD, AUTHZ_SERVICE, AUTHZ_TIMEOUT_MS,
 };
 use proxy_wasm::traits::{Context, HttpContext};
 use proxy_wasm::types::Action as Next;
@@ -73,7 +73,13 @@ impl Stream {
     /// to `then`.
     fn redecide(
         &mut self,
-        then: impl FnOnce(&mut Self, &Forward<'_>, &AuthCheck<'_>, &RequestView<'_>),
+        then: impl FnOnce(
+            &mut Self,
+            Option<RuleRef<'_>>,
+            &Forward<'_>,
+            &AuthCheck<'_>,
+            &RequestView<'_>,
+        ),
     ) {
         let headers = host::RequestHeaders::read();
         let headers = headers.pairs();
@@ -82,7 +88,7 @@ impl Stream {
         let decision = table.decide(&request, self.draw);
         if let Action::Forward(forward) = &decision.action {
             if let Some(check) = &forward.auth {
-                then(self, forward, check, &request);
+                then(self, decision.rule, forward, check, &request);
             }
         }
     }
@@ -111,8 +117,9 @@ impl Stream {
     fn finish_check(&mut self, answer: AuthAnswer<'_>) {
         self.check = None;
         self.redecide(
-            |stream, forward, check, request| match check.verdict(answer) {
+            |stream, rule, forward, check, request| match check.verdict(answer) {
                 Verdict::Allow(edits) => {
+                    record(rule, &forward.backend.key);
                     apply(HeaderMap::Request, &edits);
                     stream.forward(forward, request);
                     host::resume_request();
@@ -204,10 +211,12 @@ impl HttpContext for Stream {
         let table = Rc::clone(&self.table);
         let request = self.view(&headers);
         let decision = table.decide(&request, self.draw);
-        record(&decision);
+        let rule = decision.rule;
         match &decision.action {
             Action::Forward(forward) => match &forward.auth {
                 Some(check) => {
+                    // No backend until the server allows the request.
+                    record(rule, "-");
                     if check.body_limit() > 0 && !end_of_stream {
                         self.body_wanted = check.body_limit();
                     } else {
@@ -216,11 +225,13 @@ impl HttpContext for Stream {
                     Next::Pause
                 }
                 None => {
+                    record(rule, &forward.backend.key);
                     self.forward(forward, &request);
                     Next::Continue
                 }
             },
             Action::Reply(reply) => {
+                record(rule, "-");
                 host::send_local_reply(reply);
                 Next::Pause
             }
@@ -243,7 +254,7 @@ impl HttpContext for Stream {
         }
         let body = host::request_body(body_size.min(self.body_wanted));
         self.body_wanted = 0;
-        self.redecide(|stream, _, check, request| stream.send_check(check, request, &body));
+        self.redecide(|stream, _, _, check, request| stream.send_check(check, request, &body));
         Next::Pause
     }
 
@@ -268,15 +279,11 @@ fn apply(map: HeaderMap, edits: &HeaderEdits) {
     }
 }
 
-/// Filter state for access logs and host-sim, one host call per request: `wasm.gatewasm` is
-/// `<namespace>/<route> <rule index> <backend namespace/name:port, or ->` whenever a rule
-/// matched.
-fn record(decision: &Decision<'_>) {
-    let Some(rule) = decision.rule else { return };
-    let backend = match &decision.action {
-        Action::Forward(forward) => forward.backend.key.as_str(),
-        _ => "-",
-    };
+/// Filter state for access logs and host-sim, one host call per request (two when an
+/// authorization server allows it): `wasm.gatewasm` is `<namespace>/<route> <rule index>
+/// <backend namespace/name:port, or ->` whenever a rule matched.
+fn record(rule: Option<RuleRef<'_>>, backend: &str) {
+    let Some(rule) = rule else { return };
     // Built by hand: `format!` costs more than the rest of this function per request.
     let index = rule.index.to_string();
     let mut value = String::with_capacity(
