@@ -119,6 +119,14 @@ impl CaseAuth {
                 .map(|(n, v)| (n.to_ascii_lowercase(), scalar(v).into_bytes()))
                 .collect()
         };
+        if self.status.is_none() && (!self.headers.is_empty() || self.body.is_some()) {
+            bail!("auth: `headers` and `body` belong to an HTTP answer, which needs `status`");
+        }
+        if let Some(grpc) = self.grpc.as_ref().filter(|g| g.code == 0) {
+            if grpc.status.is_some() || grpc.body.is_some() {
+                bail!("auth.grpc: `status` and `body` belong to a denial, which needs a `code` other than 0");
+            }
+        }
         match (self.status, &self.grpc, self.fail) {
             (Some(status), None, false) => Ok(CalloutAnswer::Http(HttpCallResponse {
                 headers: std::iter::once((":status".to_owned(), status.to_string().into_bytes()))

@@ -210,3 +210,21 @@ fn forward_body_sends_at_most_max_size_bytes_with_their_length() {
         assert!(message.ends_with(b"\x32\x04http\x5a\x02xy"), "{message:?}");
     });
 }
+
+#[test]
+fn grpc_headers_with_append_are_added_and_a_missing_status_means_ok() {
+    with_check(&table(GRPC), |check, _| {
+        // ok_response {headers [{header {key "a" value "b"}, append {value true}}]}
+        let ok = b"\x1a\x0e\x12\x0c\x0a\x06\x0a\x01a\x12\x01b\x12\x02\x08\x01";
+        assert_eq!(
+            check.verdict(AuthAnswer::Grpc {
+                status: 0,
+                message: ok,
+            }),
+            Verdict::Allow(HeaderEdits {
+                add: vec![("a".into(), "b".into())],
+                ..HeaderEdits::default()
+            })
+        );
+    });
+}
