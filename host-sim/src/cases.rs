@@ -11,7 +11,9 @@ use anyhow::{bail, Context, Result};
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::envoy::{PluginOptions, Proxy, WasmModule};
+use gatewasm_core::proto::{put_bytes, put_varint};
+
+use crate::envoy::{CalloutAnswer, HttpCallResponse, PluginOptions, Proxy, WasmModule};
 use crate::manifests::Manifests;
 use crate::observe::Observed;
 use crate::request::RequestSpec;
@@ -54,8 +56,128 @@ pub struct Case {
     pub name: String,
     /// The request.
     pub request: CaseRequest,
+    /// What the authorization server answers, when the request waits for a check.
+    #[serde(default)]
+    pub auth: Option<CaseAuth>,
     /// What must happen.
     pub expect: Expect,
+}
+
+/// `auth:` in a case: the answer to the callout the request pauses for. One of `status` (an
+/// HTTP server), `grpc` (an ext_authz gRPC server) or `fail`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CaseAuth {
+    /// HTTP: the answer's status (200 allows).
+    #[serde(default)]
+    pub status: Option<u16>,
+    /// HTTP: the answer's headers.
+    #[serde(default)]
+    pub headers: BTreeMap<String, Value>,
+    /// HTTP: the answer's body.
+    #[serde(default)]
+    pub body: Option<String>,
+    /// gRPC: the `CheckResponse`.
+    #[serde(default)]
+    pub grpc: Option<CaseGrpcAuth>,
+    /// The call fails without an answer (reset; UNAVAILABLE for a gRPC call).
+    #[serde(default)]
+    pub fail: bool,
+}
+
+/// `auth.grpc:` a `CheckResponse`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CaseGrpcAuth {
+    /// `status.code`: 0 (the default) allows.
+    #[serde(default)]
+    pub code: i32,
+    /// `ok_response.headers` when allowed, `denied_response.headers` when denied.
+    #[serde(default)]
+    pub headers: BTreeMap<String, Value>,
+    /// `ok_response.headers_to_remove`.
+    #[serde(default)]
+    pub remove: Vec<String>,
+    /// `denied_response.status`.
+    #[serde(default)]
+    pub status: Option<u16>,
+    /// `denied_response.body`.
+    #[serde(default)]
+    pub body: Option<String>,
+}
+
+impl CaseAuth {
+    /// The answer the simulated Envoy delivers.
+    ///
+    /// # Errors
+    ///
+    /// When not exactly one of `status`, `grpc` and `fail` is given.
+    pub fn answer(&self) -> Result<CalloutAnswer> {
+        let header_pairs = |headers: &BTreeMap<String, Value>| -> Vec<(String, Vec<u8>)> {
+            headers
+                .iter()
+                .map(|(n, v)| (n.to_ascii_lowercase(), scalar(v).into_bytes()))
+                .collect()
+        };
+        if self.status.is_none() && (!self.headers.is_empty() || self.body.is_some()) {
+            bail!("auth: `headers` and `body` belong to an HTTP answer, which needs `status`");
+        }
+        if let Some(grpc) = self.grpc.as_ref().filter(|g| g.code == 0) {
+            if grpc.status.is_some() || grpc.body.is_some() {
+                bail!("auth.grpc: `status` and `body` belong to a denial, which needs a `code` other than 0");
+            }
+        }
+        match (self.status, &self.grpc, self.fail) {
+            (Some(status), None, false) => Ok(CalloutAnswer::Http(HttpCallResponse {
+                headers: std::iter::once((":status".to_owned(), status.to_string().into_bytes()))
+                    .chain(header_pairs(&self.headers))
+                    .collect(),
+                body: self.body.clone().unwrap_or_default().into_bytes(),
+                trailers: Vec::new(),
+            })),
+            (None, Some(grpc), false) => Ok(CalloutAnswer::Grpc(check_response(
+                grpc,
+                &header_pairs(&grpc.headers),
+            ))),
+            (None, None, true) => Ok(CalloutAnswer::Fail),
+            _ => bail!("auth: give exactly one of `status` (HTTP), `grpc` and `fail: true`"),
+        }
+    }
+}
+
+/// An encoded `CheckResponse`: `status {code}`, then `ok_response {headers, headers_to_remove}`
+/// for code 0, else `denied_response {status {code}, headers, body}`.
+fn check_response(g: &CaseGrpcAuth, headers: &[(String, Vec<u8>)]) -> Vec<u8> {
+    let mut status = Vec::new();
+    put_varint(&mut status, 1, i64::from(g.code) as u64);
+    let mut out = Vec::new();
+    put_bytes(&mut out, 1, &status);
+    let mut http = Vec::new();
+    if let (Some(code), true) = (g.status, g.code != 0) {
+        let mut status = Vec::new();
+        put_varint(&mut status, 1, u64::from(code));
+        put_bytes(&mut http, 1, &status);
+    }
+    for (name, value) in headers {
+        let mut header = Vec::new();
+        put_bytes(&mut header, 1, name.as_bytes());
+        put_bytes(&mut header, 2, value);
+        let mut option = Vec::new();
+        put_bytes(&mut option, 1, &header);
+        put_bytes(&mut http, 2, &option);
+    }
+    if g.code == 0 {
+        for name in &g.remove {
+            put_bytes(&mut http, 5, name.as_bytes());
+        }
+        put_bytes(&mut out, 3, &http);
+    } else {
+        if let Some(body) = &g.body {
+            put_bytes(&mut http, 3, body.as_bytes());
+        }
+        put_bytes(&mut out, 2, &http);
+    }
+    out
 }
 
 /// `request:` in a case.
@@ -82,6 +204,9 @@ pub struct CaseRequest {
     /// TLS SNI the client sent.
     #[serde(default)]
     pub sni: Option<String>,
+    /// Request body.
+    #[serde(default)]
+    pub body: Option<String>,
 }
 
 /// `request.grpc:` in a case.
@@ -146,6 +271,42 @@ pub struct Expect {
     /// Shares per backend (or status code) over many requests.
     #[serde(default)]
     pub split: Option<BTreeMap<String, f64>>,
+    /// The authorization check the request waited on.
+    #[serde(default)]
+    pub auth_check: Option<ExpectCheck>,
+    /// Text that lines the filter logged (configuration problems included) must contain.
+    #[serde(default)]
+    pub log: Vec<String>,
+}
+
+/// The expected authorization check; absent keys are not checked.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectCheck {
+    /// `HTTP` or `GRPC`.
+    #[serde(default)]
+    pub protocol: Option<String>,
+    /// Cluster of the authorization server.
+    #[serde(default)]
+    pub cluster: Option<String>,
+    /// Method sent.
+    #[serde(default)]
+    pub method: Option<String>,
+    /// Path sent.
+    #[serde(default)]
+    pub path: Option<String>,
+    /// Authority (gRPC: host) sent.
+    #[serde(default)]
+    pub authority: Option<String>,
+    /// Headers that must be sent with these values.
+    #[serde(default)]
+    pub headers: BTreeMap<String, Value>,
+    /// Headers that must not be sent.
+    #[serde(default)]
+    pub absent_headers: Vec<String>,
+    /// Body sent (gRPC: `attributes.request.http.body`).
+    #[serde(default)]
+    pub body: Option<String>,
 }
 
 /// One expected mirror copy; absent keys are not checked.
@@ -293,6 +454,7 @@ impl Case {
             headers,
             response_headers,
             sni: self.request.sni.clone(),
+            body: self.request.body.clone(),
         }
     }
 
@@ -302,12 +464,29 @@ impl Case {
     ///
     /// The list of differences between what was expected and what happened.
     pub fn run(&self, proxy: &mut Proxy, cluster_header: &str) -> Result<Observed, Vec<String>> {
-        let request = self
+        let mut request = self
             .request_spec()
             .build()
             .map_err(|e| vec![e.to_string()])?;
-        let observed = Observed::new(&request, &proxy.stream(&request), cluster_header);
+        request.callout_answer = self
+            .auth
+            .as_ref()
+            .map(CaseAuth::answer)
+            .transpose()
+            .map_err(|e| vec![e.to_string()])?;
+        let outcome = proxy.stream(&request);
+        let observed = Observed::new(&request, &outcome, cluster_header);
         let mut problems = self.expect.compare(&observed);
+        let logged = proxy.logs().iter().chain(&outcome.logs);
+        let logged: Vec<&str> = logged.map(|l| l.message.as_str()).collect();
+        for text in &self.expect.log {
+            if !logged.iter().any(|line| line.contains(text.as_str())) {
+                problems.push(format!(
+                    "log: expected a line containing {text:?}, got:\n    {}",
+                    logged.join("\n    ")
+                ));
+            }
+        }
         if self.expect.split.is_some() || self.expect.mirror_split.is_some() {
             let mut backends: BTreeMap<String, u32> = BTreeMap::new();
             let mut mirrors: BTreeMap<String, u32> = BTreeMap::new();
@@ -427,6 +606,39 @@ impl Expect {
                     Some(format!("{} copies", mirrors.len())),
                     Some(format!("{} copies {got:?}", o.mirrors.len())),
                 );
+            }
+        }
+        if let Some(want) = &self.auth_check {
+            match &o.check {
+                None => check("auth_check", Some(String::from("a check")), None),
+                Some(got) => {
+                    let fields = [
+                        ("protocol", &want.protocol, got.protocol.to_owned()),
+                        ("cluster", &want.cluster, got.cluster.clone()),
+                        ("method", &want.method, got.method.clone()),
+                        ("path", &want.path, got.path.clone()),
+                        ("authority", &want.authority, got.authority.clone()),
+                        ("body", &want.body, got.body.clone()),
+                    ];
+                    for (what, want, got) in fields {
+                        check(&format!("auth_check.{what}"), want.clone(), Some(got));
+                    }
+                    for (name, value) in &want.headers {
+                        let name = name.to_ascii_lowercase();
+                        check(
+                            &format!("auth_check header {name}"),
+                            Some(scalar(value)),
+                            got.headers.get(&name).cloned(),
+                        );
+                    }
+                    for name in &want.absent_headers {
+                        if let Some(value) = got.headers.get(&name.to_ascii_lowercase()) {
+                            problems.push(format!(
+                                "auth_check header {name}: expected absent, got {value}"
+                            ));
+                        }
+                    }
+                }
             }
         }
         for name in &self.absent_headers {

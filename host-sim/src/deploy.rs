@@ -212,41 +212,51 @@ fn plugin_config(manifests: &Manifests, mode: &Mode) -> Result<Yaml> {
     Ok(Yaml::Mapping(config))
 }
 
-/// Keys of the Service backends GRPCRoutes name, with the route's namespace as default.
+/// Keys of the Service backends that speak gRPC, with the route's namespace as default: those
+/// GRPCRoutes name, and the servers of HTTPRoute `ExternalAuth` filters with protocol GRPC.
 fn grpc_backends(resources: &[Json]) -> BTreeSet<String> {
     let mut keys = BTreeSet::new();
-    for route in resources
-        .iter()
-        .filter(|o| o.get("kind").and_then(Json::as_str) == Some("GRPCRoute"))
-    {
+    for route in resources {
+        let kind = route.get("kind").and_then(Json::as_str);
         let route_namespace = object_namespace(route);
         let rules = route.pointer("/spec/rules").and_then(Json::as_array);
-        for backend in rules
-            .into_iter()
-            .flatten()
-            .filter_map(|r| r.get("backendRefs").and_then(Json::as_array))
-            .flatten()
-        {
-            let kind = backend
-                .get("kind")
-                .and_then(Json::as_str)
-                .unwrap_or("Service");
-            let (Some(name), Some(port)) = (
-                backend.get("name").and_then(Json::as_str),
-                backend.get("port").and_then(Json::as_f64),
-            ) else {
-                continue;
-            };
-            if kind == "Service" {
-                let namespace = backend
-                    .get("namespace")
-                    .and_then(Json::as_str)
-                    .unwrap_or(route_namespace);
-                keys.insert(format!("{namespace}/{name}:{port}"));
-            }
-        }
+        let rules = rules.into_iter().flatten();
+        let backends: Vec<&Json> = match kind {
+            Some("GRPCRoute") => rules
+                .filter_map(|r| r.get("backendRefs").and_then(Json::as_array))
+                .flatten()
+                .collect(),
+            Some("HTTPRoute") => rules
+                .filter_map(|r| r.get("filters").and_then(Json::as_array))
+                .flatten()
+                .filter_map(|f| f.get("externalAuth"))
+                .filter(|auth| auth.get("protocol").and_then(Json::as_str) == Some("GRPC"))
+                .filter_map(|auth| auth.get("backendRef"))
+                .collect(),
+            _ => continue,
+        };
+        keys.extend(
+            backends
+                .into_iter()
+                .filter_map(|b| service_key(b, route_namespace)),
+        );
     }
     keys
+}
+
+/// `namespace/name:port` of a backendRef to a Service.
+fn service_key(backend: &Json, route_namespace: &str) -> Option<String> {
+    let kind = backend
+        .get("kind")
+        .and_then(Json::as_str)
+        .unwrap_or("Service");
+    let name = backend.get("name").and_then(Json::as_str)?;
+    let port = backend.get("port").and_then(Json::as_f64)?;
+    let namespace = backend
+        .get("namespace")
+        .and_then(Json::as_str)
+        .unwrap_or(route_namespace);
+    (kind == "Service").then(|| format!("{namespace}/{name}:{port}"))
 }
 
 /// An object's namespace, `default` when unset.
@@ -270,6 +280,14 @@ mod tests {
         let mut m = Manifests::default();
         m.add_yaml(text).unwrap();
         m
+    }
+
+    #[test]
+    fn grpc_authorization_servers_are_grpc_backends_and_http_ones_are_not() {
+        let route = "kind: HTTPRoute\nmetadata: {name: r, namespace: app}\nspec:\n  parentRefs: [{name: gw, namespace: infra}]\n  rules:\n    - filters: [{type: ExternalAuth, externalAuth: {protocol: GRPC, backendRef: {name: authz, namespace: auth, port: 9001}, grpc: {}}}]\n      backendRefs: [{name: web, port: 8080}]\n    - filters: [{type: ExternalAuth, externalAuth: {protocol: HTTP, backendRef: {name: check, port: 9000}, http: {}}}]\n      backendRefs: [{name: web, port: 8080}]\n";
+        let plan = Plan::new(&manifests(&format!("{GATEWAY}---\n{route}")), None).unwrap();
+        let grpc: Vec<_> = plan.grpc_backends.iter().map(String::as_str).collect();
+        assert_eq!(grpc, ["auth/authz:9001"]);
     }
 
     #[test]

@@ -20,6 +20,12 @@
 //!   request that went upstream stays in flight in between, with its own context, while other
 //!   streams and updates run. It keeps the root context it started under; a root an update
 //!   replaced gets `on_done`/`on_delete` after its last stream ends.
+//! - A request that pauses in its headers phase still hands its body to the plugin
+//!   (`on_request_body`, headers editable). If it stays paused with a callout of its own
+//!   outstanding (an authorization check), it waits for it: [`HttpRequest::callout_answer`] is
+//!   delivered to that call (`on_http_call_response`, or `on_grpc_receive` / `on_grpc_close`),
+//!   the request headers still editable, and what the plugin does then (continue, local reply,
+//!   reset) ends the request phase. Without an answer the stream stays paused.
 //! - A trap fails the VM. The current stream (unless it already reached access-log time) and
 //!   later streams follow the failure policy.
 //!
@@ -250,6 +256,29 @@ pub struct HttpRequest {
     pub response_headers: Vec<(String, Vec<u8>)>,
     /// Extra properties for this stream (path segments, encoded value); they win over built-ins.
     pub properties: Vec<PropertyValue>,
+    /// The answer to the callout the request waits on, if it pauses for one.
+    pub callout_answer: Option<CalloutAnswer>,
+}
+
+/// What Envoy delivers to the callout a paused request waits on.
+#[derive(Clone, Debug)]
+pub enum CalloutAnswer {
+    /// An HTTP call's response.
+    Http(HttpCallResponse),
+    /// A unary gRPC call's response message, its status OK.
+    Grpc(Vec<u8>),
+    /// The call fails without an answer: no headers for an HTTP call (Envoy's reset), status
+    /// UNAVAILABLE for a gRPC call.
+    Fail,
+}
+
+/// A callout a paused request waited on, by kind and token.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Callout {
+    /// A `proxy_http_call`.
+    Http(u32),
+    /// A `proxy_grpc_call`.
+    Grpc(u32),
 }
 
 impl HttpRequest {
@@ -307,6 +336,8 @@ pub struct StreamOutcome {
     pub http_calls: Vec<HttpCall>,
     /// `proxy_grpc_call` / `proxy_grpc_stream` dispatches made during the stream.
     pub grpc_calls: Vec<GrpcCall>,
+    /// The callout the request paused for (its other calls, such as mirrors, nobody waits on).
+    pub awaited: Option<Callout>,
     /// Lines the plugin logged during the stream.
     pub logs: Vec<LogEntry>,
     /// The trap that failed the VM during this stream.
@@ -597,37 +628,11 @@ impl Proxy {
         if !state.lifecycle.contexts.contains(&context) {
             bail!("http call {token} was made by context {context}, which no longer exists");
         }
-        state.http_calls.outstanding.retain(|t| *t != token);
-        let failed = response.headers.is_empty();
-        state.headers.http_call_response_headers =
-            MapSlot::read_only(HeaderMap::from_pairs(&response.headers));
-        state.headers.http_call_response_trailers =
-            MapSlot::read_only(HeaderMap::from_pairs(&response.trailers));
-        state.buffers.http_call_response_body = Some(response.body.clone());
-        if failed {
-            // Envoy's `onHttpCallFailure`: status BrokenConnection (11), message "reset".
-            state.lifecycle.status = (BROKEN_CONNECTION, b"reset".to_vec());
-        }
-        let args = (
-            context as i32,
-            token as i32,
-            response.headers.len() as i32,
-            response.body.len() as i32,
-            response.trailers.len() as i32,
-        );
         self.sync_clock();
-        let cb = self.worker.cb.http_call_response.clone();
-        let result = self.worker.invoke(cb, context, self.root_id, args);
-        let state = self.worker.state();
-        state.headers.http_call_response_headers = MapSlot::default();
-        state.headers.http_call_response_trailers = MapSlot::default();
-        state.buffers.http_call_response_body = None;
-        state.lifecycle.status = (0, Vec::new());
+        let result = deliver_http(&mut self.worker, context, self.root_id, token, response);
         let logs = self.worker.take_logs();
         self.logs.extend(logs);
-        result
-            .map(drop)
-            .map_err(|trap| anyhow::anyhow!("on_http_call_response trapped: {trap}"))
+        result.map_err(|trap| anyhow::anyhow!("on_http_call_response trapped: {trap}"))
     }
 
     /// Moves the clock forward (both WASI clocks and `proxy_get_current_time_nanoseconds`).
@@ -718,6 +723,81 @@ impl Proxy {
         self.root_id = 1;
         Ok(())
     }
+}
+
+/// Envoy's answer to `proxy_http_call` `token` of `context`: the response headers, body and
+/// trailers exist during `on_http_call_response`; no headers means the call failed, and
+/// `proxy_get_status` then says BrokenConnection "reset", as Envoy's `onHttpCallFailure`.
+fn deliver_http(
+    vm: &mut Vm,
+    context: u32,
+    root: u32,
+    token: u32,
+    response: &HttpCallResponse,
+) -> Result<(), String> {
+    let state = vm.state();
+    state.http_calls.outstanding.retain(|t| *t != token);
+    state.headers.http_call_response_headers =
+        MapSlot::read_only(HeaderMap::from_pairs(&response.headers));
+    state.headers.http_call_response_trailers =
+        MapSlot::read_only(HeaderMap::from_pairs(&response.trailers));
+    state.buffers.http_call_response_body = Some(response.body.clone());
+    if response.headers.is_empty() {
+        state.lifecycle.status = (BROKEN_CONNECTION, b"reset".to_vec());
+    }
+    let args = (
+        context as i32,
+        token as i32,
+        response.headers.len() as i32,
+        response.body.len() as i32,
+        response.trailers.len() as i32,
+    );
+    let cb = vm.cb.http_call_response.clone();
+    let result = vm.invoke(cb, context, root, args);
+    let state = vm.state();
+    state.headers.http_call_response_headers = MapSlot::default();
+    state.headers.http_call_response_trailers = MapSlot::default();
+    state.buffers.http_call_response_body = None;
+    state.lifecycle.status = (0, Vec::new());
+    result.map(drop)
+}
+
+/// Envoy's answer to unary `proxy_grpc_call` `token` of `context`: a response message is
+/// readable as `GRPC_RECEIVE_BUFFER` during `on_grpc_receive`; a failed call gets only
+/// `on_grpc_close` with its status (cpp-host's `onGrpcReceive` / `onGrpcClose`).
+fn deliver_grpc(
+    vm: &mut Vm,
+    context: u32,
+    root: u32,
+    token: u32,
+    answer: Result<&[u8], u32>,
+) -> Result<(), String> {
+    let state = vm.state();
+    if let Some(call) = state.grpc.calls.iter_mut().find(|c| c.token == token) {
+        call.closed = true;
+    }
+    let result = match answer {
+        Ok(message) => {
+            state.buffers.grpc_receive = Some(message.to_vec());
+            let cb = vm.cb.grpc_receive.clone();
+            let args = (context as i32, token as i32, message.len() as i32);
+            vm.invoke(cb, context, root, args)
+        }
+        Err(status) => {
+            state.lifecycle.status = (status, Vec::new());
+            let cb = vm.cb.grpc_close.clone();
+            vm.invoke(
+                cb,
+                context,
+                root,
+                (context as i32, token as i32, status as i32),
+            )
+        }
+    };
+    let state = vm.state();
+    state.buffers.grpc_receive = None;
+    state.lifecycle.status = (0, Vec::new());
+    result.map(drop)
 }
 
 fn start_error(role: &str, failure: VmFailure, logs: &mut Vec<LogEntry>) -> StartError {
@@ -1006,13 +1086,21 @@ impl<'a> StreamRun<'a> {
         let create = self.vm.cb.context_create.clone();
         self.vm
             .invoke(create, self.context, self.root, (ctx, root))?;
-        match self.request_phase()? {
+        let mut end = self.request_phase()?;
+        let body_delivered = matches!(end, RequestEnd::Paused) && self.request.body.is_some();
+        if body_delivered {
+            end = self.body_while_paused()?;
+        }
+        if matches!(end, RequestEnd::Paused) {
+            end = self.await_callout()?;
+        }
+        match end {
             RequestEnd::Upstream => {
                 self.out.upstream = Some(Upstream {
                     headers: self.state().headers.request.map.pairs().to_vec(),
                     headers_modified_after_route: self.state().headers.request_edited,
                 });
-                return Ok(!self.body_phase()?);
+                return Ok(body_delivered || !self.body_phase()?);
             }
             RequestEnd::LocalReply(reply) => self.local_reply(reply)?,
             RequestEnd::Reset => self.out.reset = true,
@@ -1046,7 +1134,11 @@ impl<'a> StreamRun<'a> {
             .invoke(cb, self.context, self.root, args)?
             .unwrap_or(0);
         let (deferred, local_reply_sent) = self.take_deferred();
-        let mut continued = action == 0 && !local_reply_sent;
+        Ok(self.end_request(action == 0 && !local_reply_sent, deferred))
+    }
+
+    /// How the request phase ends after a callback: its deferred actions, else `continued`.
+    fn end_request(&mut self, mut continued: bool, deferred: Vec<Deferred>) -> RequestEnd {
         let mut end = None;
         for action in deferred {
             match action {
@@ -1059,14 +1151,72 @@ impl<'a> StreamRun<'a> {
             }
         }
         if let Some(end) = end {
-            return Ok(end);
+            return end;
         }
         if continued {
             // Envoy drops its request-header pointer once decodeHeaders returns Continue.
             self.state().headers.request.access = Access::Absent;
-            return Ok(RequestEnd::Upstream);
+            return RequestEnd::Upstream;
         }
-        Ok(RequestEnd::Paused)
+        RequestEnd::Paused
+    }
+
+    /// The request paused: if one of the stream's own callouts is outstanding, Envoy waits for
+    /// it. The case's answer goes to the first such call (an HTTP call before a gRPC one), and
+    /// the plugin's reaction ends the request phase; the request headers stay editable until
+    /// it continues. No answer, or none of the awaited kind, leaves the stream paused.
+    fn await_callout(&mut self) -> Result<RequestEnd, String> {
+        let (context, root) = (self.context, self.root);
+        let state = self.state();
+        let http =
+            state.http_calls.calls.iter().find(|c| {
+                c.context_id == context && state.http_calls.outstanding.contains(&c.token)
+            });
+        let grpc = state
+            .grpc
+            .calls
+            .iter()
+            .filter(|c| c.context_id == context && !c.stream && !c.closed)
+            .map(|c| Callout::Grpc(c.token))
+            .next();
+        let awaited = http.map(|c| Callout::Http(c.token)).or(grpc);
+        self.out.awaited = awaited;
+        let (Some(callout), Some(answer)) = (awaited, self.request.callout_answer.as_ref()) else {
+            return Ok(RequestEnd::Paused);
+        };
+        match (callout, answer) {
+            (Callout::Http(token), CalloutAnswer::Http(response)) => {
+                deliver_http(self.vm, context, root, token, response)?;
+            }
+            (Callout::Http(token), CalloutAnswer::Fail) => {
+                deliver_http(self.vm, context, root, token, &HttpCallResponse::default())?;
+            }
+            (Callout::Grpc(token), CalloutAnswer::Grpc(message)) => {
+                deliver_grpc(self.vm, context, root, token, Ok(message))?;
+            }
+            (Callout::Grpc(token), CalloutAnswer::Fail) => {
+                deliver_grpc(self.vm, context, root, token, Err(GRPC_UNAVAILABLE as u32))?;
+            }
+            (Callout::Http(_), CalloutAnswer::Grpc(_))
+            | (Callout::Grpc(_), CalloutAnswer::Http(_)) => return Ok(RequestEnd::Paused),
+        }
+        let (deferred, _) = self.take_deferred();
+        Ok(self.end_request(false, deferred))
+    }
+
+    /// `on_request_body` for a request whose headers phase paused: Envoy's `StopIteration`
+    /// stops the filters after this one, and this one still gets the body (`end_of_stream`
+    /// set), its request headers still editable. What it does then ends the request phase.
+    fn body_while_paused(&mut self) -> Result<RequestEnd, String> {
+        let body = self.request.body.clone().unwrap_or_default();
+        let args = (self.context as i32, body.len() as i32, 1);
+        self.state().buffers.request_body = Some(body);
+        let cb = self.vm.cb.request_body.clone();
+        let action = self.vm.invoke(cb, self.context, self.root, args);
+        self.state().buffers.request_body = None;
+        let action = action?.unwrap_or(0);
+        let (deferred, local_reply_sent) = self.take_deferred();
+        Ok(self.end_request(action == 0 && !local_reply_sent, deferred))
     }
 
     /// `on_request_body` when the request has one. Returns true when the stream ended here

@@ -1,12 +1,15 @@
 //! What happened to one request, read off the simulated Envoy: forwarded or answered, which
 //! route, rule and backend (from the filter state the filter records), the cluster and the
-//! upstream request, and how the headers changed on the way.
+//! upstream request, how the headers changed on the way, the mirror copies, and the
+//! authorization check the request waited on (a gRPC check's `CheckRequest` decoded).
 
 use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
 
-use crate::envoy::{HttpRequest, StreamOutcome};
+use gatewasm_core::proto::{fields, Field};
+
+use crate::envoy::{Callout, GrpcCall, HttpCall, HttpRequest, StreamOutcome};
 
 /// The observable result of one request.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -35,6 +38,8 @@ pub struct Observed {
     pub response_headers: BTreeMap<String, String>,
     /// Mirror copies the filter dispatched, in order.
     pub mirrors: Vec<MirrorCopy>,
+    /// The authorization check the request waited on.
+    pub check: Option<CheckCall>,
     /// A trap, if the filter trapped.
     pub trap: Option<String>,
 }
@@ -48,6 +53,86 @@ pub struct MirrorCopy {
     pub path: String,
     /// Its `:authority`.
     pub authority: String,
+}
+
+/// The call a request paused for: an HTTP call, or a gRPC `Authorization/Check`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CheckCall {
+    /// `HTTP` or `GRPC`.
+    pub protocol: &'static str,
+    /// Envoy cluster of the authorization server.
+    pub cluster: String,
+    /// `:method` (gRPC: `attributes.request.http.method`).
+    pub method: String,
+    /// `:path` (gRPC: `attributes.request.http.path`).
+    pub path: String,
+    /// `:authority` (gRPC: `attributes.request.http.host`).
+    pub authority: String,
+    /// Headers, repeats joined with `,` (gRPC: `attributes.request.http.headers`).
+    pub headers: BTreeMap<String, String>,
+    /// Body (gRPC: `attributes.request.http.body`).
+    pub body: String,
+}
+
+impl CheckCall {
+    fn http(call: &HttpCall) -> Self {
+        let mut headers = joined(&call.headers);
+        let mut take = |name: &str| headers.remove(name).unwrap_or_default();
+        Self {
+            protocol: "HTTP",
+            cluster: call.cluster.clone(),
+            method: take(":method"),
+            path: take(":path"),
+            authority: take(":authority"),
+            headers,
+            body: String::from_utf8_lossy(&call.body).into_owned(),
+        }
+    }
+
+    /// Decodes the service (an encoded `GrpcService` {envoy_grpc {cluster_name}}, or the cluster
+    /// name itself, as Envoy reads it) and the `CheckRequest`'s `attributes.request.http`.
+    fn grpc(call: &GrpcCall) -> Self {
+        let service = field(&call.service, 1).and_then(|grpc| field(grpc, 1));
+        let cluster = String::from_utf8_lossy(service.unwrap_or(&call.service)).into_owned();
+        let message = call.messages.first().map_or(&[][..], Vec::as_slice);
+        let http = field(message, 1)
+            .and_then(|attributes| field(attributes, 4))
+            .and_then(|request| field(request, 2))
+            .unwrap_or_default();
+        let mut check = Self {
+            protocol: "GRPC",
+            cluster,
+            ..Self::default()
+        };
+        for (number, value) in fields(http).unwrap_or_default() {
+            let Field::Bytes(value) = value else { continue };
+            let text = || String::from_utf8_lossy(value).into_owned();
+            match number {
+                2 => check.method = text(),
+                3 => {
+                    let key = field(value, 1).unwrap_or_default();
+                    let header = field(value, 2).unwrap_or_default();
+                    check.headers.insert(
+                        String::from_utf8_lossy(key).into_owned(),
+                        String::from_utf8_lossy(header).into_owned(),
+                    );
+                }
+                4 => check.path = text(),
+                5 => check.authority = text(),
+                11 => check.body = text(),
+                _ => {}
+            }
+        }
+        check
+    }
+}
+
+/// The first length-delimited field `number` of a protobuf message.
+fn field(message: &[u8], number: u32) -> Option<&[u8]> {
+    fields(message)?.into_iter().find_map(|(n, f)| match f {
+        Field::Bytes(bytes) if n == number => Some(bytes),
+        _ => None,
+    })
 }
 
 impl Observed {
@@ -69,9 +154,23 @@ impl Observed {
             backend: decision.next().filter(|b| *b != "-").map(str::to_owned),
             trap: outcome.trap.clone(),
             response_headers: joined(&outcome.response_headers),
+            check: match outcome.awaited {
+                Some(Callout::Http(token)) => outcome
+                    .http_calls
+                    .iter()
+                    .find(|c| c.token == token)
+                    .map(CheckCall::http),
+                Some(Callout::Grpc(token)) => outcome
+                    .grpc_calls
+                    .iter()
+                    .find(|c| c.token == token)
+                    .map(CheckCall::grpc),
+                None => None,
+            },
             mirrors: outcome
                 .http_calls
                 .iter()
+                .filter(|call| outcome.awaited != Some(Callout::Http(call.token)))
                 .map(|call| {
                     let header =
                         |name: &str| joined(&call.headers).remove(name).unwrap_or_default();
@@ -135,6 +234,7 @@ impl Observed {
             "grpc_status": self.grpc_status,
             "response_headers": self.response_headers,
             "mirrors": self.mirrors.iter().map(|m| json!({"cluster": m.cluster, "path": m.path, "authority": m.authority})).collect::<Vec<_>>(),
+            "auth_check": self.check.as_ref().map(|c| json!({"protocol": c.protocol, "cluster": c.cluster, "method": c.method, "path": c.path, "authority": c.authority, "headers": c.headers, "body": c.body})),
             "trap": self.trap,
         })
     }
@@ -146,6 +246,12 @@ impl Observed {
             lines.push(format!("rule      {route} rules[{rule}]"));
         } else {
             lines.push(String::from("rule      (none matched)"));
+        }
+        if let Some(check) = &self.check {
+            lines.push(format!(
+                "auth      {} {} {} {}",
+                check.protocol, check.cluster, check.authority, check.path
+            ));
         }
         if self.upstream.is_some() {
             lines.push(format!(
@@ -179,6 +285,10 @@ impl Observed {
                     mirror.cluster, mirror.authority, mirror.path
                 ));
             }
+        } else if self.status == 0 && self.check.is_some() {
+            lines.push(String::from(
+                "paused    waiting for the authorization server (case files answer with `auth:`)",
+            ));
         } else {
             lines.push(format!(
                 "reply     {} {}",

@@ -23,6 +23,8 @@ pub struct RequestSpec {
     pub response_headers: Vec<(String, String)>,
     /// TLS SNI the client sent (Envoy's `connection.requested_server_name`).
     pub sni: Option<String>,
+    /// Request body; `None` means the headers end the request.
+    pub body: Option<String>,
 }
 
 impl RequestSpec {
@@ -92,6 +94,7 @@ impl RequestSpec {
             destination_port: Some(port),
             response_headers,
             properties,
+            body: self.body.as_ref().map(|b| b.as_bytes().to_vec()),
             ..HttpRequest::default()
         })
     }

@@ -38,6 +38,7 @@ type Cb1 = Option<TypedFunc<i32, ()>>;
 type Cb2 = Option<TypedFunc<(i32, i32), ()>>;
 type Cb2Bool = Option<TypedFunc<(i32, i32), i32>>;
 type Cb3Action = Option<TypedFunc<(i32, i32, i32), i32>>;
+type Cb3 = Option<TypedFunc<(i32, i32, i32), ()>>;
 type Cb5 = Option<TypedFunc<(i32, i32, i32, i32, i32), ()>>;
 
 /// The module's exports the host calls; each is optional, as in the spec.
@@ -54,6 +55,8 @@ pub(super) struct Callbacks {
     pub(super) request_body: Cb3Action,
     pub(super) response_headers: Cb3Action,
     pub(super) http_call_response: Cb5,
+    pub(super) grpc_receive: Cb3,
+    pub(super) grpc_close: Cb3,
 }
 
 /// A running VM.
@@ -167,6 +170,8 @@ impl Vm {
             request_body: typed(&instance, store, "proxy_on_request_body")?,
             response_headers: typed(&instance, store, "proxy_on_response_headers")?,
             http_call_response: typed(&instance, store, "proxy_on_http_call_response")?,
+            grpc_receive: typed(&instance, store, "proxy_on_grpc_receive")?,
+            grpc_close: typed(&instance, store, "proxy_on_grpc_close")?,
         };
         if let Some(initialize) = typed::<(), ()>(&instance, store, "_initialize")? {
             initialize

@@ -24,10 +24,11 @@ pub use grpcroute::{
     GrpcHeaderMatch, GrpcMethodMatch, GrpcRoute, GrpcRouteMatch, GrpcRouteRule, GrpcRouteSpec,
 };
 pub use httproute::{
-    BackendRef, CookieConfig, Cors, HeaderMatch, HeaderModifier, HeaderValue, HttpRoute,
-    HttpRouteFilter, HttpRouteMatch, HttpRouteRule, HttpRouteSpec, LocalObjectReference, Mirror,
-    MirrorFraction, ParentRef, PathMatch, PathModifier, QueryParamMatch, Redirect, Retry,
-    SessionPersistence, Timeouts, UrlRewrite,
+    BackendRef, CookieConfig, Cors, ExternalAuth, ForwardBody, GrpcAuthConfig, HeaderMatch,
+    HeaderModifier, HeaderValue, HttpAuthConfig, HttpRoute, HttpRouteFilter, HttpRouteMatch,
+    HttpRouteRule, HttpRouteSpec, LocalObjectReference, Mirror, MirrorFraction, ParentRef,
+    PathMatch, PathModifier, QueryParamMatch, Redirect, Retry, SessionPersistence, Timeouts,
+    UrlRewrite,
 };
 pub use listenerset::{ListenerSet, ListenerSetSpec};
 pub use meta::{Namespace, ObjectMeta, Unknown};

@@ -18,9 +18,16 @@
 //! A rule with session persistence sends a client back to the backend its token names
 //! (reference §6.3).
 //!
+//! A rule with `ExternalAuth` (reference §4.8) puts an auth step on its forward decision: the
+//! filter makes the check before any of the decision's edits, mirrors or routing take effect,
+//! and carries the decision out only if the server allows it. Replies the configuration itself
+//! dictates (ExtensionRef, CORS preflight, redirect, invalid backend) send nothing upstream and
+//! go out without a check; a rule whose authorization server cannot be resolved answers 403.
+//!
 //! The random draw is an argument, so the core stays deterministic; the filter supplies it.
 //! Mirror percentages use draws derived from it.
 
+use crate::auth::{AuthCheck, UNRESOLVED};
 use crate::filters::{Cors, Filters, PathModifier};
 use crate::request::RequestView;
 use crate::session::backend_hash;
@@ -92,6 +99,8 @@ pub struct LocalReply {
     pub grpc_status: Option<u8>,
     /// Response headers (`location` for redirects, `access-control-*` for preflights).
     pub headers: Vec<(String, String)>,
+    /// Response body (an authorization server's denial); usually empty.
+    pub body: Vec<u8>,
 }
 
 /// gRPC status UNIMPLEMENTED: no route for this method.
@@ -100,12 +109,13 @@ pub const GRPC_UNIMPLEMENTED: u8 = 12;
 pub const GRPC_UNAVAILABLE: u8 = 14;
 
 impl LocalReply {
-    fn new(status: u16, details: &'static str) -> Self {
+    pub(crate) fn new(status: u16, details: &'static str) -> Self {
         Self {
             status,
             details,
             grpc_status: None,
             headers: Vec::new(),
+            body: Vec::new(),
         }
     }
 
@@ -125,6 +135,9 @@ impl LocalReply {
 /// A request to send upstream, and what to change on the way there and back.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Forward<'t> {
+    /// The rule's external authorization check: made first, and only an allowing answer lets
+    /// the rest of this decision happen.
+    pub auth: Option<AuthCheck<'t>>,
     /// The chosen backend.
     pub backend: &'t Backend,
     /// Request header edits: the rule's, then the backend's.
@@ -240,6 +253,13 @@ impl RouteTable {
         if let Some(reply) = answer_locally(&rule.filters, request, grpc) {
             return Action::Reply(reply);
         }
+        let auth = match &rule.filters.auth {
+            None => None,
+            Some(auth) => match auth.backend.and_then(|id| self.backends.get(id as usize)) {
+                Some(server) => Some(AuthCheck::new(auth, server)),
+                None => return Action::Reply(LocalReply::new(403, UNRESOLVED)),
+            },
+        };
         let no_backend = || {
             Action::Reply(LocalReply::error(
                 grpc,
@@ -303,6 +323,7 @@ impl RouteTable {
             )
         });
         Action::Forward(Forward {
+            auth,
             backend,
             request_headers: both
                 .iter()

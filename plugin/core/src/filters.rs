@@ -5,6 +5,7 @@
 //! origin matching and the headers CORS answers with. Applying header edits to the host is the
 //! filter crate's job.
 
+use crate::auth::ExternalAuth;
 use crate::decide::HeaderEdits;
 use crate::request::RequestView;
 
@@ -19,6 +20,8 @@ pub(crate) struct Filters {
     pub(crate) rewrite: Option<Box<Rewrite>>,
     pub(crate) mirrors: Vec<Mirror>,
     pub(crate) cors: Option<Box<Cors>>,
+    /// `ExternalAuth`, only ever in a rule's list.
+    pub(crate) auth: Option<Box<ExternalAuth>>,
     /// An `ExtensionRef` gatewasm cannot resolve: requests that reach it get an error.
     pub(crate) unresolved_extension: bool,
 }

@@ -44,6 +44,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod auth;
 #[cfg(feature = "bench")]
 pub mod baseline;
 #[cfg(feature = "bench")]
@@ -57,11 +58,15 @@ mod hostname;
 mod matcher;
 mod precedence;
 mod problem;
+pub mod proto;
 mod request;
 mod session;
 mod status;
 mod table;
 
+pub use auth::{
+    AuthAnswer, AuthCheck, CheckRequest, Verdict, AUTHZ_METHOD, AUTHZ_SERVICE, AUTHZ_TIMEOUT_MS,
+};
 pub use compile::{
     compile, compile_bytes, Compiled, DEFAULT_AUTHORITY_TEMPLATE, DEFAULT_CLUSTER_TEMPLATE,
 };

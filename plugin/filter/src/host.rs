@@ -9,8 +9,9 @@
 
 use std::time::Duration;
 
+use gatewasm_core::LocalReply;
 use proxy_wasm::hostcalls;
-use proxy_wasm::types::{Bytes, MapType};
+use proxy_wasm::types::{BufferType, Bytes, MapType};
 
 /// The request headers, read with one host call into one buffer in the host's pair encoding
 /// and split without copying: a request's headers cost one allocation, not two per header.
@@ -87,22 +88,94 @@ pub(crate) fn remove_header(map: HeaderMap, name: &str) {
 const MIRROR_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Sends a copy of the request headers to `cluster`, the host in `:authority` suffixed
-/// `-shadow` (before any port) as Envoy's own mirror policy does; the answer is ignored. Values
-/// that are not UTF-8 are replaced, since the SDK's call takes strings.
+/// `-shadow` (before any port) as Envoy's own mirror policy does; the answer is ignored.
 pub(crate) fn send_mirror(cluster: &str, headers: &[(&str, &[u8])]) {
-    let values: Vec<(&str, String)> = headers
+    let shadow = headers
         .iter()
-        .map(|&(name, value)| {
-            let value = String::from_utf8_lossy(value);
-            if name == ":authority" {
-                (name, shadow_authority(&value))
-            } else {
-                (name, value.into_owned())
-            }
+        .find(|(name, _)| *name == ":authority")
+        .map(|(_, value)| shadow_authority(&String::from_utf8_lossy(value)));
+    let headers: Vec<(&str, &[u8])> = headers
+        .iter()
+        .map(|&(name, value)| match (name, &shadow) {
+            (":authority", Some(shadow)) => (name, shadow.as_bytes()),
+            _ => (name, value),
         })
         .collect();
-    let pairs = values.iter().map(|(n, v)| (*n, v.as_str())).collect();
-    let _ = hostcalls::dispatch_http_call(cluster, pairs, None, Vec::new(), MIRROR_TIMEOUT);
+    let _ = http_call(cluster, &headers, &[], MIRROR_TIMEOUT);
+}
+
+/// Sends an HTTP call to `cluster`; the token, or `None` when Envoy refused it (unknown
+/// cluster). Values that are not UTF-8 are replaced, since the SDK's call takes strings.
+pub(crate) fn http_call(
+    cluster: &str,
+    headers: &[(&str, &[u8])],
+    body: &[u8],
+    timeout: Duration,
+) -> Option<u32> {
+    let values: Vec<(&str, std::borrow::Cow<'_, str>)> = headers
+        .iter()
+        .map(|&(name, value)| (name, String::from_utf8_lossy(value)))
+        .collect();
+    let pairs = values.iter().map(|(n, v)| (*n, v.as_ref())).collect();
+    let body = (!body.is_empty()).then_some(body);
+    hostcalls::dispatch_http_call(cluster, pairs, body, Vec::new(), timeout).ok()
+}
+
+/// The first `size` bytes of the request body Envoy has buffered, during `on_request_body`.
+pub(crate) fn request_body(size: usize) -> Bytes {
+    hostcalls::get_buffer(BufferType::HttpRequestBody, 0, size)
+        .ok()
+        .flatten()
+        .unwrap_or_default()
+}
+
+/// The answer to an HTTP call, during `on_http_call_response`: headers (empty when the call
+/// failed, which Envoy signals with no headers) and body.
+pub(crate) fn http_call_response(
+    num_headers: usize,
+    body_size: usize,
+) -> (Vec<(String, Bytes)>, Bytes) {
+    if num_headers == 0 {
+        return (Vec::new(), Bytes::new());
+    }
+    let headers = hostcalls::get_map_bytes(MapType::HttpCallResponseHeaders).unwrap_or_default();
+    let body = hostcalls::get_buffer(BufferType::HttpCallResponseBody, 0, body_size)
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    (headers, body)
+}
+
+/// Makes a unary gRPC call; the token, or `None` when Envoy refused it.
+pub(crate) fn grpc_call(
+    service: &str,
+    service_name: &str,
+    method: &str,
+    message: &[u8],
+    timeout: Duration,
+) -> Option<u32> {
+    hostcalls::dispatch_grpc_call(
+        service,
+        service_name,
+        method,
+        Vec::new(),
+        Some(message),
+        timeout,
+    )
+    .ok()
+}
+
+/// The response message of a gRPC call, during `on_grpc_call_response`.
+pub(crate) fn grpc_call_response(size: usize) -> Bytes {
+    hostcalls::get_buffer(BufferType::GrpcReceiveBuffer, 0, size)
+        .ok()
+        .flatten()
+        .unwrap_or_default()
+}
+
+/// Lets a paused request go on.
+pub(crate) fn resume_request() {
+    let _ = hostcalls::resume_http_request();
 }
 
 /// `host[:port]` → `host-shadow[:port]`.
@@ -153,20 +226,16 @@ pub(crate) fn clear_route_cache() {
     let _ = hostcalls::call_foreign_function("clear_route_cache", None);
 }
 
-/// Answers the request locally. `details` goes to Envoy's `%RESPONSE_CODE_DETAILS%`; a gRPC
+/// Answers the request locally. The details go to Envoy's `%RESPONSE_CODE_DETAILS%`; a gRPC
 /// status makes Envoy send it as `grpc-status` (the SDK's own helpers pass no details).
-pub(crate) fn send_local_reply(
-    status: u16,
-    details: &str,
-    grpc_status: Option<u8>,
-    headers: &[(String, String)],
-) {
-    let headers = serialize_pairs(headers);
+pub(crate) fn send_local_reply(reply: &LocalReply) {
+    let headers = serialize_pairs(&reply.headers);
     abi::send_local_response(
-        u32::from(status),
-        details.as_bytes(),
+        u32::from(reply.status),
+        reply.details.as_bytes(),
+        &reply.body,
         &headers,
-        grpc_status.map_or(-1, i32::from),
+        reply.grpc_status.map_or(-1, i32::from),
     );
 }
 
@@ -271,11 +340,12 @@ mod abi {
         Some(unsafe { Vec::from_raw_parts(data, size, size) })
     }
 
-    /// A local reply with no body; `headers` is a serialized pair map (or empty). The host's
-    /// status is ignored: Envoy sends the reply after the callback returns, whatever it says now.
+    /// A local reply; `headers` is a serialized pair map (or empty). The host's status is
+    /// ignored: Envoy sends the reply after the callback returns, whatever it says now.
     pub(super) fn send_local_response(
         status: u32,
         details: &[u8],
+        body: &[u8],
         headers: &[u8],
         grpc_status: i32,
     ) {
@@ -286,8 +356,8 @@ mod abi {
                 status,
                 details.as_ptr(),
                 details.len(),
-                std::ptr::null(),
-                0,
+                body.as_ptr(),
+                body.len(),
                 headers.as_ptr(),
                 headers.len(),
                 grpc_status,

@@ -1,14 +1,16 @@
 //! A `filters` list (of a rule or of a backendRef) compiled into [`Filters`], with the CRD's
 //! rules enforced: which types a route kind allows, which may appear only once, redirect and
-//! rewrite never together, `ReplacePrefixMatch` only on a rule whose one match is a PathPrefix
-//! (reference §1, §4).
+//! rewrite never together, `ReplacePrefixMatch` only on a rule whose one match is a PathPrefix,
+//! `ExternalAuth` only in a rule's own list (reference §1, §4).
 //!
 //! A filter the rule cannot honour drops the rule. A mirror whose target cannot be used is left
-//! out and the rest of the rule serves, as the spec asks (reference §4.6).
+//! out and the rest of the rule serves, as the spec asks (reference §4.6); an authorization
+//! server that cannot be used keeps the rule, which then fails closed (reference §4.8).
 
+use crate::auth::{ExternalAuth, Protocol};
 use crate::config::{
-    Cors as CorsConfig, HeaderModifier, HttpRouteFilter, Mirror as MirrorConfig,
-    PathModifier as PathConfig, Redirect as RedirectConfig, UrlRewrite,
+    Cors as CorsConfig, ExternalAuth as ExternalAuthConfig, HeaderModifier, HttpRouteFilter,
+    Mirror as MirrorConfig, PathModifier as PathConfig, Redirect as RedirectConfig, UrlRewrite,
 };
 use crate::decide::HeaderEdits;
 use crate::filters::{Cors, Filters, Mirror, OriginPattern, PathModifier, Redirect, Rewrite};
@@ -25,6 +27,8 @@ pub(crate) struct FilterSite<'a> {
     /// The rule's one PathPrefix value (trailing `/` stripped), when it has exactly one match
     /// and that match is a PathPrefix: the only case `ReplacePrefixMatch` is allowed.
     pub(crate) single_prefix: Option<&'a str>,
+    /// A rule's own list (not a backendRef's): the only place `ExternalAuth` may appear.
+    pub(crate) in_rule: bool,
     /// Field path of the list, e.g. `spec.rules[0].filters`.
     pub(crate) field: String,
     /// `Kind namespace/name` of the route.
@@ -138,6 +142,48 @@ pub(crate) fn compile(
                 filters.cors = Some(Box::new(
                     compile_cors(cors).map_err(|(sub, e)| drop(&format!(".cors{sub}"), e))?,
                 ));
+            }
+            "ExternalAuth" => {
+                if !site.in_rule {
+                    return Err(drop(
+                        ".type",
+                        String::from("ExternalAuth is allowed only in a rule's filters, not in a backendRef's"),
+                    ));
+                }
+                once(filters.auth.is_some())?;
+                let auth = filter
+                    .external_auth
+                    .as_ref()
+                    .ok_or_else(|| missing("externalAuth"))?;
+                let protocol = auth_protocol(auth)
+                    .map_err(|(sub, e)| drop(&format!(".externalAuth{sub}"), e))?;
+                let max_body = auth
+                    .forward_body
+                    .as_ref()
+                    .and_then(|b| b.max_size)
+                    .unwrap_or(0);
+                let max_body = u16::try_from(max_body).map_err(|_| {
+                    drop(
+                        ".externalAuth.forwardBody.maxSize",
+                        format!("{max_body} is more than the CRD's limit of 65535 bytes"),
+                    )
+                })?;
+                let backend = match backends.resolve(&auth.backend_ref) {
+                    Ok(id) => Some(id),
+                    Err(reason) => {
+                        problems.push(Problem::error(
+                            site.label,
+                            format!("{field}.externalAuth.backendRef"),
+                            format!("{reason}; requests this rule matches get 403, as the check fails closed"),
+                        ));
+                        None
+                    }
+                };
+                filters.auth = Some(Box::new(ExternalAuth {
+                    protocol,
+                    backend,
+                    max_body,
+                }));
             }
             "ExtensionRef" => {
                 let target = filter.extension_ref.as_ref().map_or_else(String::new, |r| {
@@ -344,6 +390,87 @@ fn is_crd_origin(origin: &str) -> bool {
                     .all(|b| b.is_ascii_alphanumeric() || b == b'-')
         });
     port_ok && host_ok
+}
+
+/// The protocol settings of an `ExternalAuth` filter, with the CRD's rules: `protocol` is
+/// `HTTP` or `GRPC`, the block of that name is required and the other one forbidden, `http.path`
+/// is an absolute path in the CRD's character set, header names are valid and listed once.
+fn auth_protocol(a: &ExternalAuthConfig) -> Result<Protocol, Invalid> {
+    match (a.protocol.as_deref(), &a.http, &a.grpc) {
+        (Some("HTTP"), Some(http), None) => {
+            let path_prefix = http.path.clone().unwrap_or_default();
+            if !path_prefix.is_empty() && !is_auth_path(&path_prefix) {
+                return Err((
+                    ".http.path",
+                    format!("{path_prefix:?} must start with \"/\" and use only the characters of a path (at most 1024)"),
+                ));
+            }
+            Ok(Protocol::Http {
+                path_prefix,
+                allowed_headers: header_names(&http.allowed_headers, ".http.allowedHeaders")?,
+                allowed_response_headers: header_names(
+                    &http.allowed_response_headers,
+                    ".http.allowedResponseHeaders",
+                )?,
+            })
+        }
+        (Some("GRPC"), None, Some(grpc)) => Ok(Protocol::Grpc {
+            allowed_headers: header_names(&grpc.allowed_headers, ".grpc.allowedHeaders")?,
+        }),
+        (Some(p @ ("HTTP" | "GRPC")), http, grpc) => {
+            let (own, other) = if p == "HTTP" {
+                ("http", grpc.is_some().then_some("grpc"))
+            } else {
+                ("grpc", http.is_some().then_some("http"))
+            };
+            let message = match other {
+                Some(other) => format!("protocol {p} forbids the {other} block"),
+                None => format!("protocol {p} needs the {own} block ({own}: {{}} at least)"),
+            };
+            Err((".protocol", message))
+        }
+        (Some(other), _, _) => Err((
+            ".protocol",
+            crate::matcher::unsupported(other, "HTTP, GRPC"),
+        )),
+        (None, _, _) => Err((".protocol", String::from("missing; set HTTP or GRPC"))),
+    }
+}
+
+/// The CRD's pattern for `http.path` (`[-A-Za-z0-9/._~!$&'()*+,;=:@]` or `%XX`, at most 1024),
+/// plus a leading `/` so that the prefixed path stays a path.
+fn is_auth_path(path: &str) -> bool {
+    let bytes = path.as_bytes();
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        let ok = match b {
+            b'%' => bytes
+                .get(i + 1..i + 3)
+                .is_some_and(|hex| hex.iter().all(u8::is_ascii_hexdigit)),
+            _ => b.is_ascii_alphanumeric() || b"-/._~!$&'()*+,;=:@".contains(&b),
+        };
+        if !ok {
+            return false;
+        }
+        i += if b == b'%' { 3 } else { 1 };
+    }
+    path.starts_with('/') && path.len() <= 1024
+}
+
+/// A list of header names, lowercased; each valid and listed once.
+fn header_names(names: &[String], field: &'static str) -> Result<Vec<String>, Invalid> {
+    let mut out: Vec<String> = Vec::with_capacity(names.len());
+    for name in names {
+        let lower = name.to_ascii_lowercase();
+        if !is_header_name(name) {
+            return Err((field, format!("{name:?} is not a valid header name")));
+        }
+        if out.contains(&lower) {
+            return Err((field, format!("{name:?} is listed twice")));
+        }
+        out.push(lower);
+    }
+    Ok(out)
 }
 
 fn compile_cors(c: &CorsConfig) -> Result<Cors, Invalid> {

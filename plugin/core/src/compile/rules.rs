@@ -229,6 +229,7 @@ fn rule_parts(
     // that have entries (a configuration of 10,000 rules would otherwise format 20,000 paths).
     let compile_filters = |list: &[HttpRouteFilter],
                            field: &dyn Fn() -> String,
+                           in_rule: bool,
                            ctx: &mut BackendContext<'_>,
                            problems: &mut Vec<Problem>| {
         if list.is_empty() {
@@ -237,6 +238,7 @@ fn rule_parts(
         let site = FilterSite {
             route_kind: site.route_kind,
             single_prefix,
+            in_rule,
             field: field(),
             label: site.label,
         };
@@ -245,6 +247,7 @@ fn rule_parts(
     let filters = compile_filters(
         rule_filters,
         &|| format!("{}.filters", site.field),
+        true,
         ctx,
         problems,
     )?;
@@ -261,6 +264,7 @@ fn rule_parts(
         let filters = compile_filters(
             &b.filters,
             &|| format!("{}.filters", field()),
+            false,
             ctx,
             problems,
         )?;

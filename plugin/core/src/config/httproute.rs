@@ -181,7 +181,7 @@ pub struct HttpRouteFilter {
     pub extension_ref: Option<LocalObjectReference>,
     /// For `ExternalAuth` (experimental channel).
     #[serde(default)]
-    pub external_auth: Option<serde_json::Value>,
+    pub external_auth: Option<ExternalAuth>,
     /// Fields this version does not know.
     #[serde(flatten)]
     pub unknown: Unknown,
@@ -307,6 +307,60 @@ pub struct Cors {
     /// Preflight cache lifetime in seconds, default 5.
     #[serde(default, deserialize_with = "lenient::opt_u32")]
     pub max_age: Option<u32>,
+}
+
+/// `ExternalAuth` body (`HTTPExternalAuthFilter`, experimental channel, reference §4.8).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExternalAuth {
+    /// `HTTP` or `GRPC`; required.
+    #[serde(default)]
+    pub protocol: Option<String>,
+    /// The authorization server.
+    #[serde(default)]
+    pub backend_ref: BackendRef,
+    /// Settings for `protocol: GRPC`; required with it.
+    #[serde(default)]
+    pub grpc: Option<GrpcAuthConfig>,
+    /// Settings for `protocol: HTTP`; required with it.
+    #[serde(default)]
+    pub http: Option<HttpAuthConfig>,
+    /// Whether and how much of the request body the check carries.
+    #[serde(default)]
+    pub forward_body: Option<ForwardBody>,
+}
+
+/// `externalAuth.grpc`.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GrpcAuthConfig {
+    /// Request headers the check carries; empty means all.
+    #[serde(default)]
+    pub allowed_headers: Vec<String>,
+}
+
+/// `externalAuth.http`.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HttpAuthConfig {
+    /// Prefix put before the request path in the check request.
+    #[serde(default)]
+    pub path: Option<String>,
+    /// Request headers the check carries besides the ones always sent.
+    #[serde(default)]
+    pub allowed_headers: Vec<String>,
+    /// Headers of an allowing answer copied onto the request; empty means all but Host.
+    #[serde(default)]
+    pub allowed_response_headers: Vec<String>,
+}
+
+/// `externalAuth.forwardBody`.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ForwardBody {
+    /// Bytes of body the check carries; 0 or absent means none.
+    #[serde(default, deserialize_with = "lenient::opt_u32")]
+    pub max_size: Option<u32>,
 }
 
 /// An `ExtensionRef` target.
