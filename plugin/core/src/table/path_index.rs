@@ -34,12 +34,13 @@ pub(crate) enum PathKey {
     Regex,
 }
 
-/// The candidates of one Exact value.
+/// What one path value stands for in a bucket: the candidates of an Exact value equal to it
+/// (often none), and the longest prefix group covering it (its own when it is a PathPrefix
+/// value).
 #[derive(Debug)]
-struct Node {
+struct PathEntry {
     exact: Vec<Candidate>,
-    /// The longest prefix group covering the value.
-    prefix: Option<u32>,
+    group: Option<u32>,
 }
 
 /// The candidates of one PathPrefix value.
@@ -53,10 +54,8 @@ struct PrefixGroup {
 /// Path lookup for one hostname bucket.
 #[derive(Debug)]
 pub(crate) struct PathIndex {
-    /// Exact value → node.
-    exact: FnvHashMap<Box<str>, Node>,
-    /// PathPrefix value, trailing `/` stripped → index into `prefixes`.
-    prefix_ids: FnvHashMap<Box<str>, u32>,
+    /// Exact values and PathPrefix values (trailing `/` stripped), one entry per string.
+    paths: FnvHashMap<Box<str>, PathEntry>,
     prefixes: Vec<PrefixGroup>,
     regex: Vec<Candidate>,
 }
@@ -77,47 +76,60 @@ impl PathIndex {
         regex.sort_unstable_by_key(|c| c.rank);
         regex.shrink_to_fit();
 
-        let mut prefix_ids = FnvHashMap::default();
-        prefix_ids.reserve(prefix.len());
+        let mut paths = FnvHashMap::default();
+        paths.reserve(prefix.len() + exact.len());
         for (q, id) in prefix.keys().zip(0..) {
-            prefix_ids.insert(Box::from(q.as_str()), id);
+            let entry = PathEntry {
+                exact: Vec::new(),
+                group: Some(id),
+            };
+            paths.insert(Box::from(q.as_str()), entry);
         }
         let prefixes = prefix
             .into_iter()
             .map(|(q, candidates)| PrefixGroup {
                 candidates: sorted(candidates),
-                parent: longest_prefix(&prefix_ids, covering_prefixes(&q).skip(1)),
+                parent: longest_prefix(&paths, covering_prefixes(&q).skip(1)),
             })
             .collect();
-        let mut nodes = FnvHashMap::default();
-        nodes.reserve(exact.len());
-        for (p, candidates) in exact {
-            let prefix = longest_prefix(&prefix_ids, covering_prefixes(&p));
-            let node = Node {
-                exact: sorted(candidates),
-                prefix,
-            };
-            nodes.insert(p.into_boxed_str(), node);
+        // Groups first, entries after, so every lookup sees prefix entries only.
+        let exact: Vec<_> = exact
+            .into_iter()
+            .map(|(p, candidates)| {
+                let group = longest_prefix(&paths, covering_prefixes(&p));
+                (p, sorted(candidates), group)
+            })
+            .collect();
+        for (p, candidates, group) in exact {
+            let entry = paths.entry(p.into_boxed_str()).or_insert(PathEntry {
+                exact: Vec::new(),
+                group,
+            });
+            entry.exact = candidates;
         }
         Self {
-            exact: nodes,
-            prefix_ids,
+            paths,
             prefixes,
             regex,
         }
     }
 
     /// The best candidate, in precedence order, for which `accept` holds.
+    ///
+    /// The path's own entry gives its Exact candidates and covering group. Without one, the
+    /// first ancestor with an entry gives the group: an entry's group covers the ancestor, so
+    /// it covers the path, and any longer covering prefix would be a longer ancestor, found
+    /// first.
     pub(crate) fn find(
         &self,
         path: &str,
         mut accept: impl FnMut(&Candidate) -> bool,
     ) -> Option<Candidate> {
-        let (exact, mut group) = match self.exact.get(path) {
-            Some(node) => (node.exact.as_slice(), node.prefix),
+        let (exact, mut group) = match self.paths.get(path) {
+            Some(entry) => (entry.exact.as_slice(), entry.group),
             None => (
                 &[][..],
-                longest_prefix(&self.prefix_ids, covering_prefixes(path)),
+                longest_prefix(&self.paths, covering_prefixes(path).filter(|q| *q != path)),
             ),
         };
         let mut indexed = exact.iter();
@@ -153,7 +165,7 @@ impl PathIndex {
 impl PathIndex {
     /// Every candidate of the bucket, each once, in no particular order (linear baseline).
     pub(crate) fn candidates(&self) -> impl Iterator<Item = &Candidate> {
-        let exact = self.exact.values().flat_map(|n| &n.exact);
+        let exact = self.paths.values().flat_map(|e| &e.exact);
         let prefix = self.prefixes.iter().flat_map(|g| &g.candidates);
         exact.chain(prefix).chain(&self.regex)
     }
@@ -174,12 +186,14 @@ fn covering_prefixes(path: &str) -> impl Iterator<Item = &str> {
     })
 }
 
-/// The first of `ancestors` that is a PathPrefix value of the bucket.
+/// The covering group of the first of `ancestors` that has an entry.
 fn longest_prefix<'p>(
-    prefix_ids: &FnvHashMap<Box<str>, u32>,
+    paths: &FnvHashMap<Box<str>, PathEntry>,
     mut ancestors: impl Iterator<Item = &'p str>,
 ) -> Option<u32> {
-    ancestors.find_map(|q| prefix_ids.get(q).copied())
+    ancestors
+        .find_map(|q| paths.get(q))
+        .and_then(|entry| entry.group)
 }
 
 /// Candidates in precedence order, without spare capacity.
