@@ -39,14 +39,14 @@ pub(crate) enum PathKey {
 /// value).
 #[derive(Debug)]
 struct PathEntry {
-    exact: Vec<Candidate>,
+    exact: Box<[Candidate]>,
     group: Option<u32>,
 }
 
 /// The candidates of one PathPrefix value.
 #[derive(Debug)]
 struct PrefixGroup {
-    candidates: Vec<Candidate>,
+    candidates: Box<[Candidate]>,
     /// The longest prefix group covering this one's value, itself excluded.
     parent: Option<u32>,
 }
@@ -80,7 +80,7 @@ impl PathIndex {
         paths.reserve(prefix.len() + exact.len());
         for (q, id) in prefix.keys().zip(0..) {
             let entry = PathEntry {
-                exact: Vec::new(),
+                exact: Box::default(),
                 group: Some(id),
             };
             paths.insert(Box::from(q.as_str()), entry);
@@ -102,7 +102,7 @@ impl PathIndex {
             .collect();
         for (p, candidates, group) in exact {
             let entry = paths.entry(p.into_boxed_str()).or_insert(PathEntry {
-                exact: Vec::new(),
+                exact: Box::default(),
                 group,
             });
             entry.exact = candidates;
@@ -126,7 +126,7 @@ impl PathIndex {
         mut accept: impl FnMut(&Candidate) -> bool,
     ) -> Option<Candidate> {
         let (exact, mut group) = match self.paths.get(path) {
-            Some(entry) => (entry.exact.as_slice(), entry.group),
+            Some(entry) => (&entry.exact[..], entry.group),
             None => (
                 &[][..],
                 longest_prefix(&self.paths, covering_prefixes(path).filter(|q| *q != path)),
@@ -197,10 +197,9 @@ fn longest_prefix<'p>(
 }
 
 /// Candidates in precedence order, without spare capacity.
-fn sorted(mut candidates: Vec<Candidate>) -> Vec<Candidate> {
+fn sorted(mut candidates: Vec<Candidate>) -> Box<[Candidate]> {
     candidates.sort_unstable_by_key(|c| c.rank);
-    candidates.shrink_to_fit();
-    candidates
+    candidates.into_boxed_slice()
 }
 
 #[cfg(test)]
