@@ -382,3 +382,38 @@ fn hostile_requests_never_trap() {
         );
     }
 }
+
+/// A Gateway whose listeners share one port needs no `destination.port` per request; with two
+/// ports the filter asks, and a request on each port reaches that port's listener.
+#[test]
+fn the_port_is_read_only_when_listeners_differ_in_port() {
+    let route = "kind: HTTPRoute\nmetadata: {name: r, namespace: app}\nspec:\n  parentRefs: [{name: gw, namespace: infra}]\n  rules:\n  - backendRefs: [{name: svc, port: 8080}]\n";
+    let mut one_port = start(configuration(route, None));
+    let outcome = one_port.stream(&get("/"));
+    assert!(outcome.upstream.is_some(), "{outcome:?}");
+    assert!(
+        !outcome.calls.contains(&"proxy_get_property"),
+        "{:?}",
+        outcome.calls
+    );
+
+    let mut manifests = Manifests::default();
+    manifests
+        .add_yaml(&format!(
+            "kind: Gateway\nmetadata: {{name: gw, namespace: infra}}\nspec:\n  listeners:\n  - {{name: http, port: 80, protocol: HTTP, allowedRoutes: {{namespaces: {{from: All}}}}}}\n  - {{name: alt, port: 8000, protocol: HTTP, hostname: other.example, allowedRoutes: {{namespaces: {{from: All}}}}}}\n---\n{route}"
+        ))
+        .unwrap();
+    let two_ports = serde_json::to_vec(&manifests.plugin_config(Some("infra/gw"), None)).unwrap();
+    let mut two_ports = start(two_ports);
+    let outcome = two_ports.stream(&get("/"));
+    assert!(
+        outcome.calls.contains(&"proxy_get_property"),
+        "{:?}",
+        outcome.calls
+    );
+    assert!(outcome.upstream.is_some(), "{outcome:?}");
+    let mut on_8000 = get("/");
+    on_8000.destination_port = Some(8000);
+    let outcome = two_ports.stream(&on_8000);
+    assert_eq!(outcome.status(), Some(404), "{outcome:?}");
+}

@@ -320,6 +320,15 @@ pub fn compile(config: &PluginConfig) -> Result<Compiled, ConfigError> {
         .collect();
     if let Parents::Mesh(mesh) = &parents {
         table.mesh = Some(mesh.names());
+    } else {
+        // An invalid listener (`None`) still owns its port's requests (they get 404), so
+        // with one the port must be read.
+        let mut ports = table
+            .listeners
+            .iter()
+            .map(|l| l.as_ref().and_then(|l| l.port));
+        let first = ports.next().flatten();
+        table.sole_port = first.filter(|&p| ports.all(|other| other == Some(p)));
     }
     if let (Some(gateway), Parents::Gateway(side)) = (implemented, &parents) {
         gateway_and_set_status(

@@ -38,6 +38,8 @@ pub struct RouteTable {
     pub(crate) https_ports_shared: bool,
     /// Some rule keeps sessions (see [`RouteTable::needs_time`]).
     pub(crate) keeps_sessions: bool,
+    /// The one port every listener of a Gateway is on (see [`RouteTable::sole_port`]).
+    pub(crate) sole_port: Option<u16>,
 }
 
 /// Why a request found no rule.
@@ -148,6 +150,14 @@ impl RouteTable {
     /// SNI and the Host may choose different ones.
     pub fn needs_sni(&self) -> bool {
         self.mesh.is_none() && self.https_ports_shared
+    }
+
+    /// The port every request must have arrived on, when the configuration leaves no other:
+    /// a Gateway whose listeners all share one port. The filter runs only on that Gateway's
+    /// listeners, so it can skip asking the host (`destination.port`); in the mesh, or with
+    /// several ports, this is `None` and the port must be read.
+    pub fn sole_port(&self) -> Option<u16> {
+        self.sole_port
     }
 
     /// Whether requests need the time (`RequestView::now`): some rule keeps sessions.

@@ -56,7 +56,8 @@ impl Stream {
 
     /// The request as the table sees it; the time is read once per stream.
     fn view<'h>(&mut self, headers: &'h HeaderPairs<'h>) -> RequestView<'h> {
-        let mut request = RequestView::new(headers, host::destination_port());
+        let port = self.table.sole_port().or_else(host::destination_port);
+        let mut request = RequestView::new(headers, port);
         if self.table.needs_sni() {
             request = request.with_sni(&host::requested_server_name());
         }
