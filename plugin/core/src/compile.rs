@@ -1011,7 +1011,7 @@ fn route_hostnames(values: &[String], label: &str, problems: &mut Vec<Problem>) 
 }
 
 fn unknown_fields(unknown: &Unknown, object: &str, field: &str, problems: &mut Vec<Problem>) {
-    for name in unknown.keys() {
+    for name in unknown {
         let path = if field.is_empty() {
             name.clone()
         } else {

@@ -395,10 +395,11 @@ mod tests {
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
+    use crate::config::json::from_json;
     use crate::config::HttpRoute;
 
     fn warnings(spec: &str) -> Vec<String> {
-        let route: HttpRoute = serde_json::from_str(&format!(
+        let route: HttpRoute = from_json(&format!(
             r#"{{"metadata": {{"name": "r", "namespace": "app"}}, "spec": {spec}}}"#
         ))
         .unwrap();

@@ -2,193 +2,232 @@
 
 use std::collections::BTreeMap;
 
-use serde::Deserialize;
-
-use super::{lenient, ObjectMeta, Unknown};
+use super::json::{from_json, impl_from_json, JsonError};
+use super::{lenient, ObjectMeta, RawJson, Unknown};
 
 /// A `gateway.networking.k8s.io` Gateway.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default)]
 pub struct Gateway {
     /// Name, namespace, creation time.
-    #[serde(default)]
     pub metadata: ObjectMeta,
     /// Listeners and class.
-    #[serde(default)]
     pub spec: GatewaySpec,
 }
 
+impl_from_json!(Gateway {
+    "metadata" => metadata,
+    "spec" => spec,
+});
+
+impl Gateway {
+    /// Reads a Gateway from its JSON text, as the filter reads one from `resources`.
+    ///
+    /// # Errors
+    ///
+    /// [`JsonError`] naming the field path and the offending value.
+    pub fn from_json(text: &str) -> Result<Self, JsonError> {
+        from_json(text)
+    }
+}
+
 /// `Gateway.spec`.
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Debug, Default)]
 pub struct GatewaySpec {
     /// The GatewayClass this Gateway belongs to.
-    #[serde(default)]
     pub gateway_class_name: String,
     /// The listeners, in the order written.
-    #[serde(default)]
     pub listeners: Vec<Listener>,
     /// Requested addresses (not used for routing).
-    #[serde(default)]
-    pub addresses: Vec<serde_json::Value>,
+    pub addresses: Vec<RawJson>,
     /// Which namespaces' ListenerSets may add listeners; none when absent.
-    #[serde(default)]
     pub allowed_listeners: Option<AllowedListeners>,
     /// Fields this version does not know.
-    #[serde(flatten)]
     pub unknown: Unknown,
 }
+
+impl_from_json!(GatewaySpec, unknown: unknown {
+    "gatewayClassName" => gateway_class_name,
+    "listeners" => listeners,
+    "addresses" => addresses,
+    "allowedListeners" => allowed_listeners,
+});
 
 /// One `Gateway.spec.listeners[]` entry.
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Debug, Default)]
 pub struct Listener {
     /// Listener name, the target of a parentRef `sectionName`.
-    #[serde(default)]
     pub name: String,
     /// Exact or `*.`-wildcard hostname; absent matches every Host.
-    #[serde(default)]
     pub hostname: Option<String>,
     /// Port the listener serves.
-    #[serde(default, deserialize_with = "lenient::opt_u32")]
     pub port: Option<u32>,
     /// `HTTP`, `HTTPS`, `TLS`, `TCP`, `UDP` or an implementation-specific value.
-    #[serde(default)]
     pub protocol: String,
     /// TLS settings (certificates are the proxy's business, not the filter's).
-    #[serde(default)]
-    pub tls: Option<serde_json::Value>,
+    pub tls: Option<RawJson>,
     /// Which routes may attach.
-    #[serde(default)]
     pub allowed_routes: Option<AllowedRoutes>,
     /// Fields this version does not know.
-    #[serde(flatten)]
     pub unknown: Unknown,
 }
+
+impl_from_json!(Listener, unknown: unknown {
+    "name" => name,
+    "hostname" => hostname,
+    "port" => port (lenient::opt_u32),
+    "protocol" => protocol,
+    "tls" => tls,
+    "allowedRoutes" => allowed_routes,
+});
 
 /// `Gateway.spec.allowedListeners`.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default)]
 pub struct AllowedListeners {
     /// `from`: `None` (default), `Same`, `All` or `Selector`, with its selector.
-    #[serde(default)]
     pub namespaces: Option<RouteNamespaces>,
 }
+
+impl_from_json!(AllowedListeners {
+    "namespaces" => namespaces,
+});
 
 /// `listeners[].allowedRoutes`.
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Debug, Default)]
 pub struct AllowedRoutes {
     /// Namespaces routes may come from; default `Same`.
-    #[serde(default)]
     pub namespaces: Option<RouteNamespaces>,
     /// Route kinds; empty means those the protocol supports.
-    #[serde(default)]
     pub kinds: Vec<RouteGroupKind>,
     /// Fields this version does not know.
-    #[serde(flatten)]
     pub unknown: Unknown,
 }
+
+impl_from_json!(AllowedRoutes, unknown: unknown {
+    "namespaces" => namespaces,
+    "kinds" => kinds,
+});
 
 /// `allowedRoutes.namespaces`.
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Debug, Default)]
 pub struct RouteNamespaces {
     /// `Same` (default), `All` or `Selector`.
-    #[serde(default)]
     pub from: Option<String>,
     /// Label selector used with `from: Selector`.
-    #[serde(default)]
     pub selector: Option<LabelSelector>,
     /// Fields this version does not know.
-    #[serde(flatten)]
     pub unknown: Unknown,
 }
+
+impl_from_json!(RouteNamespaces, unknown: unknown {
+    "from" => from,
+    "selector" => selector,
+});
 
 /// A Kubernetes LabelSelector.
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Debug, Default)]
 pub struct LabelSelector {
     /// Labels that must all be present with these values.
-    #[serde(default)]
     pub match_labels: BTreeMap<String, String>,
     /// Set-based requirements, all of which must hold.
-    #[serde(default)]
     pub match_expressions: Vec<LabelSelectorRequirement>,
     /// Fields this version does not know.
-    #[serde(flatten)]
     pub unknown: Unknown,
 }
 
+impl_from_json!(LabelSelector, unknown: unknown {
+    "matchLabels" => match_labels,
+    "matchExpressions" => match_expressions,
+});
+
 /// One `matchExpressions` entry.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default)]
 pub struct LabelSelectorRequirement {
     /// Label key.
-    #[serde(default)]
     pub key: String,
     /// `In`, `NotIn`, `Exists` or `DoesNotExist`.
-    #[serde(default)]
     pub operator: String,
     /// Values for `In` / `NotIn`.
-    #[serde(default)]
     pub values: Vec<String>,
 }
 
+impl_from_json!(LabelSelectorRequirement {
+    "key" => key,
+    "operator" => operator,
+    "values" => values,
+});
+
 /// A route kind with its group, as in `allowedRoutes.kinds`.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default)]
 pub struct RouteGroupKind {
     /// API group; default `gateway.networking.k8s.io`.
-    #[serde(default)]
     pub group: Option<String>,
     /// Route kind, e.g. `HTTPRoute`.
-    #[serde(default)]
     pub kind: String,
 }
 
+impl_from_json!(RouteGroupKind {
+    "group" => group,
+    "kind" => kind,
+});
+
 /// A ReferenceGrant, which lives in the namespace of the object referred to (reference §9).
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default)]
 pub struct ReferenceGrant {
     /// Name and namespace (the target namespace).
-    #[serde(default)]
     pub metadata: ObjectMeta,
     /// Who may refer to what.
-    #[serde(default)]
     pub spec: ReferenceGrantSpec,
 }
 
+impl_from_json!(ReferenceGrant {
+    "metadata" => metadata,
+    "spec" => spec,
+});
+
 /// `ReferenceGrant.spec`.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default)]
 pub struct ReferenceGrantSpec {
     /// Referring objects, ORed.
-    #[serde(default)]
     pub from: Vec<ReferenceGrantFrom>,
     /// Referred-to objects, ORed.
-    #[serde(default)]
     pub to: Vec<ReferenceGrantTo>,
 }
 
+impl_from_json!(ReferenceGrantSpec {
+    "from" => from,
+    "to" => to,
+});
+
 /// `ReferenceGrant.spec.from[]`.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default)]
 pub struct ReferenceGrantFrom {
     /// Group of the referring kind (`gateway.networking.k8s.io` for routes).
-    #[serde(default)]
     pub group: String,
     /// Referring kind, e.g. `HTTPRoute`.
-    #[serde(default)]
     pub kind: String,
     /// Namespace of the referring object.
-    #[serde(default)]
     pub namespace: String,
 }
 
+impl_from_json!(ReferenceGrantFrom {
+    "group" => group,
+    "kind" => kind,
+    "namespace" => namespace,
+});
+
 /// `ReferenceGrant.spec.to[]`.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default)]
 pub struct ReferenceGrantTo {
     /// Group of the referred kind (`""` for Service).
-    #[serde(default)]
     pub group: String,
     /// Referred kind, e.g. `Service`.
-    #[serde(default)]
     pub kind: String,
     /// A single object name; absent means every object of the kind.
-    #[serde(default)]
     pub name: Option<String>,
 }
+
+impl_from_json!(ReferenceGrantTo {
+    "group" => group,
+    "kind" => kind,
+    "name" => name,
+});

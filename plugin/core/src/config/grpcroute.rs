@@ -1,97 +1,110 @@
 //! GRPCRoute as written (reference §7). Parsed and reported now; routed by the compiler later.
 
-use serde::Deserialize;
-
+use super::json::impl_from_json;
 use super::{BackendRef, HttpRouteFilter, ObjectMeta, ParentRef, SessionPersistence, Unknown};
 
 /// A GRPCRoute.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default)]
 pub struct GrpcRoute {
     /// Name, namespace, creation time.
-    #[serde(default)]
     pub metadata: ObjectMeta,
     /// Parents, hostnames and rules.
-    #[serde(default)]
     pub spec: GrpcRouteSpec,
 }
 
+impl_from_json!(GrpcRoute {
+    "metadata" => metadata,
+    "spec" => spec,
+});
+
 /// `GRPCRoute.spec`.
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Debug, Default)]
 pub struct GrpcRouteSpec {
     /// Parents.
-    #[serde(default)]
     pub parent_refs: Vec<ParentRef>,
     /// Hostnames.
-    #[serde(default)]
     pub hostnames: Vec<String>,
     /// Rules (may be empty).
-    #[serde(default)]
     pub rules: Vec<GrpcRouteRule>,
     /// Fields this version does not know.
-    #[serde(flatten)]
     pub unknown: Unknown,
 }
+
+impl_from_json!(GrpcRouteSpec, unknown: unknown {
+    "parentRefs" => parent_refs,
+    "hostnames" => hostnames,
+    "rules" => rules,
+});
 
 /// `GRPCRoute.spec.rules[]`.
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Debug, Default)]
 pub struct GrpcRouteRule {
     /// Optional rule name.
-    #[serde(default)]
     pub name: Option<String>,
     /// Matches, ORed; empty matches every gRPC request.
-    #[serde(default)]
     pub matches: Vec<GrpcRouteMatch>,
     /// Filters (header modifiers, mirrors, extension refs).
-    #[serde(default)]
     pub filters: Vec<HttpRouteFilter>,
     /// Weighted backends.
-    #[serde(default)]
     pub backend_refs: Vec<BackendRef>,
     /// Session persistence (experimental channel).
-    #[serde(default)]
     pub session_persistence: Option<SessionPersistence>,
     /// Fields this version does not know.
-    #[serde(flatten)]
     pub unknown: Unknown,
 }
 
+impl_from_json!(GrpcRouteRule, unknown: unknown {
+    "name" => name,
+    "matches" => matches,
+    "filters" => filters,
+    "backendRefs" => backend_refs,
+    "sessionPersistence" => session_persistence,
+});
+
 /// `GRPCRoute.spec.rules[].matches[]`.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default)]
 pub struct GrpcRouteMatch {
     /// Service/method condition.
-    #[serde(default)]
     pub method: Option<GrpcMethodMatch>,
     /// Header conditions.
-    #[serde(default)]
     pub headers: Vec<GrpcHeaderMatch>,
 }
 
+impl_from_json!(GrpcRouteMatch {
+    "method" => method,
+    "headers" => headers,
+});
+
 /// `GRPCMethodMatch`.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default)]
 pub struct GrpcMethodMatch {
     /// `Exact` (default) or `RegularExpression`.
-    #[serde(default, rename = "type")]
     pub kind: Option<String>,
     /// Fully qualified service, e.g. `com.example.api.UserService`.
-    #[serde(default)]
     pub service: Option<String>,
     /// Method name, e.g. `GetUser`.
-    #[serde(default)]
     pub method: Option<String>,
 }
 
+impl_from_json!(GrpcMethodMatch {
+    "type" => kind,
+    "service" => service,
+    "method" => method,
+});
+
 /// `GRPCHeaderMatch`.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default)]
 pub struct GrpcHeaderMatch {
     /// `Exact` (default) or `RegularExpression`.
-    #[serde(default, rename = "type")]
     pub kind: Option<String>,
     /// Header name.
-    #[serde(default)]
     pub name: String,
     /// Value.
-    #[serde(default)]
     pub value: String,
 }
+
+impl_from_json!(GrpcHeaderMatch {
+    "type" => kind,
+    "name" => name,
+    "value" => value,
+});

@@ -2,27 +2,14 @@
 //! every integer arrives as a JSON double (`8080.0`). Integral doubles are accepted; fractions,
 //! negatives and out-of-range values are errors naming the value.
 
-use serde::{de::Error, Deserialize, Deserializer};
+use super::json::{At, Json, JsonError};
 
-/// Deserializes an optional integer that may be written as an integral double.
-pub(crate) fn opt_u32<'de, D: Deserializer<'de>>(de: D) -> Result<Option<u32>, D::Error> {
-    let Some(number) = Option::<serde_json::Number>::deserialize(de)? else {
+/// Reads an optional integer that may be written as an integral double; `null` is absent.
+pub(crate) fn opt_u32(json: &mut Json<'_>, at: At<'_>) -> Result<Option<u32>, JsonError> {
+    if json.null()? {
         return Ok(None);
-    };
-    if let Some(n) = number.as_u64() {
-        return u32::try_from(n)
-            .map(Some)
-            .map_err(|_| D::Error::custom(format!("{n} is too large")));
     }
-    match number.as_f64() {
-        Some(f) if f.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&f) => {
-            // Range and integrality are checked above, so the cast is exact.
-            Ok(Some(f as u32))
-        }
-        _ => Err(D::Error::custom(format!(
-            "expected a non-negative integer, found {number}"
-        ))),
-    }
+    json.whole_number(at, true).map(Some)
 }
 
 #[cfg(test)]
@@ -30,30 +17,52 @@ mod tests {
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
-    #[derive(serde::Deserialize)]
+    use crate::config::json::{from_json, impl_from_json};
+
+    #[derive(Default)]
     struct Port {
-        #[serde(default, deserialize_with = "super::opt_u32")]
         port: Option<u32>,
     }
 
+    impl_from_json!(Port {
+        "port" => port (super::opt_u32),
+    });
+
     fn port(json: &str) -> Result<Option<u32>, String> {
-        serde_json::from_str::<Port>(json)
+        from_json::<Port>(json)
             .map(|p| p.port)
-            .map_err(|e| e.to_string())
+            .map_err(|e| e.message)
     }
 
     #[test]
     fn integers_and_integral_doubles_are_accepted() {
         assert_eq!(port(r#"{"port": 8080}"#), Ok(Some(8080)));
         assert_eq!(port(r#"{"port": 8080.0}"#), Ok(Some(8080)));
+        assert_eq!(port(r#"{"port": 8.08e3}"#), Ok(Some(8080)));
+        assert_eq!(port(r#"{"port": 80800e-1}"#), Ok(Some(8080)));
+        assert_eq!(port(r#"{"port": -0}"#), Ok(Some(0)));
+        assert_eq!(port(r#"{"port": 0.0e5}"#), Ok(Some(0)));
+        assert_eq!(port(r#"{"port": 4294967295}"#), Ok(Some(u32::MAX)));
         assert_eq!(port(r#"{"port": null}"#), Ok(None));
         assert_eq!(port(r#"{}"#), Ok(None));
     }
 
     #[test]
-    fn fractions_and_negatives_are_rejected() {
-        assert!(port(r#"{"port": 80.5}"#).unwrap_err().contains("80.5"));
-        assert!(port(r#"{"port": -1}"#).unwrap_err().contains("-1"));
-        assert!(port(r#"{"port": 1e12}"#).is_err());
+    fn fractions_negatives_and_large_values_are_rejected() {
+        let non_negative = |n: &str| Err(format!("expected a non-negative integer, found {n}"));
+        assert_eq!(port(r#"{"port": 80.5}"#), non_negative("80.5"));
+        assert_eq!(port(r#"{"port": 5e-1}"#), non_negative("5e-1"));
+        assert_eq!(port(r#"{"port": -1}"#), non_negative("-1"));
+        let tiny = "1e-999999999999999999999";
+        assert_eq!(port(&format!(r#"{{"port": {tiny}}}"#)), non_negative(tiny));
+        let too_large = |n: &str| Err(format!("{n} is too large"));
+        assert_eq!(port(r#"{"port": 4294967296}"#), too_large("4294967296"));
+        assert_eq!(port(r#"{"port": 1e12}"#), too_large("1e12"));
+        let huge = "1e999999999999999999999";
+        assert_eq!(port(&format!(r#"{{"port": {huge}}}"#)), too_large(huge));
+        assert_eq!(
+            port(r#"{"port": "80"}"#),
+            Err("invalid type: string \"80\", expected a non-negative integer".to_owned())
+        );
     }
 }

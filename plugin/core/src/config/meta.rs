@@ -2,28 +2,27 @@
 
 use std::collections::BTreeMap;
 
-use serde::Deserialize;
-
-/// Fields an object carried that this version does not know, kept to be reported.
-pub type Unknown = BTreeMap<String, serde_json::Value>;
+use super::json::impl_from_json;
 
 /// The parts of `metadata` that routing depends on.
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Debug, Default)]
 pub struct ObjectMeta {
     /// Object name.
-    #[serde(default)]
     pub name: String,
     /// Object namespace; empty means `default`.
-    #[serde(default)]
     pub namespace: Option<String>,
     /// RFC 3339 creation time; the oldest route wins precedence ties.
-    #[serde(default)]
     pub creation_timestamp: Option<String>,
     /// Labels, tested by `allowedRoutes` namespace selectors.
-    #[serde(default)]
     pub labels: BTreeMap<String, String>,
 }
+
+impl_from_json!(ObjectMeta {
+    "name" => name,
+    "namespace" => namespace,
+    "creationTimestamp" => creation_timestamp,
+    "labels" => labels,
+});
 
 impl ObjectMeta {
     /// The namespace, with Kubernetes' default applied.
@@ -36,9 +35,12 @@ impl ObjectMeta {
 }
 
 /// A `Namespace` object: only its labels matter, for `allowedRoutes.namespaces.selector`.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default)]
 pub struct Namespace {
     /// Name and labels.
-    #[serde(default)]
     pub metadata: ObjectMeta,
 }
+
+impl_from_json!(Namespace {
+    "metadata" => metadata,
+});
