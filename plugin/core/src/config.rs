@@ -37,7 +37,7 @@ pub use meta::{Namespace, ObjectMeta};
 pub use parse::{ConfigError, Resource};
 pub use service::{Service, ServicePort, ServiceSpec};
 
-use json::impl_from_json;
+use json::Node;
 
 /// The whole plugin configuration: what Envoy's `configuration` or Istio's `pluginConfig` carries.
 #[derive(Clone, Debug, Default)]
@@ -59,13 +59,20 @@ pub struct PluginConfig {
     pub unknown: Unknown,
 }
 
-impl_from_json!(PluginConfig, unknown: unknown {
-    "gateway" => gateway,
-    "target" => target,
-    "services" => services,
-    "namespace" => namespace,
-    "resources" => resources,
-});
+impl PluginConfig {
+    pub(crate) fn read(node: Node<'_, '_>) -> Result<Self, JsonError> {
+        let mut fields = node.object()?;
+        let value = Self {
+            gateway: fields.opt_string("gateway"),
+            target: fields.or_default("target", TargetConfig::read),
+            services: fields.opt("services", json::strings),
+            namespace: fields.opt_string("namespace"),
+            resources: fields.list("resources", json::raw),
+            unknown: fields.unknown(),
+        };
+        fields.finish(value)
+    }
+}
 
 /// How the filter hands its decision to Envoy's router (DESIGN.md, "Plugin configuration").
 #[derive(Clone, Debug, Default)]
@@ -82,9 +89,16 @@ pub struct TargetConfig {
     pub unknown: Unknown,
 }
 
-impl_from_json!(TargetConfig, unknown: unknown {
-    "mode" => mode,
-    "header" => header,
-    "cluster" => cluster,
-    "authority" => authority,
-});
+impl TargetConfig {
+    pub(crate) fn read(node: Node<'_, '_>) -> Result<Self, JsonError> {
+        let mut fields = node.object()?;
+        let value = Self {
+            mode: fields.opt_string("mode"),
+            header: fields.opt_string("header"),
+            cluster: fields.opt_string("cluster"),
+            authority: fields.opt_string("authority"),
+            unknown: fields.unknown(),
+        };
+        fields.finish(value)
+    }
+}

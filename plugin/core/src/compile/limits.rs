@@ -399,10 +399,9 @@ mod tests {
     use crate::config::HttpRoute;
 
     fn warnings(spec: &str) -> Vec<String> {
-        let route: HttpRoute = from_json(&format!(
-            r#"{{"metadata": {{"name": "r", "namespace": "app"}}, "spec": {spec}}}"#
-        ))
-        .unwrap();
+        let text =
+            format!(r#"{{"metadata": {{"name": "r", "namespace": "app"}}, "spec": {spec}}}"#);
+        let route = from_json(&text, HttpRoute::read).unwrap();
         let mut problems = Vec::new();
         super::http_route(&route, "HTTPRoute app/r", &mut problems);
         problems.into_iter().map(|p| p.to_string()).collect()

@@ -2,8 +2,8 @@
 
 use std::collections::BTreeMap;
 
-use super::json::{from_json, impl_from_json, JsonError};
-use super::{lenient, ObjectMeta, RawJson, Unknown};
+use super::json::{self, from_json, JsonError, Node};
+use super::{ObjectMeta, RawJson, Unknown};
 
 /// A `gateway.networking.k8s.io` Gateway.
 #[derive(Clone, Debug, Default)]
@@ -14,10 +14,16 @@ pub struct Gateway {
     pub spec: GatewaySpec,
 }
 
-impl_from_json!(Gateway {
-    "metadata" => metadata,
-    "spec" => spec,
-});
+impl Gateway {
+    pub(crate) fn read(node: Node<'_, '_>) -> Result<Self, JsonError> {
+        let mut fields = node.object()?;
+        let value = Self {
+            metadata: fields.or_default("metadata", ObjectMeta::read),
+            spec: fields.or_default("spec", GatewaySpec::read),
+        };
+        fields.finish(value)
+    }
+}
 
 impl Gateway {
     /// Reads a Gateway from its JSON text, as the filter reads one from `resources`.
@@ -26,7 +32,7 @@ impl Gateway {
     ///
     /// [`JsonError`] naming the field path and the offending value.
     pub fn from_json(text: &str) -> Result<Self, JsonError> {
-        from_json(text)
+        from_json(text, Self::read)
     }
 }
 
@@ -45,12 +51,19 @@ pub struct GatewaySpec {
     pub unknown: Unknown,
 }
 
-impl_from_json!(GatewaySpec, unknown: unknown {
-    "gatewayClassName" => gateway_class_name,
-    "listeners" => listeners,
-    "addresses" => addresses,
-    "allowedListeners" => allowed_listeners,
-});
+impl GatewaySpec {
+    pub(crate) fn read(node: Node<'_, '_>) -> Result<Self, JsonError> {
+        let mut fields = node.object()?;
+        let value = Self {
+            gateway_class_name: fields.string("gatewayClassName"),
+            listeners: fields.list("listeners", Listener::read),
+            addresses: fields.list("addresses", json::raw),
+            allowed_listeners: fields.opt("allowedListeners", AllowedListeners::read),
+            unknown: fields.unknown(),
+        };
+        fields.finish(value)
+    }
+}
 
 /// One `Gateway.spec.listeners[]` entry.
 #[derive(Clone, Debug, Default)]
@@ -71,14 +84,21 @@ pub struct Listener {
     pub unknown: Unknown,
 }
 
-impl_from_json!(Listener, unknown: unknown {
-    "name" => name,
-    "hostname" => hostname,
-    "port" => port (lenient::opt_u32),
-    "protocol" => protocol,
-    "tls" => tls,
-    "allowedRoutes" => allowed_routes,
-});
+impl Listener {
+    pub(crate) fn read(node: Node<'_, '_>) -> Result<Self, JsonError> {
+        let mut fields = node.object()?;
+        let value = Self {
+            name: fields.string("name"),
+            hostname: fields.opt_string("hostname"),
+            port: fields.opt_u32("port"),
+            protocol: fields.string("protocol"),
+            tls: fields.opt("tls", json::raw),
+            allowed_routes: fields.opt("allowedRoutes", AllowedRoutes::read),
+            unknown: fields.unknown(),
+        };
+        fields.finish(value)
+    }
+}
 
 /// `Gateway.spec.allowedListeners`.
 #[derive(Clone, Debug, Default)]
@@ -87,9 +107,15 @@ pub struct AllowedListeners {
     pub namespaces: Option<RouteNamespaces>,
 }
 
-impl_from_json!(AllowedListeners {
-    "namespaces" => namespaces,
-});
+impl AllowedListeners {
+    pub(crate) fn read(node: Node<'_, '_>) -> Result<Self, JsonError> {
+        let mut fields = node.object()?;
+        let value = Self {
+            namespaces: fields.opt("namespaces", RouteNamespaces::read),
+        };
+        fields.finish(value)
+    }
+}
 
 /// `listeners[].allowedRoutes`.
 #[derive(Clone, Debug, Default)]
@@ -102,10 +128,17 @@ pub struct AllowedRoutes {
     pub unknown: Unknown,
 }
 
-impl_from_json!(AllowedRoutes, unknown: unknown {
-    "namespaces" => namespaces,
-    "kinds" => kinds,
-});
+impl AllowedRoutes {
+    pub(crate) fn read(node: Node<'_, '_>) -> Result<Self, JsonError> {
+        let mut fields = node.object()?;
+        let value = Self {
+            namespaces: fields.opt("namespaces", RouteNamespaces::read),
+            kinds: fields.list("kinds", RouteGroupKind::read),
+            unknown: fields.unknown(),
+        };
+        fields.finish(value)
+    }
+}
 
 /// `allowedRoutes.namespaces`.
 #[derive(Clone, Debug, Default)]
@@ -118,10 +151,17 @@ pub struct RouteNamespaces {
     pub unknown: Unknown,
 }
 
-impl_from_json!(RouteNamespaces, unknown: unknown {
-    "from" => from,
-    "selector" => selector,
-});
+impl RouteNamespaces {
+    pub(crate) fn read(node: Node<'_, '_>) -> Result<Self, JsonError> {
+        let mut fields = node.object()?;
+        let value = Self {
+            from: fields.opt_string("from"),
+            selector: fields.opt("selector", LabelSelector::read),
+            unknown: fields.unknown(),
+        };
+        fields.finish(value)
+    }
+}
 
 /// A Kubernetes LabelSelector.
 #[derive(Clone, Debug, Default)]
@@ -134,10 +174,17 @@ pub struct LabelSelector {
     pub unknown: Unknown,
 }
 
-impl_from_json!(LabelSelector, unknown: unknown {
-    "matchLabels" => match_labels,
-    "matchExpressions" => match_expressions,
-});
+impl LabelSelector {
+    pub(crate) fn read(node: Node<'_, '_>) -> Result<Self, JsonError> {
+        let mut fields = node.object()?;
+        let value = Self {
+            match_labels: fields.or_default("matchLabels", json::string_map),
+            match_expressions: fields.list("matchExpressions", LabelSelectorRequirement::read),
+            unknown: fields.unknown(),
+        };
+        fields.finish(value)
+    }
+}
 
 /// One `matchExpressions` entry.
 #[derive(Clone, Debug, Default)]
@@ -150,11 +197,17 @@ pub struct LabelSelectorRequirement {
     pub values: Vec<String>,
 }
 
-impl_from_json!(LabelSelectorRequirement {
-    "key" => key,
-    "operator" => operator,
-    "values" => values,
-});
+impl LabelSelectorRequirement {
+    pub(crate) fn read(node: Node<'_, '_>) -> Result<Self, JsonError> {
+        let mut fields = node.object()?;
+        let value = Self {
+            key: fields.string("key"),
+            operator: fields.string("operator"),
+            values: fields.strings("values"),
+        };
+        fields.finish(value)
+    }
+}
 
 /// A route kind with its group, as in `allowedRoutes.kinds`.
 #[derive(Clone, Debug, Default)]
@@ -165,10 +218,16 @@ pub struct RouteGroupKind {
     pub kind: String,
 }
 
-impl_from_json!(RouteGroupKind {
-    "group" => group,
-    "kind" => kind,
-});
+impl RouteGroupKind {
+    pub(crate) fn read(node: Node<'_, '_>) -> Result<Self, JsonError> {
+        let mut fields = node.object()?;
+        let value = Self {
+            group: fields.opt_string("group"),
+            kind: fields.string("kind"),
+        };
+        fields.finish(value)
+    }
+}
 
 /// A ReferenceGrant, which lives in the namespace of the object referred to (reference §9).
 #[derive(Clone, Debug, Default)]
@@ -179,10 +238,16 @@ pub struct ReferenceGrant {
     pub spec: ReferenceGrantSpec,
 }
 
-impl_from_json!(ReferenceGrant {
-    "metadata" => metadata,
-    "spec" => spec,
-});
+impl ReferenceGrant {
+    pub(crate) fn read(node: Node<'_, '_>) -> Result<Self, JsonError> {
+        let mut fields = node.object()?;
+        let value = Self {
+            metadata: fields.or_default("metadata", ObjectMeta::read),
+            spec: fields.or_default("spec", ReferenceGrantSpec::read),
+        };
+        fields.finish(value)
+    }
+}
 
 /// `ReferenceGrant.spec`.
 #[derive(Clone, Debug, Default)]
@@ -193,10 +258,16 @@ pub struct ReferenceGrantSpec {
     pub to: Vec<ReferenceGrantTo>,
 }
 
-impl_from_json!(ReferenceGrantSpec {
-    "from" => from,
-    "to" => to,
-});
+impl ReferenceGrantSpec {
+    pub(crate) fn read(node: Node<'_, '_>) -> Result<Self, JsonError> {
+        let mut fields = node.object()?;
+        let value = Self {
+            from: fields.list("from", ReferenceGrantFrom::read),
+            to: fields.list("to", ReferenceGrantTo::read),
+        };
+        fields.finish(value)
+    }
+}
 
 /// `ReferenceGrant.spec.from[]`.
 #[derive(Clone, Debug, Default)]
@@ -209,11 +280,17 @@ pub struct ReferenceGrantFrom {
     pub namespace: String,
 }
 
-impl_from_json!(ReferenceGrantFrom {
-    "group" => group,
-    "kind" => kind,
-    "namespace" => namespace,
-});
+impl ReferenceGrantFrom {
+    pub(crate) fn read(node: Node<'_, '_>) -> Result<Self, JsonError> {
+        let mut fields = node.object()?;
+        let value = Self {
+            group: fields.string("group"),
+            kind: fields.string("kind"),
+            namespace: fields.string("namespace"),
+        };
+        fields.finish(value)
+    }
+}
 
 /// `ReferenceGrant.spec.to[]`.
 #[derive(Clone, Debug, Default)]
@@ -226,8 +303,14 @@ pub struct ReferenceGrantTo {
     pub name: Option<String>,
 }
 
-impl_from_json!(ReferenceGrantTo {
-    "group" => group,
-    "kind" => kind,
-    "name" => name,
-});
+impl ReferenceGrantTo {
+    pub(crate) fn read(node: Node<'_, '_>) -> Result<Self, JsonError> {
+        let mut fields = node.object()?;
+        let value = Self {
+            group: fields.string("group"),
+            kind: fields.string("kind"),
+            name: fields.opt_string("name"),
+        };
+        fields.finish(value)
+    }
+}

@@ -1,6 +1,6 @@
 //! GRPCRoute as written (reference §7). Parsed and reported now; routed by the compiler later.
 
-use super::json::impl_from_json;
+use super::json::{JsonError, Node};
 use super::{BackendRef, HttpRouteFilter, ObjectMeta, ParentRef, SessionPersistence, Unknown};
 
 /// A GRPCRoute.
@@ -12,10 +12,16 @@ pub struct GrpcRoute {
     pub spec: GrpcRouteSpec,
 }
 
-impl_from_json!(GrpcRoute {
-    "metadata" => metadata,
-    "spec" => spec,
-});
+impl GrpcRoute {
+    pub(crate) fn read(node: Node<'_, '_>) -> Result<Self, JsonError> {
+        let mut fields = node.object()?;
+        let value = Self {
+            metadata: fields.or_default("metadata", ObjectMeta::read),
+            spec: fields.or_default("spec", GrpcRouteSpec::read),
+        };
+        fields.finish(value)
+    }
+}
 
 /// `GRPCRoute.spec`.
 #[derive(Clone, Debug, Default)]
@@ -30,11 +36,18 @@ pub struct GrpcRouteSpec {
     pub unknown: Unknown,
 }
 
-impl_from_json!(GrpcRouteSpec, unknown: unknown {
-    "parentRefs" => parent_refs,
-    "hostnames" => hostnames,
-    "rules" => rules,
-});
+impl GrpcRouteSpec {
+    pub(crate) fn read(node: Node<'_, '_>) -> Result<Self, JsonError> {
+        let mut fields = node.object()?;
+        let value = Self {
+            parent_refs: fields.list("parentRefs", ParentRef::read),
+            hostnames: fields.strings("hostnames"),
+            rules: fields.list("rules", GrpcRouteRule::read),
+            unknown: fields.unknown(),
+        };
+        fields.finish(value)
+    }
+}
 
 /// `GRPCRoute.spec.rules[]`.
 #[derive(Clone, Debug, Default)]
@@ -53,13 +66,20 @@ pub struct GrpcRouteRule {
     pub unknown: Unknown,
 }
 
-impl_from_json!(GrpcRouteRule, unknown: unknown {
-    "name" => name,
-    "matches" => matches,
-    "filters" => filters,
-    "backendRefs" => backend_refs,
-    "sessionPersistence" => session_persistence,
-});
+impl GrpcRouteRule {
+    pub(crate) fn read(node: Node<'_, '_>) -> Result<Self, JsonError> {
+        let mut fields = node.object()?;
+        let value = Self {
+            name: fields.opt_string("name"),
+            matches: fields.list("matches", GrpcRouteMatch::read),
+            filters: fields.list("filters", HttpRouteFilter::read),
+            backend_refs: fields.list("backendRefs", BackendRef::read),
+            session_persistence: fields.opt("sessionPersistence", SessionPersistence::read),
+            unknown: fields.unknown(),
+        };
+        fields.finish(value)
+    }
+}
 
 /// `GRPCRoute.spec.rules[].matches[]`.
 #[derive(Clone, Debug, Default)]
@@ -70,10 +90,16 @@ pub struct GrpcRouteMatch {
     pub headers: Vec<GrpcHeaderMatch>,
 }
 
-impl_from_json!(GrpcRouteMatch {
-    "method" => method,
-    "headers" => headers,
-});
+impl GrpcRouteMatch {
+    pub(crate) fn read(node: Node<'_, '_>) -> Result<Self, JsonError> {
+        let mut fields = node.object()?;
+        let value = Self {
+            method: fields.opt("method", GrpcMethodMatch::read),
+            headers: fields.list("headers", GrpcHeaderMatch::read),
+        };
+        fields.finish(value)
+    }
+}
 
 /// `GRPCMethodMatch`.
 #[derive(Clone, Debug, Default)]
@@ -86,11 +112,17 @@ pub struct GrpcMethodMatch {
     pub method: Option<String>,
 }
 
-impl_from_json!(GrpcMethodMatch {
-    "type" => kind,
-    "service" => service,
-    "method" => method,
-});
+impl GrpcMethodMatch {
+    pub(crate) fn read(node: Node<'_, '_>) -> Result<Self, JsonError> {
+        let mut fields = node.object()?;
+        let value = Self {
+            kind: fields.opt_string("type"),
+            service: fields.opt_string("service"),
+            method: fields.opt_string("method"),
+        };
+        fields.finish(value)
+    }
+}
 
 /// `GRPCHeaderMatch`.
 #[derive(Clone, Debug, Default)]
@@ -103,8 +135,14 @@ pub struct GrpcHeaderMatch {
     pub value: String,
 }
 
-impl_from_json!(GrpcHeaderMatch {
-    "type" => kind,
-    "name" => name,
-    "value" => value,
-});
+impl GrpcHeaderMatch {
+    pub(crate) fn read(node: Node<'_, '_>) -> Result<Self, JsonError> {
+        let mut fields = node.object()?;
+        let value = Self {
+            kind: fields.opt_string("type"),
+            name: fields.string("name"),
+            value: fields.string("value"),
+        };
+        fields.finish(value)
+    }
+}

@@ -1,8 +1,8 @@
 //! HTTPRoute as written, every field of `gateway.networking.k8s.io/v1` (reference §1, §3–§6).
 //! Also the pieces GRPCRoute shares with it: parentRefs, backendRefs, header modifiers, mirrors.
 
-use super::json::impl_from_json;
-use super::{lenient, ObjectMeta, RawJson, Unknown};
+use super::json::{self, JsonError, Node};
+use super::{ObjectMeta, RawJson, Unknown};
 
 /// An HTTPRoute.
 #[derive(Clone, Debug, Default)]
@@ -13,10 +13,16 @@ pub struct HttpRoute {
     pub spec: HttpRouteSpec,
 }
 
-impl_from_json!(HttpRoute {
-    "metadata" => metadata,
-    "spec" => spec,
-});
+impl HttpRoute {
+    pub(crate) fn read(node: Node<'_, '_>) -> Result<Self, JsonError> {
+        let mut fields = node.object()?;
+        let value = Self {
+            metadata: fields.or_default("metadata", ObjectMeta::read),
+            spec: fields.or_default("spec", HttpRouteSpec::read),
+        };
+        fields.finish(value)
+    }
+}
 
 /// `HTTPRoute.spec`.
 #[derive(Clone, Debug, Default)]
@@ -31,11 +37,18 @@ pub struct HttpRouteSpec {
     pub unknown: Unknown,
 }
 
-impl_from_json!(HttpRouteSpec, unknown: unknown {
-    "parentRefs" => parent_refs,
-    "hostnames" => hostnames,
-    "rules" => rules,
-});
+impl HttpRouteSpec {
+    pub(crate) fn read(node: Node<'_, '_>) -> Result<Self, JsonError> {
+        let mut fields = node.object()?;
+        let value = Self {
+            parent_refs: fields.list("parentRefs", ParentRef::read),
+            hostnames: fields.strings("hostnames"),
+            rules: fields.opt("rules", |node| node.list(HttpRouteRule::read)),
+            unknown: fields.unknown(),
+        };
+        fields.finish(value)
+    }
+}
 
 /// A `parentRefs[]` entry (reference §8.1).
 #[derive(Clone, Debug, Default)]
@@ -56,14 +69,21 @@ pub struct ParentRef {
     pub unknown: Unknown,
 }
 
-impl_from_json!(ParentRef, unknown: unknown {
-    "group" => group,
-    "kind" => kind,
-    "namespace" => namespace,
-    "name" => name,
-    "sectionName" => section_name,
-    "port" => port (lenient::opt_u32),
-});
+impl ParentRef {
+    pub(crate) fn read(node: Node<'_, '_>) -> Result<Self, JsonError> {
+        let mut fields = node.object()?;
+        let value = Self {
+            group: fields.opt_string("group"),
+            kind: fields.opt_string("kind"),
+            namespace: fields.opt_string("namespace"),
+            name: fields.string("name"),
+            section_name: fields.opt_string("sectionName"),
+            port: fields.opt_u32("port"),
+            unknown: fields.unknown(),
+        };
+        fields.finish(value)
+    }
+}
 
 /// One `rules[]` entry.
 #[derive(Clone, Debug, Default)]
@@ -86,15 +106,22 @@ pub struct HttpRouteRule {
     pub unknown: Unknown,
 }
 
-impl_from_json!(HttpRouteRule, unknown: unknown {
-    "name" => name,
-    "matches" => matches,
-    "filters" => filters,
-    "backendRefs" => backend_refs,
-    "timeouts" => timeouts,
-    "retry" => retry,
-    "sessionPersistence" => session_persistence,
-});
+impl HttpRouteRule {
+    pub(crate) fn read(node: Node<'_, '_>) -> Result<Self, JsonError> {
+        let mut fields = node.object()?;
+        let value = Self {
+            name: fields.opt_string("name"),
+            matches: fields.opt("matches", |node| node.list(HttpRouteMatch::read)),
+            filters: fields.list("filters", HttpRouteFilter::read),
+            backend_refs: fields.list("backendRefs", BackendRef::read),
+            timeouts: fields.opt("timeouts", Timeouts::read),
+            retry: fields.opt("retry", Retry::read),
+            session_persistence: fields.opt("sessionPersistence", SessionPersistence::read),
+            unknown: fields.unknown(),
+        };
+        fields.finish(value)
+    }
+}
 
 /// One `matches[]` entry: every present condition must hold.
 #[derive(Clone, Debug, Default)]
@@ -111,12 +138,19 @@ pub struct HttpRouteMatch {
     pub unknown: Unknown,
 }
 
-impl_from_json!(HttpRouteMatch, unknown: unknown {
-    "path" => path,
-    "headers" => headers,
-    "queryParams" => query_params,
-    "method" => method,
-});
+impl HttpRouteMatch {
+    pub(crate) fn read(node: Node<'_, '_>) -> Result<Self, JsonError> {
+        let mut fields = node.object()?;
+        let value = Self {
+            path: fields.opt("path", PathMatch::read),
+            headers: fields.list("headers", HeaderMatch::read),
+            query_params: fields.list("queryParams", QueryParamMatch::read),
+            method: fields.opt_string("method"),
+            unknown: fields.unknown(),
+        };
+        fields.finish(value)
+    }
+}
 
 /// `matches[].path`.
 #[derive(Clone, Debug, Default)]
@@ -127,10 +161,16 @@ pub struct PathMatch {
     pub value: Option<String>,
 }
 
-impl_from_json!(PathMatch {
-    "type" => kind,
-    "value" => value,
-});
+impl PathMatch {
+    pub(crate) fn read(node: Node<'_, '_>) -> Result<Self, JsonError> {
+        let mut fields = node.object()?;
+        let value = Self {
+            kind: fields.opt_string("type"),
+            value: fields.opt_string("value"),
+        };
+        fields.finish(value)
+    }
+}
 
 /// `matches[].headers[]`.
 #[derive(Clone, Debug, Default)]
@@ -143,11 +183,17 @@ pub struct HeaderMatch {
     pub value: String,
 }
 
-impl_from_json!(HeaderMatch {
-    "type" => kind,
-    "name" => name,
-    "value" => value,
-});
+impl HeaderMatch {
+    pub(crate) fn read(node: Node<'_, '_>) -> Result<Self, JsonError> {
+        let mut fields = node.object()?;
+        let value = Self {
+            kind: fields.opt_string("type"),
+            name: fields.string("name"),
+            value: fields.string("value"),
+        };
+        fields.finish(value)
+    }
+}
 
 /// `matches[].queryParams[]`.
 #[derive(Clone, Debug, Default)]
@@ -160,11 +206,17 @@ pub struct QueryParamMatch {
     pub value: String,
 }
 
-impl_from_json!(QueryParamMatch {
-    "type" => kind,
-    "name" => name,
-    "value" => value,
-});
+impl QueryParamMatch {
+    pub(crate) fn read(node: Node<'_, '_>) -> Result<Self, JsonError> {
+        let mut fields = node.object()?;
+        let value = Self {
+            kind: fields.opt_string("type"),
+            name: fields.string("name"),
+            value: fields.string("value"),
+        };
+        fields.finish(value)
+    }
+}
 
 /// One `filters[]` entry: `type` names which of the other fields applies.
 #[derive(Clone, Debug, Default)]
@@ -191,17 +243,24 @@ pub struct HttpRouteFilter {
     pub unknown: Unknown,
 }
 
-impl_from_json!(HttpRouteFilter, unknown: unknown {
-    "type" => kind,
-    "requestHeaderModifier" => request_header_modifier,
-    "responseHeaderModifier" => response_header_modifier,
-    "requestMirror" => request_mirror,
-    "requestRedirect" => request_redirect,
-    "urlRewrite" => url_rewrite,
-    "cors" => cors,
-    "extensionRef" => extension_ref,
-    "externalAuth" => external_auth,
-});
+impl HttpRouteFilter {
+    pub(crate) fn read(node: Node<'_, '_>) -> Result<Self, JsonError> {
+        let mut fields = node.object()?;
+        let value = Self {
+            kind: fields.string("type"),
+            request_header_modifier: fields.opt("requestHeaderModifier", HeaderModifier::read),
+            response_header_modifier: fields.opt("responseHeaderModifier", HeaderModifier::read),
+            request_mirror: fields.opt("requestMirror", Mirror::read),
+            request_redirect: fields.opt("requestRedirect", Redirect::read),
+            url_rewrite: fields.opt("urlRewrite", UrlRewrite::read),
+            cors: fields.opt("cors", Cors::read),
+            extension_ref: fields.opt("extensionRef", LocalObjectReference::read),
+            external_auth: fields.opt("externalAuth", json::raw),
+            unknown: fields.unknown(),
+        };
+        fields.finish(value)
+    }
+}
 
 /// `RequestHeaderModifier` / `ResponseHeaderModifier` body.
 #[derive(Clone, Debug, Default)]
@@ -214,11 +273,17 @@ pub struct HeaderModifier {
     pub remove: Vec<String>,
 }
 
-impl_from_json!(HeaderModifier {
-    "set" => set,
-    "add" => add,
-    "remove" => remove,
-});
+impl HeaderModifier {
+    pub(crate) fn read(node: Node<'_, '_>) -> Result<Self, JsonError> {
+        let mut fields = node.object()?;
+        let value = Self {
+            set: fields.list("set", HeaderValue::read),
+            add: fields.list("add", HeaderValue::read),
+            remove: fields.strings("remove"),
+        };
+        fields.finish(value)
+    }
+}
 
 /// A header name and value.
 #[derive(Clone, Debug, Default)]
@@ -229,10 +294,16 @@ pub struct HeaderValue {
     pub value: String,
 }
 
-impl_from_json!(HeaderValue {
-    "name" => name,
-    "value" => value,
-});
+impl HeaderValue {
+    pub(crate) fn read(node: Node<'_, '_>) -> Result<Self, JsonError> {
+        let mut fields = node.object()?;
+        let value = Self {
+            name: fields.string("name"),
+            value: fields.string("value"),
+        };
+        fields.finish(value)
+    }
+}
 
 /// `RequestMirror` body.
 #[derive(Clone, Debug, Default)]
@@ -245,11 +316,17 @@ pub struct Mirror {
     pub fraction: Option<MirrorFraction>,
 }
 
-impl_from_json!(Mirror {
-    "backendRef" => backend_ref,
-    "percent" => percent (lenient::opt_u32),
-    "fraction" => fraction,
-});
+impl Mirror {
+    pub(crate) fn read(node: Node<'_, '_>) -> Result<Self, JsonError> {
+        let mut fields = node.object()?;
+        let value = Self {
+            backend_ref: fields.or_default("backendRef", BackendRef::read),
+            percent: fields.opt_u32("percent"),
+            fraction: fields.opt("fraction", MirrorFraction::read),
+        };
+        fields.finish(value)
+    }
+}
 
 /// `RequestMirror.fraction`.
 #[derive(Clone, Debug, Default)]
@@ -260,10 +337,16 @@ pub struct MirrorFraction {
     pub denominator: Option<u32>,
 }
 
-impl_from_json!(MirrorFraction {
-    "numerator" => numerator (lenient::opt_u32),
-    "denominator" => denominator (lenient::opt_u32),
-});
+impl MirrorFraction {
+    pub(crate) fn read(node: Node<'_, '_>) -> Result<Self, JsonError> {
+        let mut fields = node.object()?;
+        let value = Self {
+            numerator: fields.opt_u32("numerator"),
+            denominator: fields.opt_u32("denominator"),
+        };
+        fields.finish(value)
+    }
+}
 
 /// `RequestRedirect` body.
 #[derive(Clone, Debug, Default)]
@@ -280,13 +363,19 @@ pub struct Redirect {
     pub status_code: Option<u32>,
 }
 
-impl_from_json!(Redirect {
-    "scheme" => scheme,
-    "hostname" => hostname,
-    "path" => path,
-    "port" => port (lenient::opt_u32),
-    "statusCode" => status_code (lenient::opt_u32),
-});
+impl Redirect {
+    pub(crate) fn read(node: Node<'_, '_>) -> Result<Self, JsonError> {
+        let mut fields = node.object()?;
+        let value = Self {
+            scheme: fields.opt_string("scheme"),
+            hostname: fields.opt_string("hostname"),
+            path: fields.opt("path", PathModifier::read),
+            port: fields.opt_u32("port"),
+            status_code: fields.opt_u32("statusCode"),
+        };
+        fields.finish(value)
+    }
+}
 
 /// `URLRewrite` body.
 #[derive(Clone, Debug, Default)]
@@ -297,10 +386,16 @@ pub struct UrlRewrite {
     pub path: Option<PathModifier>,
 }
 
-impl_from_json!(UrlRewrite {
-    "hostname" => hostname,
-    "path" => path,
-});
+impl UrlRewrite {
+    pub(crate) fn read(node: Node<'_, '_>) -> Result<Self, JsonError> {
+        let mut fields = node.object()?;
+        let value = Self {
+            hostname: fields.opt_string("hostname"),
+            path: fields.opt("path", PathModifier::read),
+        };
+        fields.finish(value)
+    }
+}
 
 /// `HTTPPathModifier`.
 #[derive(Clone, Debug, Default)]
@@ -313,11 +408,17 @@ pub struct PathModifier {
     pub replace_prefix_match: Option<String>,
 }
 
-impl_from_json!(PathModifier {
-    "type" => kind,
-    "replaceFullPath" => replace_full_path,
-    "replacePrefixMatch" => replace_prefix_match,
-});
+impl PathModifier {
+    pub(crate) fn read(node: Node<'_, '_>) -> Result<Self, JsonError> {
+        let mut fields = node.object()?;
+        let value = Self {
+            kind: fields.string("type"),
+            replace_full_path: fields.opt_string("replaceFullPath"),
+            replace_prefix_match: fields.opt_string("replacePrefixMatch"),
+        };
+        fields.finish(value)
+    }
+}
 
 /// `CORS` body.
 #[derive(Clone, Debug, Default)]
@@ -336,14 +437,20 @@ pub struct Cors {
     pub max_age: Option<u32>,
 }
 
-impl_from_json!(Cors {
-    "allowOrigins" => allow_origins,
-    "allowCredentials" => allow_credentials,
-    "allowMethods" => allow_methods,
-    "allowHeaders" => allow_headers,
-    "exposeHeaders" => expose_headers,
-    "maxAge" => max_age (lenient::opt_u32),
-});
+impl Cors {
+    pub(crate) fn read(node: Node<'_, '_>) -> Result<Self, JsonError> {
+        let mut fields = node.object()?;
+        let value = Self {
+            allow_origins: fields.strings("allowOrigins"),
+            allow_credentials: fields.opt("allowCredentials", json::bool),
+            allow_methods: fields.strings("allowMethods"),
+            allow_headers: fields.strings("allowHeaders"),
+            expose_headers: fields.strings("exposeHeaders"),
+            max_age: fields.opt_u32("maxAge"),
+        };
+        fields.finish(value)
+    }
+}
 
 /// `ExternalAuth` body (`HTTPExternalAuthFilter`, experimental channel, reference §4.8).
 #[derive(Clone, Debug, Default)]
@@ -418,11 +525,17 @@ pub struct LocalObjectReference {
     pub name: String,
 }
 
-impl_from_json!(LocalObjectReference {
-    "group" => group,
-    "kind" => kind,
-    "name" => name,
-});
+impl LocalObjectReference {
+    pub(crate) fn read(node: Node<'_, '_>) -> Result<Self, JsonError> {
+        let mut fields = node.object()?;
+        let value = Self {
+            group: fields.string("group"),
+            kind: fields.string("kind"),
+            name: fields.string("name"),
+        };
+        fields.finish(value)
+    }
+}
 
 /// A `backendRefs[]` entry (also the target of a mirror).
 #[derive(Clone, Debug, Default)]
@@ -445,15 +558,22 @@ pub struct BackendRef {
     pub unknown: Unknown,
 }
 
-impl_from_json!(BackendRef, unknown: unknown {
-    "group" => group,
-    "kind" => kind,
-    "name" => name,
-    "namespace" => namespace,
-    "port" => port (lenient::opt_u32),
-    "weight" => weight (lenient::opt_u32),
-    "filters" => filters,
-});
+impl BackendRef {
+    pub(crate) fn read(node: Node<'_, '_>) -> Result<Self, JsonError> {
+        let mut fields = node.object()?;
+        let value = Self {
+            group: fields.opt_string("group"),
+            kind: fields.opt_string("kind"),
+            name: fields.string("name"),
+            namespace: fields.opt_string("namespace"),
+            port: fields.opt_u32("port"),
+            weight: fields.opt_u32("weight"),
+            filters: fields.list("filters", HttpRouteFilter::read),
+            unknown: fields.unknown(),
+        };
+        fields.finish(value)
+    }
+}
 
 /// `rules[].sessionPersistence` (experimental channel, reference §6.3).
 #[derive(Clone, Debug, Default)]
@@ -470,13 +590,19 @@ pub struct SessionPersistence {
     pub cookie_config: Option<CookieConfig>,
 }
 
-impl_from_json!(SessionPersistence {
-    "sessionName" => session_name,
-    "absoluteTimeout" => absolute_timeout,
-    "idleTimeout" => idle_timeout,
-    "type" => kind,
-    "cookieConfig" => cookie_config,
-});
+impl SessionPersistence {
+    pub(crate) fn read(node: Node<'_, '_>) -> Result<Self, JsonError> {
+        let mut fields = node.object()?;
+        let value = Self {
+            session_name: fields.opt_string("sessionName"),
+            absolute_timeout: fields.opt_string("absoluteTimeout"),
+            idle_timeout: fields.opt_string("idleTimeout"),
+            kind: fields.opt_string("type"),
+            cookie_config: fields.opt("cookieConfig", CookieConfig::read),
+        };
+        fields.finish(value)
+    }
+}
 
 /// `sessionPersistence.cookieConfig`.
 #[derive(Clone, Debug, Default)]
@@ -485,9 +611,15 @@ pub struct CookieConfig {
     pub lifetime_type: Option<String>,
 }
 
-impl_from_json!(CookieConfig {
-    "lifetimeType" => lifetime_type,
-});
+impl CookieConfig {
+    pub(crate) fn read(node: Node<'_, '_>) -> Result<Self, JsonError> {
+        let mut fields = node.object()?;
+        let value = Self {
+            lifetime_type: fields.opt_string("lifetimeType"),
+        };
+        fields.finish(value)
+    }
+}
 
 /// `rules[].timeouts`.
 #[derive(Clone, Debug, Default)]
@@ -498,10 +630,16 @@ pub struct Timeouts {
     pub backend_request: Option<String>,
 }
 
-impl_from_json!(Timeouts {
-    "request" => request,
-    "backendRequest" => backend_request,
-});
+impl Timeouts {
+    pub(crate) fn read(node: Node<'_, '_>) -> Result<Self, JsonError> {
+        let mut fields = node.object()?;
+        let value = Self {
+            request: fields.opt_string("request"),
+            backend_request: fields.opt_string("backendRequest"),
+        };
+        fields.finish(value)
+    }
+}
 
 /// `rules[].retry`.
 #[derive(Clone, Debug, Default)]
@@ -514,8 +652,14 @@ pub struct Retry {
     pub backoff: Option<String>,
 }
 
-impl_from_json!(Retry {
-    "codes" => codes,
-    "attempts" => attempts (lenient::opt_u32),
-    "backoff" => backoff,
-});
+impl Retry {
+    pub(crate) fn read(node: Node<'_, '_>) -> Result<Self, JsonError> {
+        let mut fields = node.object()?;
+        let value = Self {
+            codes: fields.list("codes", json::u32),
+            attempts: fields.opt_u32("attempts"),
+            backoff: fields.opt_string("backoff"),
+        };
+        fields.finish(value)
+    }
+}

@@ -1,14 +1,17 @@
-//! A small JSON reader that fills the configuration types field by field, straight from the text.
+//! A small JSON reader for the configuration: text to a tree of [`Value`]s, then typed objects.
 //!
-//! There is no intermediate tree: each type reads the keys it knows as they come (the
-//! `impl_from_json!` invocations next to the types list them), skips the rest, and records the names
-//! of unknown ones. Every error carries the field path (`spec.rules[0].backendRefs[0].port`), the
-//! offending value and the line and column. What the values mean is not checked here but in
+//! A document is parsed into a tree that borrows from the text, and each configuration type
+//! reads its fields from it by key with the helpers of [`Fields`] (the `read` functions next to
+//! the types), which remember the keys they were asked for so that the others can be reported
+//! as unknown. Every error carries the field path (`spec.rules[0].backendRefs[0].port`), the
+//! offending value, and the line and column. What the values mean is not checked here but in
 //! [`crate::compile`]; this module knows JSON's grammar and the shape of the types only.
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
+
+use super::lenient;
 
 /// Nesting deeper than this is refused, so that no input can exhaust the stack.
 const MAX_DEPTH: usize = 128;
@@ -49,6 +52,15 @@ pub struct JsonError {
     pub column: usize,
 }
 
+/// `path: `, or nothing for the document itself.
+pub(crate) fn field_prefix(path: &str) -> String {
+    if path.is_empty() {
+        String::new()
+    } else {
+        format!("{path}: ")
+    }
+}
+
 /// Any JSON value the filter accepts but does not interpret, kept as its text.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RawJson(Box<str>);
@@ -63,54 +75,106 @@ impl RawJson {
 /// Names of the fields an object carried that this version does not know, kept to be reported.
 pub type Unknown = BTreeSet<String>;
 
-/// A type the reader can fill from the value at the reader's position.
-pub(crate) trait FromJson: Sized {
-    /// Reads one value, which sits at `at`.
-    fn read(json: &mut Json<'_>, at: At<'_>) -> Result<Self, JsonError>;
+/// Reads a whole document (one value, then nothing but whitespace) with `read`.
+pub(crate) fn from_json<T>(
+    text: &str,
+    read: impl FnOnce(Node<'_, '_>) -> Result<T, JsonError>,
+) -> Result<T, JsonError> {
+    let root = parse(text, MAX_DEPTH)?;
+    read(Node::root(&root, text))
 }
 
-/// Reads a whole document into `T`: one value and nothing after it but whitespace.
-pub(crate) fn from_json<T: FromJson>(text: &str) -> Result<T, JsonError> {
-    let mut json = Json::new(text);
-    let value = T::read(&mut json, At::Root)?;
-    json.end()?;
-    Ok(value)
-}
-
-/// [`from_json`] for bytes, which must be UTF-8 text.
-pub(crate) fn from_json_bytes<T: FromJson>(bytes: &[u8]) -> Result<T, JsonError> {
-    match std::str::from_utf8(bytes) {
-        Ok(text) => from_json(text),
+/// [`from_json`] for bytes, which must be UTF-8 text. Objects and arrays nested inside arrays or
+/// objects `keep_raw_from` levels down are checked but kept as text, to be read
+/// later, one at a time.
+pub(crate) fn from_json_bytes<T>(
+    bytes: &[u8],
+    keep_raw_from: usize,
+    read: fn(Node<'_, '_>) -> Result<T, JsonError>,
+) -> Result<T, JsonError> {
+    let text = match std::str::from_utf8(bytes) {
+        Ok(text) => text,
         Err(err) => {
             let valid = bytes
                 .get(..err.valid_up_to())
                 .and_then(|valid| std::str::from_utf8(valid).ok())
                 .unwrap_or_default();
-            Err(Json::new(valid).error_at(
+            return Err(error_at(
+                valid,
                 valid.len(),
                 At::Root,
                 "invalid UTF-8; the text must be UTF-8".to_owned(),
-            ))
+            ));
         }
+    };
+    let root = parse(text, keep_raw_from)?;
+    read(Node::root(&root, text))
+}
+
+/// An error at byte `pos` of `text`.
+fn error_at(text: &str, pos: usize, at: At<'_>, message: String) -> JsonError {
+    let before = text.as_bytes().get(..pos).unwrap_or(text.as_bytes());
+    let line_start = before
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |newline| newline + 1);
+    JsonError {
+        path: at.to_string(),
+        message,
+        line: 1 + before.iter().filter(|&&b| b == b'\n').count(),
+        column: 1 + before.len() - line_start,
     }
 }
 
-/// A position in a JSON text.
-pub(crate) struct Json<'t> {
+// === The tree ===
+
+/// One value of a parsed document, borrowing from its text.
+#[derive(Debug)]
+pub(crate) struct Value<'t> {
+    /// The value's text.
+    text: &'t str,
+    /// Where that text starts in the document, for positions in messages.
+    start: usize,
+    kind: Kind<'t>,
+}
+
+#[derive(Debug)]
+enum Kind<'t> {
+    Null,
+    Bool(bool),
+    /// A number, as written (its value is worked out when a field needs it).
+    Number,
+    String(Cow<'t, str>),
+    Array(Vec<Value<'t>>),
+    Object(Vec<(Cow<'t, str>, Value<'t>)>),
+    /// An object or array below the depth the document was parsed to: checked, not parsed.
+    Raw,
+}
+
+/// Parses `text` into a tree; containers `keep_raw_from` levels down stay text.
+fn parse(text: &str, keep_raw_from: usize) -> Result<Value<'_>, JsonError> {
+    let mut parser = Parser {
+        text,
+        pos: 0,
+        depth: 0,
+        keep_raw_from,
+    };
+    let value = parser.value(At::Root, true)?;
+    if parser.peek().is_some() {
+        return Err(parser.syntax(At::Root, "the end of the text"));
+    }
+    Ok(value)
+}
+
+/// A position in a JSON text being parsed.
+struct Parser<'t> {
     text: &'t str,
     pos: usize,
     depth: usize,
+    keep_raw_from: usize,
 }
 
-impl<'t> Json<'t> {
-    pub(crate) fn new(text: &'t str) -> Self {
-        Self {
-            text,
-            pos: 0,
-            depth: 0,
-        }
-    }
-
+impl<'t> Parser<'t> {
     /// The next byte after whitespace, not consumed.
     fn peek(&mut self) -> Option<u8> {
         let bytes = self.text.as_bytes();
@@ -118,11 +182,6 @@ impl<'t> Json<'t> {
             self.pos += 1;
         }
         bytes.get(self.pos).copied()
-    }
-
-    /// Whether the next value starts with `byte` (`{` for an object, `"` for a string...).
-    pub(crate) fn next_is(&mut self, byte: u8) -> bool {
-        self.peek() == Some(byte)
     }
 
     /// Consumes `byte` if it comes next.
@@ -134,22 +193,6 @@ impl<'t> Json<'t> {
         next
     }
 
-    /// An error at byte `pos` of the text.
-    fn error_at(&self, pos: usize, at: At<'_>, message: String) -> JsonError {
-        let pos = pos.min(self.text.len());
-        let before = self.text.as_bytes().get(..pos).unwrap_or_default();
-        let line_start = before
-            .iter()
-            .rposition(|&b| b == b'\n')
-            .map_or(0, |newline| newline + 1);
-        JsonError {
-            path: at.to_string(),
-            message,
-            line: 1 + before.iter().filter(|&&b| b == b'\n').count(),
-            column: 1 + pos - line_start,
-        }
-    }
-
     /// A grammar error at the current position.
     fn syntax(&mut self, at: At<'_>, expected: &str) -> JsonError {
         let message = match self.peek() {
@@ -159,103 +202,73 @@ impl<'t> Json<'t> {
                 format!("expected {expected}, found {:?}", found.unwrap_or_default())
             }
         };
-        self.error_at(self.pos, at, message)
+        self.error(self.pos, at, message)
     }
 
-    /// The value at the current position has the wrong type: names it and what was expected.
-    fn invalid_type(&mut self, at: At<'_>, expected: &str) -> JsonError {
+    fn error(&self, pos: usize, at: At<'_>, message: String) -> JsonError {
+        error_at(self.text, pos, at, message)
+    }
+
+    /// Parses one value; with `build` false it is only checked, and containers come back empty.
+    fn value(&mut self, at: At<'_>, build: bool) -> Result<Value<'t>, JsonError> {
         let next = self.peek();
         let start = self.pos;
-        let found = match next {
-            Some(b'{') => "map".to_owned(),
-            Some(b'[') => "sequence".to_owned(),
-            Some(b'"') => match self.string(at) {
-                Ok(text) => format!("string {text:?}"),
-                Err(err) => return err,
-            },
-            Some(b't' | b'f' | b'n') => match self.skip(at) {
-                Ok("null") => "null".to_owned(),
-                Ok(literal) => format!("boolean `{literal}`"),
-                Err(err) => return err,
-            },
-            _ => match self.number(at) {
-                Ok(number) if number.contains(['.', 'e', 'E']) => {
-                    format!("floating point `{number}`")
-                }
-                Ok(number) => format!("integer `{number}`"),
-                Err(err) => return err,
-            },
+        let kind = match next {
+            Some(b'{' | b'[') if build && self.depth >= self.keep_raw_from => {
+                self.value(at, false)?;
+                Kind::Raw
+            }
+            Some(b'{') => {
+                let mut entries = Vec::new();
+                self.nest(at, b'}', &mut |parser| {
+                    if parser.peek() != Some(b'"') {
+                        return Err(parser.syntax(at, "a key in double quotes"));
+                    }
+                    let key = parser.string(at)?;
+                    if !parser.eat(b':') {
+                        return Err(parser.syntax(at, "`:`"));
+                    }
+                    let value = parser.value(At::Field(&at, &key), build)?;
+                    if build {
+                        entries.push((key, value));
+                    }
+                    Ok(())
+                })?;
+                Kind::Object(entries)
+            }
+            Some(b'[') => {
+                let mut items = Vec::new();
+                let mut index = 0;
+                self.nest(at, b']', &mut |parser| {
+                    let value = parser.value(At::Index(&at, index), build)?;
+                    index += 1;
+                    if build {
+                        items.push(value);
+                    }
+                    Ok(())
+                })?;
+                Kind::Array(items)
+            }
+            Some(b'"') => Kind::String(self.string(at)?),
+            Some(b't') => self.literal(at, "true", Kind::Bool(true))?,
+            Some(b'f') => self.literal(at, "false", Kind::Bool(false))?,
+            Some(b'n') => self.literal(at, "null", Kind::Null)?,
+            _ => self.number(at)?,
         };
-        self.error_at(
+        Ok(Value {
+            text: self.text.get(start..self.pos).unwrap_or_default(),
             start,
-            at,
-            format!("invalid type: {found}, expected {expected}"),
-        )
+            kind,
+        })
     }
 
-    /// Fails unless only whitespace is left.
-    fn end(&mut self) -> Result<(), JsonError> {
-        match self.peek() {
-            None => Ok(()),
-            Some(_) => Err(self.syntax(At::Root, "the end of the text")),
-        }
-    }
-
-    /// Consumes `null` if it comes next.
-    pub(crate) fn null(&mut self) -> Result<bool, JsonError> {
-        if self.peek() != Some(b'n') {
-            return Ok(false);
-        }
-        self.literal(At::Root, "null")?;
-        Ok(true)
-    }
-
-    fn literal(&mut self, at: At<'_>, word: &str) -> Result<(), JsonError> {
+    fn literal(&mut self, at: At<'_>, word: &str, kind: Kind<'t>) -> Result<Kind<'t>, JsonError> {
         let rest = self.text.get(self.pos..).unwrap_or_default();
         if !rest.starts_with(word) {
             return Err(self.syntax(at, "a value"));
         }
         self.pos += word.len();
-        Ok(())
-    }
-
-    /// Reads an object, calling `field` for each key with the reader on its value; `field` must
-    /// consume that value.
-    pub(crate) fn object(
-        &mut self,
-        at: At<'_>,
-        field: &mut dyn FnMut(&mut Self, &str, At<'_>) -> Result<(), JsonError>,
-    ) -> Result<(), JsonError> {
-        if self.peek() != Some(b'{') {
-            return Err(self.invalid_type(at, "an object"));
-        }
-        self.nest(at, b'}', &mut |json| {
-            if json.peek() != Some(b'"') {
-                return Err(json.syntax(at, "a key in double quotes"));
-            }
-            let key = json.string(at)?;
-            if !json.eat(b':') {
-                return Err(json.syntax(at, "`:`"));
-            }
-            field(json, &key, At::Field(&at, &key))
-        })
-    }
-
-    /// Reads an array, calling `item` with the reader on each element; `item` must consume it.
-    pub(crate) fn array(
-        &mut self,
-        at: At<'_>,
-        item: &mut dyn FnMut(&mut Self, At<'_>) -> Result<(), JsonError>,
-    ) -> Result<(), JsonError> {
-        if self.peek() != Some(b'[') {
-            return Err(self.invalid_type(at, "a sequence"));
-        }
-        let mut index = 0;
-        self.nest(at, b']', &mut |json| {
-            item(json, At::Index(&at, index))?;
-            index += 1;
-            Ok(())
-        })
+        Ok(kind)
     }
 
     /// The shared part of objects and arrays: the opening byte (already seen), the entries
@@ -267,7 +280,7 @@ impl<'t> Json<'t> {
         entry: &mut dyn FnMut(&mut Self) -> Result<(), JsonError>,
     ) -> Result<(), JsonError> {
         if self.depth == MAX_DEPTH {
-            return Err(self.error_at(
+            return Err(self.error(
                 self.pos,
                 at,
                 format!("nested more than {MAX_DEPTH} levels deep"),
@@ -295,11 +308,9 @@ impl<'t> Json<'t> {
         Ok(())
     }
 
-    /// Reads a string, borrowed from the text unless it has escapes.
-    pub(crate) fn string(&mut self, at: At<'_>) -> Result<Cow<'t, str>, JsonError> {
-        if self.peek() != Some(b'"') {
-            return Err(self.invalid_type(at, "a string"));
-        }
+    /// Reads a string (the opening quote comes next), borrowed from the text unless it has
+    /// escapes.
+    fn string(&mut self, at: At<'_>) -> Result<Cow<'t, str>, JsonError> {
         self.pos += 1;
         let start = self.pos;
         let bytes = self.text.as_bytes();
@@ -322,8 +333,7 @@ impl<'t> Json<'t> {
             .to_owned();
         loop {
             let rest = self.text.get(self.pos..).unwrap_or_default();
-            let mut chars = rest.chars();
-            match chars.next() {
+            match rest.chars().next() {
                 None => return Err(self.syntax(at, "`\"`")),
                 Some('"') => {
                     self.pos += 1;
@@ -343,7 +353,7 @@ impl<'t> Json<'t> {
     }
 
     fn control_character(&self, at: At<'_>) -> JsonError {
-        self.error_at(
+        self.error(
             self.pos,
             at,
             "control character in a string; write it as an escape such as \\n".to_owned(),
@@ -399,25 +409,15 @@ impl<'t> Json<'t> {
     }
 
     fn bad_escape(&self, at: At<'_>) -> JsonError {
-        self.error_at(
+        self.error(
             self.pos.saturating_sub(1),
             at,
             "invalid escape in a string".to_owned(),
         )
     }
 
-    /// Reads a string, or skips a value of another type and returns `None`.
-    pub(crate) fn string_or_skip(&mut self, at: At<'_>) -> Result<Option<String>, JsonError> {
-        if self.next_is(b'"') {
-            return self.string(at).map(|text| Some(text.into_owned()));
-        }
-        self.skip(at)?;
-        Ok(None)
-    }
-
-    /// Reads a number and returns its text as written.
-    pub(crate) fn number(&mut self, at: At<'_>) -> Result<&'t str, JsonError> {
-        let start = self.pos;
+    /// Checks a number against JSON's grammar and consumes it.
+    fn number(&mut self, at: At<'_>) -> Result<Kind<'t>, JsonError> {
         let bytes = self.text.as_bytes();
         let digits = |pos: &mut usize| {
             let first = *pos;
@@ -426,7 +426,7 @@ impl<'t> Json<'t> {
             }
             *pos > first
         };
-        let mut pos = start;
+        let mut pos = self.pos;
         if bytes.get(pos) == Some(&b'-') {
             pos += 1;
         }
@@ -448,277 +448,349 @@ impl<'t> Json<'t> {
             }
             valid = digits(&mut pos);
         }
+        self.pos = pos;
         if !valid {
-            self.pos = pos;
             return Err(self.syntax(at, "a value"));
         }
-        self.pos = pos;
-        Ok(self.text.get(start..pos).unwrap_or_default())
+        Ok(Kind::Number)
+    }
+}
+
+// === Reading the tree ===
+
+/// A value being read, with where it sits (for messages) and the document's text (for
+/// positions).
+#[derive(Clone, Copy)]
+pub(crate) struct Node<'v, 't> {
+    value: &'v Value<'t>,
+    at: At<'v>,
+    doc: &'t str,
+}
+
+impl<'v, 't> Node<'v, 't> {
+    fn root(value: &'v Value<'t>, doc: &'t str) -> Self {
+        Self {
+            value,
+            at: At::Root,
+            doc,
+        }
+    }
+
+    /// An error about this value.
+    fn error(self, message: String) -> JsonError {
+        error_at(self.doc, self.value.start, self.at, message)
+    }
+
+    /// This value has the wrong type: names it and what was expected.
+    fn invalid_type(self, expected: &str) -> JsonError {
+        let found = match &self.value.kind {
+            Kind::Null => "null".to_owned(),
+            Kind::Bool(b) => format!("boolean `{b}`"),
+            Kind::Number if self.value.text.contains(['.', 'e', 'E']) => {
+                format!("floating point `{}`", self.value.text)
+            }
+            Kind::Number => format!("integer `{}`", self.value.text),
+            Kind::String(s) => format!("string {s:?}"),
+            Kind::Object(_) => "map".to_owned(),
+            Kind::Array(_) => "sequence".to_owned(),
+            Kind::Raw if self.value.text.starts_with('{') => "map".to_owned(),
+            Kind::Raw => "sequence".to_owned(),
+        };
+        self.error(format!("invalid type: {found}, expected {expected}"))
+    }
+
+    /// The string, if this is one.
+    pub(crate) fn as_str(self) -> Option<&'v str> {
+        match &self.value.kind {
+            Kind::String(s) => Some(s),
+            _ => None,
+        }
     }
 
     /// Reads a whole number from 0 to `u32::MAX`. Unless `lenient`, it must be written as an
-    /// integer; leniently, any number with an integral value is accepted (`8080.0`, `8.08e3`).
-    pub(crate) fn whole_number(&mut self, at: At<'_>, lenient: bool) -> Result<u32, JsonError> {
-        let next = self.peek();
-        let start = self.pos;
-        if !matches!(next, Some(b'-' | b'0'..=b'9')) {
-            return Err(self.invalid_type(at, "a non-negative integer"));
+    /// integer; leniently, any number with an integral value is accepted ([`lenient`]).
+    pub(crate) fn whole_number(self, lenient: bool) -> Result<u32, JsonError> {
+        let number = self.value.text;
+        match self.value.kind {
+            Kind::Number if lenient || !number.contains(['.', 'e', 'E']) => {
+                lenient::whole_value(number).map_err(|problem| self.error(problem.message(number)))
+            }
+            Kind::Number => Err(self.invalid_type("an integer")),
+            _ => Err(self.invalid_type("a non-negative integer")),
         }
-        let number = self.number(at)?;
-        if !lenient && number.contains(['.', 'e', 'E']) {
-            self.pos = start;
-            return Err(self.invalid_type(at, "an integer"));
+    }
+
+    /// Reads an array, each element with `read`.
+    pub(crate) fn list<T>(
+        self,
+        read: fn(Node<'_, 't>) -> Result<T, JsonError>,
+    ) -> Result<Vec<T>, JsonError> {
+        let Kind::Array(items) = &self.value.kind else {
+            return Err(self.invalid_type("a sequence"));
+        };
+        let mut out = Vec::with_capacity(items.len());
+        for (index, value) in items.iter().enumerate() {
+            out.push(read(Node {
+                value,
+                at: At::Index(&self.at, index),
+                doc: self.doc,
+            })?);
         }
-        whole_value(number).map_err(|problem| {
-            let message = match problem {
-                NotWhole::TooLarge => format!("{number} is too large"),
-                NotWhole::Negative | NotWhole::Fraction => {
-                    format!("expected a non-negative integer, found {number}")
-                }
-            };
-            self.error_at(start, at, message)
+        Ok(out)
+    }
+
+    /// Starts reading an object field by field.
+    pub(crate) fn object(self) -> Result<Fields<'v, 't>, JsonError> {
+        match &self.value.kind {
+            Kind::Object(entries) => Ok(Fields {
+                entries,
+                at: self.at,
+                doc: self.doc,
+                asked: Vec::new(),
+                error: None,
+            }),
+            _ => Err(self.invalid_type("an object")),
+        }
+    }
+
+    /// The value of `key` when this is an object that has it, for lenient lookups: messages
+    /// about it would not name its path.
+    pub(crate) fn get(self, key: &str) -> Option<Node<'v, 't>> {
+        let Kind::Object(entries) = &self.value.kind else {
+            return None;
+        };
+        let (_, value) = entries.iter().rev().find(|(k, _)| k == key)?;
+        Some(Node {
+            value,
+            at: At::Root,
+            doc: self.doc,
+        })
+    }
+}
+
+// === Readers for the values inside configuration types, to pass to [`Fields`] ===
+
+/// Reads a string.
+pub(crate) fn string(node: Node<'_, '_>) -> Result<String, JsonError> {
+    node.as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| node.invalid_type("a string"))
+}
+
+/// Reads a boolean.
+pub(crate) fn bool(node: Node<'_, '_>) -> Result<bool, JsonError> {
+    match node.value.kind {
+        Kind::Bool(b) => Ok(b),
+        _ => Err(node.invalid_type("a boolean")),
+    }
+}
+
+/// Reads a whole number from 0 to `u32::MAX`, written as an integer.
+pub(crate) fn u32(node: Node<'_, '_>) -> Result<u32, JsonError> {
+    node.whole_number(false)
+}
+
+/// Any value, kept as its text.
+pub(crate) fn raw(node: Node<'_, '_>) -> Result<RawJson, JsonError> {
+    Ok(RawJson(node.value.text.into()))
+}
+
+/// Reads an array of strings.
+pub(crate) fn strings(node: Node<'_, '_>) -> Result<Vec<String>, JsonError> {
+    node.list(string)
+}
+
+/// Reads an object whose values are all strings.
+pub(crate) fn string_map(node: Node<'_, '_>) -> Result<BTreeMap<String, String>, JsonError> {
+    let fields = node.object()?;
+    let mut map = BTreeMap::new();
+    for (key, value) in fields.entries {
+        map.insert(key.to_string(), string(fields.node(key, value))?);
+    }
+    Ok(map)
+}
+
+/// An object being read into a configuration type. Each lookup records its key, so that
+/// [`Fields::unknown`] can name the others; a key written twice reads its last value. Absent
+/// keys, and `null` for optional ones, give the field's default.
+///
+/// A field that cannot be read also gives its default, and the first such error is kept for
+/// [`Fields::finish`]: a reader builds its whole value with no early return (each would need its
+/// own code to drop the fields read so far) and reports the error at the end.
+pub(crate) struct Fields<'v, 't> {
+    entries: &'v [(Cow<'t, str>, Value<'t>)],
+    at: At<'v>,
+    doc: &'t str,
+    asked: Vec<&'static str>,
+    error: Option<JsonError>,
+}
+
+impl<'v, 't> Fields<'v, 't> {
+    fn node<'a>(&'a self, key: &'a str, value: &'v Value<'t>) -> Node<'a, 't>
+    where
+        'v: 'a,
+    {
+        Node {
+            value,
+            at: At::Field(&self.at, key),
+            doc: self.doc,
+        }
+    }
+
+    /// The last value of `key`, recording that it was asked for.
+    #[inline(never)]
+    fn lookup(&mut self, key: &'static str) -> Option<&'v Value<'t>> {
+        self.asked.push(key);
+        let (_, value) = self.entries.iter().rev().find(|(k, _)| k == key)?;
+        Some(value)
+    }
+
+    /// The value `read` gives, or the default after keeping the error.
+    fn keep<T: Default>(&mut self, read: Result<T, JsonError>) -> T {
+        read.unwrap_or_else(|err| {
+            self.error.get_or_insert(err);
+            T::default()
         })
     }
 
-    /// Consumes one value of any kind, checking its grammar, and returns its text.
-    pub(crate) fn skip(&mut self, at: At<'_>) -> Result<&'t str, JsonError> {
-        let start = match self.peek() {
-            Some(_) => self.pos,
-            None => return Err(self.syntax(at, "a value")),
-        };
-        match self.peek() {
-            Some(b'{') => self.object(at, &mut |json, _, at| json.skip(at).map(drop))?,
-            Some(b'[') => self.array(at, &mut |json, at| json.skip(at).map(drop))?,
-            Some(b'"') => {
-                self.string(at)?;
-            }
-            Some(b't') => self.literal(at, "true")?,
-            Some(b'f') => self.literal(at, "false")?,
-            Some(b'n') => self.literal(at, "null")?,
-            _ => {
-                self.number(at)?;
-            }
-        }
-        Ok(self.text.get(start..self.pos).unwrap_or_default())
-    }
-
-    /// Skips the value of a key the type does not know, and records the key.
-    pub(crate) fn unknown(
+    /// Reads `key` with `read`; `None` when it is absent or `null`.
+    pub(crate) fn opt<T>(
         &mut self,
-        key: &str,
-        at: At<'_>,
-        unknown: &mut Unknown,
-    ) -> Result<(), JsonError> {
-        self.skip(at)?;
-        unknown.insert(key.to_owned());
-        Ok(())
-    }
-}
-
-/// Why a number is not a whole number in `u32`'s range.
-enum NotWhole {
-    Negative,
-    Fraction,
-    TooLarge,
-}
-
-/// The value of a JSON number's text (already checked against the grammar), when it is a whole
-/// number from 0 to `u32::MAX`; exact for any spelling, without going through floating point.
-fn whole_value(number: &str) -> Result<u32, NotWhole> {
-    let (negative, unsigned) = match number.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, number),
-    };
-    let (mantissa, exponent) = unsigned.split_once(['e', 'E']).unwrap_or((unsigned, "0"));
-    let (whole, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
-    // An exponent too long to parse is far out of range either way.
-    let exponent: i64 = exponent.parse().unwrap_or(if exponent.starts_with('-') {
-        i64::MIN
-    } else {
-        i64::MAX
-    });
-    let digits: String = whole.chars().chain(fraction.chars()).collect();
-    let digits = digits.trim_start_matches('0');
-    if digits.is_empty() {
-        return Ok(0);
-    }
-    if negative {
-        return Err(NotWhole::Negative);
-    }
-    let fraction_len = i64::try_from(fraction.len()).unwrap_or(i64::MAX);
-    let shift = exponent.saturating_sub(fraction_len);
-    let digits = match usize::try_from(shift.unsigned_abs()) {
-        Ok(dropped_len) if shift < 0 => {
-            let keep = digits
-                .len()
-                .checked_sub(dropped_len)
-                .ok_or(NotWhole::Fraction)?;
-            let (kept, dropped) = digits.split_at_checked(keep).ok_or(NotWhole::Fraction)?;
-            if !dropped.bytes().all(|b| b == b'0') {
-                return Err(NotWhole::Fraction);
+        key: &'static str,
+        read: fn(Node<'_, 't>) -> Result<T, JsonError>,
+    ) -> Option<T> {
+        match self.lookup(key) {
+            Some(value) if !matches!(value.kind, Kind::Null) => {
+                let read = read(self.node(key, value)).map(Some);
+                self.keep(read)
             }
-            Cow::Borrowed(kept)
-        }
-        Ok(zeros) if zeros <= 10 => Cow::Owned(format!("{digits}{}", "0".repeat(zeros))),
-        _ if shift < 0 => return Err(NotWhole::Fraction),
-        _ => return Err(NotWhole::TooLarge),
-    };
-    if digits.len() > 10 {
-        return Err(NotWhole::TooLarge);
-    }
-    digits.parse().map_err(|_| NotWhole::TooLarge)
-}
-
-/// `path: `, or nothing for the document itself.
-pub(crate) fn field_prefix(path: &str) -> String {
-    if path.is_empty() {
-        String::new()
-    } else {
-        format!("{path}: ")
-    }
-}
-
-/// [`FromJson::read`] kept out of line: the readers of all the structs share one copy per
-/// field type instead of each inlining it.
-#[inline(never)]
-pub(crate) fn read_field<T: FromJson>(
-    slot: &mut T,
-    json: &mut Json<'_>,
-    at: At<'_>,
-) -> Result<(), JsonError> {
-    *slot = T::read(json, at)?;
-    Ok(())
-}
-
-// === impl FromJson for the value types the configuration uses ===
-
-impl FromJson for String {
-    fn read(json: &mut Json<'_>, at: At<'_>) -> Result<Self, JsonError> {
-        json.string(at).map(Cow::into_owned)
-    }
-}
-
-impl FromJson for bool {
-    fn read(json: &mut Json<'_>, at: At<'_>) -> Result<Self, JsonError> {
-        match json.peek() {
-            Some(b't') => json.literal(at, "true").map(|()| true),
-            Some(b'f') => json.literal(at, "false").map(|()| false),
-            _ => Err(json.invalid_type(at, "a boolean")),
+            _ => None,
         }
     }
-}
 
-impl FromJson for u32 {
-    fn read(json: &mut Json<'_>, at: At<'_>) -> Result<Self, JsonError> {
-        json.whole_number(at, false)
-    }
-}
-
-impl FromJson for RawJson {
-    fn read(json: &mut Json<'_>, at: At<'_>) -> Result<Self, JsonError> {
-        json.skip(at).map(|text| Self(text.into()))
-    }
-}
-
-/// `null` reads as `None`, like an absent field.
-impl<T: FromJson> FromJson for Option<T> {
-    fn read(json: &mut Json<'_>, at: At<'_>) -> Result<Self, JsonError> {
-        if json.null()? {
-            return Ok(None);
-        }
-        T::read(json, at).map(Some)
-    }
-}
-
-impl<T: FromJson> FromJson for Vec<T> {
-    fn read(json: &mut Json<'_>, at: At<'_>) -> Result<Self, JsonError> {
-        let mut items = Vec::new();
-        json.array(at, &mut |json, at| {
-            items.push(T::read(json, at)?);
-            Ok(())
-        })?;
-        Ok(items)
-    }
-}
-
-impl FromJson for BTreeMap<String, String> {
-    fn read(json: &mut Json<'_>, at: At<'_>) -> Result<Self, JsonError> {
-        let mut map = BTreeMap::new();
-        json.object(at, &mut |json, key, at| {
-            map.insert(key.to_owned(), String::read(json, at)?);
-            Ok(())
-        })?;
-        Ok(map)
-    }
-}
-
-/// Implements [`FromJson`] for a configuration struct (which must implement `Default`): each
-/// `"key" => field` reads that key into that field with the field type's [`FromJson`], or with
-/// `"key" => field (reader)` through `reader(json, at)`. `Type, unknown: field { ... }` names the
-/// [`Unknown`] field that records keys not listed; without it they are skipped silently. Absent
-/// keys keep the field's default.
-macro_rules! impl_from_json {
-    ($type:ty $(, unknown: $unknown:ident)? { $($key:literal => $field:ident $(($reader:path))?),* $(,)? }) => {
-        impl $crate::config::json::FromJson for $type {
-            fn read(
-                json: &mut $crate::config::json::Json<'_>,
-                at: $crate::config::json::At<'_>,
-            ) -> Result<Self, $crate::config::json::JsonError> {
-                let mut out = Self::default();
-                json.object(at, &mut |json, key, at| {
-                    match key {
-                        $($key => $crate::config::json::impl_from_json!(@read json, at, out.$field $(, $reader)?),)*
-                        _ => $crate::config::json::impl_from_json!(@rest json, key, at, out $(, $unknown)?),
-                    }
-                    Ok(())
-                })?;
-                Ok(out)
+    /// Reads `key` with `read`; the default when it is absent (but not when it is `null`).
+    pub(crate) fn or_default<T: Default>(
+        &mut self,
+        key: &'static str,
+        read: fn(Node<'_, 't>) -> Result<T, JsonError>,
+    ) -> T {
+        match self.lookup(key) {
+            Some(value) => {
+                let read = read(self.node(key, value));
+                self.keep(read)
             }
+            None => T::default(),
         }
-    };
-    (@read $json:ident, $at:ident, $slot:expr) => { $crate::config::json::read_field(&mut $slot, $json, $at)? };
-    (@read $json:ident, $at:ident, $slot:expr, $reader:path) => { $slot = $reader($json, $at)? };
-    (@rest $json:ident, $key:ident, $at:ident, $out:ident) => {{ $json.skip($at)?; }};
-    (@rest $json:ident, $key:ident, $at:ident, $out:ident, $unknown:ident) => {
-        $json.unknown($key, $at, &mut $out.$unknown)?
-    };
+    }
+
+    /// A list, each element read with `read`; empty when absent.
+    pub(crate) fn list<T>(
+        &mut self,
+        key: &'static str,
+        read: fn(Node<'_, 't>) -> Result<T, JsonError>,
+    ) -> Vec<T> {
+        match self.lookup(key) {
+            Some(value) => {
+                let read = self.node(key, value).list(read);
+                self.keep(read)
+            }
+            None => Vec::new(),
+        }
+    }
+
+    /// An optional string.
+    pub(crate) fn opt_string(&mut self, key: &'static str) -> Option<String> {
+        self.opt(key, string)
+    }
+
+    /// A string, empty when absent.
+    pub(crate) fn string(&mut self, key: &'static str) -> String {
+        self.or_default(key, string)
+    }
+
+    /// A list of strings, empty when absent.
+    pub(crate) fn strings(&mut self, key: &'static str) -> Vec<String> {
+        self.or_default(key, strings)
+    }
+
+    /// An optional whole number that may be written as an integral double ([`lenient`]).
+    pub(crate) fn opt_u32(&mut self, key: &'static str) -> Option<u32> {
+        self.opt(key, |node| node.whole_number(true))
+    }
+
+    /// The keys no lookup asked for: fields this version does not know.
+    pub(crate) fn unknown(&self) -> Unknown {
+        self.entries
+            .iter()
+            .filter(|(key, _)| !self.asked.iter().any(|asked| asked == key))
+            .map(|(key, _)| key.to_string())
+            .collect()
+    }
+
+    /// `value`, the object read, unless one of its fields could not be read.
+    pub(crate) fn finish<T>(self, value: T) -> Result<T, JsonError> {
+        match self.error {
+            Some(err) => Err(err),
+            None => Ok(value),
+        }
+    }
 }
-pub(crate) use impl_from_json;
 
 #[cfg(test)]
 mod tests {
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
-    use super::{from_json, RawJson};
+    use super::{bool, from_json, raw, string, strings, u32, Node};
 
     #[test]
     fn values_of_every_kind_are_read() {
+        let string = from_json(r#" "a\"b\u00e9\ud83d\ude00" "#, string).unwrap();
+        assert_eq!(string, "a\"bé😀");
         assert_eq!(
-            from_json::<String>(r#" "a\"b\u00e9\ud83d\ude00" "#).unwrap(),
-            "a\"bé😀"
+            from_json("[1, 2 ,3]", |n| n.list(u32)).unwrap(),
+            vec![1, 2, 3]
         );
-        assert_eq!(from_json::<Vec<u32>>("[1, 2 ,3]").unwrap(), vec![1, 2, 3]);
-        assert_eq!(from_json::<Option<bool>>("null").unwrap(), None);
-        assert_eq!(from_json::<Option<bool>>("true").unwrap(), Some(true));
-        let raw = from_json::<Vec<RawJson>>(r#"[{"a": [1, {"b": null}]}, -1.5e3]"#).unwrap();
+        assert!(from_json("true", bool).unwrap());
+        let raw = from_json(r#"[{"a": [1, {"b": null}]}, -1.5e3]"#, |n| n.list(raw)).unwrap();
         assert_eq!(raw[0].get(), r#"{"a": [1, {"b": null}]}"#);
         assert_eq!(raw[1].get(), "-1.5e3");
     }
 
     #[test]
+    fn fields_read_by_key_and_report_the_rest() {
+        let read = |node: Node<'_, '_>| {
+            let mut fields = node.object()?;
+            let value = (
+                fields.string("name"),
+                fields.opt_u32("port"),
+                fields.unknown(),
+            );
+            fields.finish(value)
+        };
+        let (name, port, unknown) = from_json(
+            r#"{"name": "a", "extra": 1, "name": "b", "port": null}"#,
+            read,
+        )
+        .unwrap();
+        assert_eq!((name.as_str(), port), ("b", None));
+        assert_eq!(unknown.into_iter().collect::<Vec<_>>(), ["extra"]);
+    }
+
+    #[test]
     fn type_errors_name_the_path_the_value_and_the_position() {
-        let err = from_json::<Vec<Vec<String>>>("[[\"a\"],\n [\"b\", 3.5]]").unwrap_err();
+        let strings = |n: Node<'_, '_>| n.list(strings);
+        let err = from_json("[[\"a\"],\n [\"b\", 3.5]]", strings).unwrap_err();
         assert_eq!(
             err.to_string(),
             "[1][1]: invalid type: floating point `3.5`, expected a string (line 2, column 8)"
         );
-        let err = from_json::<Vec<u32>>("[-1]").unwrap_err().to_string();
+        let err = from_json("[-1]", |n| n.list(u32)).unwrap_err();
         assert_eq!(
-            err,
+            err.to_string(),
             "[0]: expected a non-negative integer, found -1 (line 1, column 2)"
         );
-        let err = from_json::<u32>("80.0").unwrap_err().to_string();
+        let err = from_json("80.0", u32).unwrap_err().to_string();
         assert_eq!(
             err,
             "invalid type: floating point `80.0`, expected an integer (line 1, column 1)"
@@ -743,11 +815,11 @@ mod tests {
             ("[] x", "expected the end of the text, found 'x' (line 1, column 4)"),
             ("[\"a", "[0]: the text ends where `\"` should follow (line 1, column 4)"),
         ] {
-            let err = from_json::<Vec<RawJson>>(text).unwrap_err().to_string();
+            let err = from_json(text, raw).unwrap_err().to_string();
             assert_eq!(err, message, "{text:?}");
         }
         let deep = format!("{}{}", "[".repeat(200), "]".repeat(200));
-        let err = from_json::<RawJson>(&deep).unwrap_err().to_string();
+        let err = from_json(&deep, raw).unwrap_err().to_string();
         assert!(err.contains("nested more than 128 levels deep"), "{err}");
     }
 }

@@ -2,14 +2,72 @@
 //! every integer arrives as a JSON double (`8080.0`). Integral doubles are accepted; fractions,
 //! negatives and out-of-range values are errors naming the value.
 
-use super::json::{At, Json, JsonError};
+use std::borrow::Cow;
 
-/// Reads an optional integer that may be written as an integral double; `null` is absent.
-pub(crate) fn opt_u32(json: &mut Json<'_>, at: At<'_>) -> Result<Option<u32>, JsonError> {
-    if json.null()? {
-        return Ok(None);
+/// Why a number is not a whole number in `u32`'s range.
+pub(crate) enum NotWhole {
+    Negative,
+    Fraction,
+    TooLarge,
+}
+
+impl NotWhole {
+    /// The message for `number`, as written.
+    pub(crate) fn message(&self, number: &str) -> String {
+        match self {
+            Self::TooLarge => format!("{number} is too large"),
+            Self::Negative | Self::Fraction => {
+                format!("expected a non-negative integer, found {number}")
+            }
+        }
     }
-    json.whole_number(at, true).map(Some)
+}
+
+/// The value of a JSON number's text (already checked against the grammar), when it is a whole
+/// number from 0 to `u32::MAX`; exact for any spelling, without going through floating point.
+pub(crate) fn whole_value(number: &str) -> Result<u32, NotWhole> {
+    let (negative, unsigned) = match number.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, number),
+    };
+    let (mantissa, exponent) = unsigned.split_once(['e', 'E']).unwrap_or((unsigned, "0"));
+    let (whole, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    // An exponent too long to parse is far out of range either way.
+    let exponent: i64 = exponent.parse().unwrap_or(if exponent.starts_with('-') {
+        i64::MIN
+    } else {
+        i64::MAX
+    });
+    let digits: String = whole.chars().chain(fraction.chars()).collect();
+    let digits = digits.trim_start_matches('0');
+    if digits.is_empty() {
+        return Ok(0);
+    }
+    if negative {
+        return Err(NotWhole::Negative);
+    }
+    let fraction_len = i64::try_from(fraction.len()).unwrap_or(i64::MAX);
+    let shift = exponent.saturating_sub(fraction_len);
+    let digits = match usize::try_from(shift.unsigned_abs()) {
+        Ok(dropped_len) if shift < 0 => {
+            let keep = digits
+                .len()
+                .checked_sub(dropped_len)
+                .ok_or(NotWhole::Fraction)?;
+            let (kept, dropped) = digits.split_at_checked(keep).ok_or(NotWhole::Fraction)?;
+            if !dropped.bytes().all(|b| b == b'0') {
+                return Err(NotWhole::Fraction);
+            }
+            Cow::Borrowed(kept)
+        }
+        Ok(zeros) if zeros <= 10 => Cow::Owned(format!("{digits}{}", "0".repeat(zeros))),
+        _ if shift < 0 => return Err(NotWhole::Fraction),
+        _ => return Err(NotWhole::TooLarge),
+    };
+    if digits.len() > 10 {
+        return Err(NotWhole::TooLarge);
+    }
+    digits.parse().map_err(|_| NotWhole::TooLarge)
 }
 
 #[cfg(test)]
@@ -17,21 +75,15 @@ mod tests {
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
-    use crate::config::json::{from_json, impl_from_json};
-
-    #[derive(Default)]
-    struct Port {
-        port: Option<u32>,
-    }
-
-    impl_from_json!(Port {
-        "port" => port (super::opt_u32),
-    });
+    use crate::config::json::from_json;
 
     fn port(json: &str) -> Result<Option<u32>, String> {
-        from_json::<Port>(json)
-            .map(|p| p.port)
-            .map_err(|e| e.message)
+        from_json(json, |node| {
+            let mut fields = node.object()?;
+            let port = fields.opt_u32("port");
+            fields.finish(port)
+        })
+        .map_err(|e| e.message)
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! ListenerSet: extra listeners attached to a Gateway from another object (reference §8.6).
 
-use super::json::impl_from_json;
+use super::json::{JsonError, Node};
 use super::{Listener, ObjectMeta, ParentRef, Unknown};
 
 /// A `gateway.networking.k8s.io` ListenerSet.
@@ -12,10 +12,16 @@ pub struct ListenerSet {
     pub spec: ListenerSetSpec,
 }
 
-impl_from_json!(ListenerSet {
-    "metadata" => metadata,
-    "spec" => spec,
-});
+impl ListenerSet {
+    pub(crate) fn read(node: Node<'_, '_>) -> Result<Self, JsonError> {
+        let mut fields = node.object()?;
+        let value = Self {
+            metadata: fields.or_default("metadata", ObjectMeta::read),
+            spec: fields.or_default("spec", ListenerSetSpec::read),
+        };
+        fields.finish(value)
+    }
+}
 
 /// `ListenerSet.spec`.
 #[derive(Clone, Debug, Default)]
@@ -28,7 +34,14 @@ pub struct ListenerSetSpec {
     pub unknown: Unknown,
 }
 
-impl_from_json!(ListenerSetSpec, unknown: unknown {
-    "parentRef" => parent_ref,
-    "listeners" => listeners,
-});
+impl ListenerSetSpec {
+    pub(crate) fn read(node: Node<'_, '_>) -> Result<Self, JsonError> {
+        let mut fields = node.object()?;
+        let value = Self {
+            parent_ref: fields.or_default("parentRef", ParentRef::read),
+            listeners: fields.list("listeners", Listener::read),
+            unknown: fields.unknown(),
+        };
+        fields.finish(value)
+    }
+}

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use super::json::impl_from_json;
+use super::json::{self, JsonError, Node};
 
 /// The parts of `metadata` that routing depends on.
 #[derive(Clone, Debug, Default)]
@@ -17,12 +17,18 @@ pub struct ObjectMeta {
     pub labels: BTreeMap<String, String>,
 }
 
-impl_from_json!(ObjectMeta {
-    "name" => name,
-    "namespace" => namespace,
-    "creationTimestamp" => creation_timestamp,
-    "labels" => labels,
-});
+impl ObjectMeta {
+    pub(crate) fn read(node: Node<'_, '_>) -> Result<Self, JsonError> {
+        let mut fields = node.object()?;
+        let value = Self {
+            name: fields.string("name"),
+            namespace: fields.opt_string("namespace"),
+            creation_timestamp: fields.opt_string("creationTimestamp"),
+            labels: fields.or_default("labels", json::string_map),
+        };
+        fields.finish(value)
+    }
+}
 
 impl ObjectMeta {
     /// The namespace, with Kubernetes' default applied.
@@ -41,6 +47,12 @@ pub struct Namespace {
     pub metadata: ObjectMeta,
 }
 
-impl_from_json!(Namespace {
-    "metadata" => metadata,
-});
+impl Namespace {
+    pub(crate) fn read(node: Node<'_, '_>) -> Result<Self, JsonError> {
+        let mut fields = node.object()?;
+        let value = Self {
+            metadata: fields.or_default("metadata", ObjectMeta::read),
+        };
+        fields.finish(value)
+    }
+}

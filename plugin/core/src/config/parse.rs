@@ -8,7 +8,7 @@
 //! wasm memory never shrinks, so a peak holding every typed object beside the text would stay for
 //! the VM's life. The reading itself is [`super::json`]'s.
 
-use super::json::{field_prefix, from_json, from_json_bytes, At, FromJson, Json, JsonError};
+use super::json::{field_prefix, from_json, from_json_bytes, JsonError, Node};
 use super::{
     Gateway, GrpcRoute, HttpRoute, ListenerSet, Namespace, PluginConfig, RawJson, ReferenceGrant,
     Service,
@@ -76,7 +76,8 @@ impl PluginConfig {
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(Self::default());
         }
-        Ok(from_json_bytes(bytes)?)
+        // Resources (two levels down) stay text until `objects` reads them.
+        Ok(from_json_bytes(bytes, 2, Self::read)?)
     }
 
     /// Reads `resources` into typed objects, reporting and skipping what cannot be read.
@@ -89,21 +90,48 @@ impl PluginConfig {
     }
 }
 
-/// One resource, read twice: first leniently for what names it in messages, then into its type.
+/// One resource: parsed (its grammar was checked with the whole configuration), named for
+/// messages, then read into its type.
 fn read_object(index: usize, raw: &RawJson, problems: &mut Vec<Problem>) -> Option<Resource> {
-    let text = raw.get();
-    let identity = Identity::read(text);
-    let label = identity
-        .label()
-        .unwrap_or_else(|| format!("resources[{index}]"));
-    let resource = match identity.kind.as_str() {
-        "Gateway" => typed(text, &label, problems).map(Resource::Gateway),
-        "HTTPRoute" => typed(text, &label, problems).map(Resource::HttpRoute),
-        "GRPCRoute" => typed(text, &label, problems).map(Resource::GrpcRoute),
-        "ReferenceGrant" => typed(text, &label, problems).map(Resource::ReferenceGrant),
-        "Namespace" => typed(text, &label, problems).map(Resource::Namespace),
-        "Service" | "ServiceImport" => typed(text, &label, problems).map(Resource::Service),
-        "ListenerSet" => typed(text, &label, problems).map(Resource::ListenerSet),
+    from_json(raw.get(), |root| Ok(read_resource(index, root, problems)))
+        .ok()
+        .flatten()
+}
+
+fn read_resource(
+    index: usize,
+    root: Node<'_, '_>,
+    problems: &mut Vec<Problem>,
+) -> Option<Resource> {
+    let kind = root.get("kind").and_then(Node::as_str).unwrap_or_default();
+    let metadata = root.get("metadata");
+    let name = metadata.and_then(|m| m.get("name")).and_then(Node::as_str);
+    let label = match name {
+        Some(name) => {
+            let namespace = metadata
+                .and_then(|m| m.get("namespace"))
+                .and_then(Node::as_str)
+                .filter(|ns| !ns.is_empty())
+                .unwrap_or("default");
+            let kind = if kind.is_empty() { "object" } else { kind };
+            format!("{kind} {namespace}/{name}")
+        }
+        None => format!("resources[{index}]"),
+    };
+    let resource = match kind {
+        "Gateway" => typed(root, Gateway::read, &label, problems).map(Resource::Gateway),
+        "HTTPRoute" => typed(root, HttpRoute::read, &label, problems).map(Resource::HttpRoute),
+        "GRPCRoute" => typed(root, GrpcRoute::read, &label, problems).map(Resource::GrpcRoute),
+        "ReferenceGrant" => {
+            typed(root, ReferenceGrant::read, &label, problems).map(Resource::ReferenceGrant)
+        }
+        "Namespace" => typed(root, Namespace::read, &label, problems).map(Resource::Namespace),
+        "Service" | "ServiceImport" => {
+            typed(root, Service::read, &label, problems).map(Resource::Service)
+        }
+        "ListenerSet" => {
+            typed(root, ListenerSet::read, &label, problems).map(Resource::ListenerSet)
+        }
         "" => {
             problems.push(Problem::error(
                 &label,
@@ -123,7 +151,7 @@ fn read_object(index: usize, raw: &RawJson, problems: &mut Vec<Problem>) -> Opti
     };
     if let Some(Resource::Gateway(_) | Resource::HttpRoute(_) | Resource::GrpcRoute(_)) = &resource
     {
-        if identity.name.unwrap_or_default().is_empty() {
+        if name.unwrap_or_default().is_empty() {
             problems.push(Problem::error(
                 &label,
                 "metadata.name",
@@ -135,8 +163,14 @@ fn read_object(index: usize, raw: &RawJson, problems: &mut Vec<Problem>) -> Opti
     resource
 }
 
-fn typed<T: FromJson>(text: &str, label: &str, problems: &mut Vec<Problem>) -> Option<T> {
-    from_json(text)
+/// Reads `root` with `read`, or reports why it cannot be read.
+fn typed<T>(
+    root: Node<'_, '_>,
+    read: fn(Node<'_, '_>) -> Result<T, JsonError>,
+    label: &str,
+    problems: &mut Vec<Problem>,
+) -> Option<T> {
+    read(root)
         .map_err(|err| {
             problems.push(Problem::error(
                 label,
@@ -145,63 +179,6 @@ fn typed<T: FromJson>(text: &str, label: &str, problems: &mut Vec<Problem>) -> O
             ));
         })
         .ok()
-}
-
-/// What names an object in messages: its `kind`, `metadata.name` and `metadata.namespace`,
-/// read from an object that may not be of its type (a value of the wrong type is left out here
-/// and reported by the typed read).
-#[derive(Default)]
-struct Identity {
-    kind: String,
-    name: Option<String>,
-    namespace: Option<String>,
-}
-
-impl Identity {
-    fn read(text: &str) -> Self {
-        let mut identity = Self::default();
-        // The configuration's reader already checked the text's grammar, and only objects are
-        // entered, so there is nothing to report: an object without a usable `kind` or
-        // `metadata` keeps the defaults.
-        let _ = Json::new(text).object(At::Root, &mut |json, key, at| {
-            match key {
-                "kind" => identity.kind = json.string_or_skip(at)?.unwrap_or_default(),
-                "metadata" if json.next_is(b'{') => {
-                    json.object(at, &mut |json, key, at| {
-                        match key {
-                            "name" => identity.name = json.string_or_skip(at)?,
-                            "namespace" => identity.namespace = json.string_or_skip(at)?,
-                            _ => {
-                                json.skip(at)?;
-                            }
-                        }
-                        Ok(())
-                    })?;
-                }
-                _ => {
-                    json.skip(at)?;
-                }
-            }
-            Ok(())
-        });
-        identity
-    }
-
-    /// `Kind namespace/name`, or `None` without a name.
-    fn label(&self) -> Option<String> {
-        let name = self.name.as_deref()?;
-        let namespace = self
-            .namespace
-            .as_deref()
-            .filter(|ns| !ns.is_empty())
-            .unwrap_or("default");
-        let kind = if self.kind.is_empty() {
-            "object"
-        } else {
-            &self.kind
-        };
-        Some(format!("{kind} {namespace}/{name}"))
-    }
 }
 
 #[cfg(test)]

@@ -2,8 +2,8 @@
 //! backends exist, the names of their ports (a mesh parentRef's `sectionName`) and the
 //! ClusterIP a mesh request may be addressed to.
 
-use super::json::impl_from_json;
-use super::{lenient, ObjectMeta};
+use super::json::{JsonError, Node};
+use super::ObjectMeta;
 
 /// A `Service` or `ServiceImport`.
 #[derive(Clone, Debug, Default)]
@@ -14,10 +14,16 @@ pub struct Service {
     pub spec: ServiceSpec,
 }
 
-impl_from_json!(Service {
-    "metadata" => metadata,
-    "spec" => spec,
-});
+impl Service {
+    pub(crate) fn read(node: Node<'_, '_>) -> Result<Self, JsonError> {
+        let mut fields = node.object()?;
+        let value = Self {
+            metadata: fields.or_default("metadata", ObjectMeta::read),
+            spec: fields.or_default("spec", ServiceSpec::read),
+        };
+        fields.finish(value)
+    }
+}
 
 /// `Service.spec` (the parts routing reads).
 #[derive(Clone, Debug, Default)]
@@ -28,10 +34,16 @@ pub struct ServiceSpec {
     pub ports: Vec<ServicePort>,
 }
 
-impl_from_json!(ServiceSpec {
-    "clusterIP" => cluster_ip,
-    "ports" => ports,
-});
+impl ServiceSpec {
+    pub(crate) fn read(node: Node<'_, '_>) -> Result<Self, JsonError> {
+        let mut fields = node.object()?;
+        let value = Self {
+            cluster_ip: fields.opt_string("clusterIP"),
+            ports: fields.list("ports", ServicePort::read),
+        };
+        fields.finish(value)
+    }
+}
 
 /// One `spec.ports[]` entry.
 #[derive(Clone, Debug, Default)]
@@ -42,7 +54,13 @@ pub struct ServicePort {
     pub port: Option<u32>,
 }
 
-impl_from_json!(ServicePort {
-    "name" => name,
-    "port" => port (lenient::opt_u32),
-});
+impl ServicePort {
+    pub(crate) fn read(node: Node<'_, '_>) -> Result<Self, JsonError> {
+        let mut fields = node.object()?;
+        let value = Self {
+            name: fields.opt_string("name"),
+            port: fields.opt_u32("port"),
+        };
+        fields.finish(value)
+    }
+}
