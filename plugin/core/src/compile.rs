@@ -157,7 +157,9 @@ pub fn compile(config: &PluginConfig) -> Result<Compiled, ConfigError> {
         }
     };
 
-    routes.sort_by_key(|(position, route)| age_key(*position, route.metadata()));
+    sort_by_age(&mut routes, |(position, route)| {
+        age_key(*position, route.metadata())
+    });
     let services = known_services(config, &service_objects);
     let mut backend_ids = FnvHashMap::default();
     let mut buckets: BTreeMap<(usize, Option<Hostname>), Bucket> = BTreeMap::new();
@@ -509,16 +511,18 @@ fn known_services(config: &PluginConfig, objects: &[&Service]) -> Option<BTreeSe
     if config.services.is_none() && objects.is_empty() {
         return None;
     }
-    let listed = config.services.iter().flatten().cloned();
-    let from_objects = objects.iter().flat_map(|s| {
+    // Inserted one by one: collecting into the set would sort with a sort of its own.
+    let mut known = BTreeSet::new();
+    for listed in config.services.iter().flatten() {
+        known.insert(listed.clone());
+    }
+    for s in objects {
         let (ns, name) = (s.metadata.namespace(), &s.metadata.name);
-        s.spec
-            .ports
-            .iter()
-            .filter_map(|p| p.port)
-            .map(move |port| format!("{ns}/{name}:{port}"))
-    });
-    Some(listed.chain(from_objects).collect())
+        for port in s.spec.ports.iter().filter_map(|p| p.port) {
+            known.insert(format!("{ns}/{name}:{port}"));
+        }
+    }
+    Some(known)
 }
 
 /// Where routes attach: the listeners of the Gateway this proxy implements, or (mesh mode) the
@@ -674,7 +678,9 @@ fn gateway_listeners<'c>(
         .iter()
         .filter(|(_, set)| names_gateway(set, gateway))
         .collect();
-    sets.sort_by_key(|(position, set)| age_key(*position, &set.metadata));
+    sort_by_age(&mut sets, |(position, set)| {
+        age_key(*position, &set.metadata)
+    });
     for (_, set) in sets {
         let owner = Owner {
             kind: "ListenerSet",
@@ -984,6 +990,20 @@ impl<'c> RouteObject<'c> {
 
 /// Oldest first: by `creationTimestamp` when given (ties by `{namespace}/{name}`), else by
 /// position in the configuration; objects without a timestamp count as older.
+/// Sorts `items` by their [`age_key`], oldest first, keeping the written order among equal
+/// keys. Every kind of item shares one sort (of the keys with their positions), and each key is
+/// computed once.
+fn sort_by_age<T>(items: &mut Vec<T>, key: impl Fn(&T) -> (String, usize, String)) {
+    let mut order: Vec<_> = items.iter().map(key).zip(0..).collect();
+    order.sort_unstable();
+    let mut slots: Vec<Option<T>> = items.drain(..).map(Some).collect();
+    items.extend(
+        order
+            .into_iter()
+            .filter_map(|(_, index): (_, usize)| slots.get_mut(index).and_then(Option::take)),
+    );
+}
+
 fn age_key(position: usize, meta: &ObjectMeta) -> (String, usize, String) {
     let name = format!("{}/{}", meta.namespace(), meta.name);
     match &meta.creation_timestamp {

@@ -720,11 +720,13 @@ impl<'v, 't> Fields<'v, 't> {
 
     /// The keys no lookup asked for: fields this version does not know.
     pub(crate) fn unknown(&self) -> Unknown {
-        self.entries
-            .iter()
-            .filter(|(key, _)| !self.asked.iter().any(|asked| asked == key))
-            .map(|(key, _)| key.to_string())
-            .collect()
+        let mut unknown = Unknown::new();
+        for (key, _) in self.entries {
+            if !self.asked.iter().any(|asked| asked == key) {
+                unknown.insert(key.to_string());
+            }
+        }
+        unknown
     }
 
     /// `value`, the object read, unless one of its fields could not be read.
