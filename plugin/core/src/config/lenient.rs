@@ -2,8 +2,6 @@
 //! every integer arrives as a JSON double (`8080.0`). Integral doubles are accepted; fractions,
 //! negatives and out-of-range values are errors naming the value.
 
-use std::borrow::Cow;
-
 /// Why a number is not a whole number in `u32`'s range.
 pub(crate) enum NotWhole {
     Negative,
@@ -38,36 +36,44 @@ pub(crate) fn whole_value(number: &str) -> Result<u32, NotWhole> {
     } else {
         i64::MAX
     });
-    let digits: String = whole.chars().chain(fraction.chars()).collect();
-    let digits = digits.trim_start_matches('0');
-    if digits.is_empty() {
-        return Ok(0);
-    }
-    if negative {
+    if negative && mantissa.bytes().any(|b| matches!(b, b'1'..=b'9')) {
         return Err(NotWhole::Negative);
     }
-    let fraction_len = i64::try_from(fraction.len()).unwrap_or(i64::MAX);
-    let shift = exponent.saturating_sub(fraction_len);
-    let digits = match usize::try_from(shift.unsigned_abs()) {
-        Ok(dropped_len) if shift < 0 => {
-            let keep = digits
-                .len()
-                .checked_sub(dropped_len)
-                .ok_or(NotWhole::Fraction)?;
-            let (kept, dropped) = digits.split_at_checked(keep).ok_or(NotWhole::Fraction)?;
-            if !dropped.bytes().all(|b| b == b'0') {
-                return Err(NotWhole::Fraction);
-            }
-            Cow::Borrowed(kept)
-        }
-        Ok(zeros) if zeros <= 10 => Cow::Owned(format!("{digits}{}", "0".repeat(zeros))),
-        _ if shift < 0 => return Err(NotWhole::Fraction),
-        _ => return Err(NotWhole::TooLarge),
+    // The value is all the digits times 10^shift: with a negative shift, the last -shift digits
+    // are a fraction and must be zeros.
+    let digits = whole.bytes().chain(fraction.bytes());
+    let count = whole.len() + fraction.len();
+    let shift = exponent.saturating_sub(i64::try_from(fraction.len()).unwrap_or(i64::MAX));
+    let integral = match usize::try_from(shift.unsigned_abs()) {
+        Ok(dropped) if shift < 0 => count.saturating_sub(dropped),
+        _ if shift < 0 => 0,
+        _ => count,
     };
-    if digits.len() > 10 {
-        return Err(NotWhole::TooLarge);
+    let mut value: u64 = 0;
+    let mut fractional = false;
+    for (i, digit) in digits.enumerate() {
+        let digit = u64::from(digit.wrapping_sub(b'0'));
+        if i < integral {
+            value = value * 10 + digit;
+            if value > u64::from(u32::MAX) {
+                return Err(NotWhole::TooLarge);
+            }
+        } else {
+            fractional |= digit != 0;
+        }
     }
-    digits.parse().map_err(|_| NotWhole::TooLarge)
+    if fractional {
+        return Err(NotWhole::Fraction);
+    }
+    let mut zeros = shift.max(0);
+    while value != 0 && zeros > 0 {
+        value *= 10;
+        zeros -= 1;
+        if value > u64::from(u32::MAX) {
+            return Err(NotWhole::TooLarge);
+        }
+    }
+    u32::try_from(value).map_err(|_| NotWhole::TooLarge)
 }
 
 #[cfg(test)]
@@ -105,6 +111,10 @@ mod tests {
         assert_eq!(port(r#"{"port": 80.5}"#), non_negative("80.5"));
         assert_eq!(port(r#"{"port": 5e-1}"#), non_negative("5e-1"));
         assert_eq!(port(r#"{"port": -1}"#), non_negative("-1"));
+        assert_eq!(
+            port(r#"{"port": -4294967296}"#),
+            non_negative("-4294967296")
+        );
         let tiny = "1e-999999999999999999999";
         assert_eq!(port(&format!(r#"{{"port": {tiny}}}"#)), non_negative(tiny));
         let too_large = |n: &str| Err(format!("{n} is too large"));
