@@ -60,17 +60,16 @@ pub struct PluginConfig {
 }
 
 impl PluginConfig {
-    pub(crate) fn read(node: Node<'_, '_>) -> Result<Self, JsonError> {
-        let mut fields = node.object()?;
-        let value = Self {
+    pub(crate) fn read(node: Node<'_, '_>) -> Self {
+        let mut fields = node.object();
+        Self {
             gateway: fields.opt_string("gateway"),
             target: fields.or_default("target", TargetConfig::read),
             services: fields.opt("services", json::strings),
             namespace: fields.opt_string("namespace"),
             resources: fields.list("resources", json::raw),
             unknown: fields.unknown(),
-        };
-        fields.finish(value)
+        }
     }
 }
 
@@ -90,15 +89,14 @@ pub struct TargetConfig {
 }
 
 impl TargetConfig {
-    pub(crate) fn read(node: Node<'_, '_>) -> Result<Self, JsonError> {
-        let mut fields = node.object()?;
-        let value = Self {
+    pub(crate) fn read(node: Node<'_, '_>) -> Self {
+        let mut fields = node.object();
+        Self {
             mode: fields.opt_string("mode"),
             header: fields.opt_string("header"),
             cluster: fields.opt_string("cluster"),
             authority: fields.opt_string("authority"),
             unknown: fields.unknown(),
-        };
-        fields.finish(value)
+        }
     }
 }

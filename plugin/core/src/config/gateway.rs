@@ -15,13 +15,12 @@ pub struct Gateway {
 }
 
 impl Gateway {
-    pub(crate) fn read(node: Node<'_, '_>) -> Result<Self, JsonError> {
-        let mut fields = node.object()?;
-        let value = Self {
+    pub(crate) fn read(node: Node<'_, '_>) -> Self {
+        let mut fields = node.object();
+        Self {
             metadata: fields.or_default("metadata", ObjectMeta::read),
             spec: fields.or_default("spec", GatewaySpec::read),
-        };
-        fields.finish(value)
+        }
     }
 }
 
@@ -52,16 +51,15 @@ pub struct GatewaySpec {
 }
 
 impl GatewaySpec {
-    pub(crate) fn read(node: Node<'_, '_>) -> Result<Self, JsonError> {
-        let mut fields = node.object()?;
-        let value = Self {
+    pub(crate) fn read(node: Node<'_, '_>) -> Self {
+        let mut fields = node.object();
+        Self {
             gateway_class_name: fields.string("gatewayClassName"),
             listeners: fields.list("listeners", Listener::read),
             addresses: fields.list("addresses", json::raw),
             allowed_listeners: fields.opt("allowedListeners", AllowedListeners::read),
             unknown: fields.unknown(),
-        };
-        fields.finish(value)
+        }
     }
 }
 
@@ -85,9 +83,9 @@ pub struct Listener {
 }
 
 impl Listener {
-    pub(crate) fn read(node: Node<'_, '_>) -> Result<Self, JsonError> {
-        let mut fields = node.object()?;
-        let value = Self {
+    pub(crate) fn read(node: Node<'_, '_>) -> Self {
+        let mut fields = node.object();
+        Self {
             name: fields.string("name"),
             hostname: fields.opt_string("hostname"),
             port: fields.opt_u32("port"),
@@ -95,8 +93,7 @@ impl Listener {
             tls: fields.opt("tls", json::raw),
             allowed_routes: fields.opt("allowedRoutes", AllowedRoutes::read),
             unknown: fields.unknown(),
-        };
-        fields.finish(value)
+        }
     }
 }
 
@@ -108,12 +105,11 @@ pub struct AllowedListeners {
 }
 
 impl AllowedListeners {
-    pub(crate) fn read(node: Node<'_, '_>) -> Result<Self, JsonError> {
-        let mut fields = node.object()?;
-        let value = Self {
+    pub(crate) fn read(node: Node<'_, '_>) -> Self {
+        let mut fields = node.object();
+        Self {
             namespaces: fields.opt("namespaces", RouteNamespaces::read),
-        };
-        fields.finish(value)
+        }
     }
 }
 
@@ -129,14 +125,13 @@ pub struct AllowedRoutes {
 }
 
 impl AllowedRoutes {
-    pub(crate) fn read(node: Node<'_, '_>) -> Result<Self, JsonError> {
-        let mut fields = node.object()?;
-        let value = Self {
+    pub(crate) fn read(node: Node<'_, '_>) -> Self {
+        let mut fields = node.object();
+        Self {
             namespaces: fields.opt("namespaces", RouteNamespaces::read),
             kinds: fields.list("kinds", RouteGroupKind::read),
             unknown: fields.unknown(),
-        };
-        fields.finish(value)
+        }
     }
 }
 
@@ -152,14 +147,13 @@ pub struct RouteNamespaces {
 }
 
 impl RouteNamespaces {
-    pub(crate) fn read(node: Node<'_, '_>) -> Result<Self, JsonError> {
-        let mut fields = node.object()?;
-        let value = Self {
+    pub(crate) fn read(node: Node<'_, '_>) -> Self {
+        let mut fields = node.object();
+        Self {
             from: fields.opt_string("from"),
             selector: fields.opt("selector", LabelSelector::read),
             unknown: fields.unknown(),
-        };
-        fields.finish(value)
+        }
     }
 }
 
@@ -175,14 +169,13 @@ pub struct LabelSelector {
 }
 
 impl LabelSelector {
-    pub(crate) fn read(node: Node<'_, '_>) -> Result<Self, JsonError> {
-        let mut fields = node.object()?;
-        let value = Self {
+    pub(crate) fn read(node: Node<'_, '_>) -> Self {
+        let mut fields = node.object();
+        Self {
             match_labels: fields.or_default("matchLabels", json::string_map),
             match_expressions: fields.list("matchExpressions", LabelSelectorRequirement::read),
             unknown: fields.unknown(),
-        };
-        fields.finish(value)
+        }
     }
 }
 
@@ -198,14 +191,13 @@ pub struct LabelSelectorRequirement {
 }
 
 impl LabelSelectorRequirement {
-    pub(crate) fn read(node: Node<'_, '_>) -> Result<Self, JsonError> {
-        let mut fields = node.object()?;
-        let value = Self {
+    pub(crate) fn read(node: Node<'_, '_>) -> Self {
+        let mut fields = node.object();
+        Self {
             key: fields.string("key"),
             operator: fields.string("operator"),
             values: fields.strings("values"),
-        };
-        fields.finish(value)
+        }
     }
 }
 
@@ -219,13 +211,12 @@ pub struct RouteGroupKind {
 }
 
 impl RouteGroupKind {
-    pub(crate) fn read(node: Node<'_, '_>) -> Result<Self, JsonError> {
-        let mut fields = node.object()?;
-        let value = Self {
+    pub(crate) fn read(node: Node<'_, '_>) -> Self {
+        let mut fields = node.object();
+        Self {
             group: fields.opt_string("group"),
             kind: fields.string("kind"),
-        };
-        fields.finish(value)
+        }
     }
 }
 
@@ -239,13 +230,12 @@ pub struct ReferenceGrant {
 }
 
 impl ReferenceGrant {
-    pub(crate) fn read(node: Node<'_, '_>) -> Result<Self, JsonError> {
-        let mut fields = node.object()?;
-        let value = Self {
+    pub(crate) fn read(node: Node<'_, '_>) -> Self {
+        let mut fields = node.object();
+        Self {
             metadata: fields.or_default("metadata", ObjectMeta::read),
             spec: fields.or_default("spec", ReferenceGrantSpec::read),
-        };
-        fields.finish(value)
+        }
     }
 }
 
@@ -259,13 +249,12 @@ pub struct ReferenceGrantSpec {
 }
 
 impl ReferenceGrantSpec {
-    pub(crate) fn read(node: Node<'_, '_>) -> Result<Self, JsonError> {
-        let mut fields = node.object()?;
-        let value = Self {
+    pub(crate) fn read(node: Node<'_, '_>) -> Self {
+        let mut fields = node.object();
+        Self {
             from: fields.list("from", ReferenceGrantFrom::read),
             to: fields.list("to", ReferenceGrantTo::read),
-        };
-        fields.finish(value)
+        }
     }
 }
 
@@ -281,14 +270,13 @@ pub struct ReferenceGrantFrom {
 }
 
 impl ReferenceGrantFrom {
-    pub(crate) fn read(node: Node<'_, '_>) -> Result<Self, JsonError> {
-        let mut fields = node.object()?;
-        let value = Self {
+    pub(crate) fn read(node: Node<'_, '_>) -> Self {
+        let mut fields = node.object();
+        Self {
             group: fields.string("group"),
             kind: fields.string("kind"),
             namespace: fields.string("namespace"),
-        };
-        fields.finish(value)
+        }
     }
 }
 
@@ -304,13 +292,12 @@ pub struct ReferenceGrantTo {
 }
 
 impl ReferenceGrantTo {
-    pub(crate) fn read(node: Node<'_, '_>) -> Result<Self, JsonError> {
-        let mut fields = node.object()?;
-        let value = Self {
+    pub(crate) fn read(node: Node<'_, '_>) -> Self {
+        let mut fields = node.object();
+        Self {
             group: fields.string("group"),
             kind: fields.string("kind"),
             name: fields.opt_string("name"),
-        };
-        fields.finish(value)
+        }
     }
 }

@@ -1,6 +1,6 @@
 //! GRPCRoute as written (reference §7). Parsed and reported now; routed by the compiler later.
 
-use super::json::{JsonError, Node};
+use super::json::Node;
 use super::{BackendRef, HttpRouteFilter, ObjectMeta, ParentRef, SessionPersistence, Unknown};
 
 /// A GRPCRoute.
@@ -13,13 +13,12 @@ pub struct GrpcRoute {
 }
 
 impl GrpcRoute {
-    pub(crate) fn read(node: Node<'_, '_>) -> Result<Self, JsonError> {
-        let mut fields = node.object()?;
-        let value = Self {
+    pub(crate) fn read(node: Node<'_, '_>) -> Self {
+        let mut fields = node.object();
+        Self {
             metadata: fields.or_default("metadata", ObjectMeta::read),
             spec: fields.or_default("spec", GrpcRouteSpec::read),
-        };
-        fields.finish(value)
+        }
     }
 }
 
@@ -37,15 +36,14 @@ pub struct GrpcRouteSpec {
 }
 
 impl GrpcRouteSpec {
-    pub(crate) fn read(node: Node<'_, '_>) -> Result<Self, JsonError> {
-        let mut fields = node.object()?;
-        let value = Self {
+    pub(crate) fn read(node: Node<'_, '_>) -> Self {
+        let mut fields = node.object();
+        Self {
             parent_refs: fields.list("parentRefs", ParentRef::read),
             hostnames: fields.strings("hostnames"),
             rules: fields.list("rules", GrpcRouteRule::read),
             unknown: fields.unknown(),
-        };
-        fields.finish(value)
+        }
     }
 }
 
@@ -67,17 +65,16 @@ pub struct GrpcRouteRule {
 }
 
 impl GrpcRouteRule {
-    pub(crate) fn read(node: Node<'_, '_>) -> Result<Self, JsonError> {
-        let mut fields = node.object()?;
-        let value = Self {
+    pub(crate) fn read(node: Node<'_, '_>) -> Self {
+        let mut fields = node.object();
+        Self {
             name: fields.opt_string("name"),
             matches: fields.list("matches", GrpcRouteMatch::read),
             filters: fields.list("filters", HttpRouteFilter::read),
             backend_refs: fields.list("backendRefs", BackendRef::read),
             session_persistence: fields.opt("sessionPersistence", SessionPersistence::read),
             unknown: fields.unknown(),
-        };
-        fields.finish(value)
+        }
     }
 }
 
@@ -91,13 +88,12 @@ pub struct GrpcRouteMatch {
 }
 
 impl GrpcRouteMatch {
-    pub(crate) fn read(node: Node<'_, '_>) -> Result<Self, JsonError> {
-        let mut fields = node.object()?;
-        let value = Self {
+    pub(crate) fn read(node: Node<'_, '_>) -> Self {
+        let mut fields = node.object();
+        Self {
             method: fields.opt("method", GrpcMethodMatch::read),
             headers: fields.list("headers", GrpcHeaderMatch::read),
-        };
-        fields.finish(value)
+        }
     }
 }
 
@@ -113,14 +109,13 @@ pub struct GrpcMethodMatch {
 }
 
 impl GrpcMethodMatch {
-    pub(crate) fn read(node: Node<'_, '_>) -> Result<Self, JsonError> {
-        let mut fields = node.object()?;
-        let value = Self {
+    pub(crate) fn read(node: Node<'_, '_>) -> Self {
+        let mut fields = node.object();
+        Self {
             kind: fields.opt_string("type"),
             service: fields.opt_string("service"),
             method: fields.opt_string("method"),
-        };
-        fields.finish(value)
+        }
     }
 }
 
@@ -136,13 +131,12 @@ pub struct GrpcHeaderMatch {
 }
 
 impl GrpcHeaderMatch {
-    pub(crate) fn read(node: Node<'_, '_>) -> Result<Self, JsonError> {
-        let mut fields = node.object()?;
-        let value = Self {
+    pub(crate) fn read(node: Node<'_, '_>) -> Self {
+        let mut fields = node.object();
+        Self {
             kind: fields.opt_string("type"),
             name: fields.string("name"),
             value: fields.string("value"),
-        };
-        fields.finish(value)
+        }
     }
 }

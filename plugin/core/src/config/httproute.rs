@@ -1,7 +1,7 @@
 //! HTTPRoute as written, every field of `gateway.networking.k8s.io/v1` (reference §1, §3–§6).
 //! Also the pieces GRPCRoute shares with it: parentRefs, backendRefs, header modifiers, mirrors.
 
-use super::json::{self, JsonError, Node};
+use super::json::{self, Node};
 use super::{ObjectMeta, RawJson, Unknown};
 
 /// An HTTPRoute.
@@ -14,13 +14,12 @@ pub struct HttpRoute {
 }
 
 impl HttpRoute {
-    pub(crate) fn read(node: Node<'_, '_>) -> Result<Self, JsonError> {
-        let mut fields = node.object()?;
-        let value = Self {
+    pub(crate) fn read(node: Node<'_, '_>) -> Self {
+        let mut fields = node.object();
+        Self {
             metadata: fields.or_default("metadata", ObjectMeta::read),
             spec: fields.or_default("spec", HttpRouteSpec::read),
-        };
-        fields.finish(value)
+        }
     }
 }
 
@@ -38,15 +37,14 @@ pub struct HttpRouteSpec {
 }
 
 impl HttpRouteSpec {
-    pub(crate) fn read(node: Node<'_, '_>) -> Result<Self, JsonError> {
-        let mut fields = node.object()?;
-        let value = Self {
+    pub(crate) fn read(node: Node<'_, '_>) -> Self {
+        let mut fields = node.object();
+        Self {
             parent_refs: fields.list("parentRefs", ParentRef::read),
             hostnames: fields.strings("hostnames"),
             rules: fields.opt("rules", |node| node.list(HttpRouteRule::read)),
             unknown: fields.unknown(),
-        };
-        fields.finish(value)
+        }
     }
 }
 
@@ -70,9 +68,9 @@ pub struct ParentRef {
 }
 
 impl ParentRef {
-    pub(crate) fn read(node: Node<'_, '_>) -> Result<Self, JsonError> {
-        let mut fields = node.object()?;
-        let value = Self {
+    pub(crate) fn read(node: Node<'_, '_>) -> Self {
+        let mut fields = node.object();
+        Self {
             group: fields.opt_string("group"),
             kind: fields.opt_string("kind"),
             namespace: fields.opt_string("namespace"),
@@ -80,8 +78,7 @@ impl ParentRef {
             section_name: fields.opt_string("sectionName"),
             port: fields.opt_u32("port"),
             unknown: fields.unknown(),
-        };
-        fields.finish(value)
+        }
     }
 }
 
@@ -107,9 +104,9 @@ pub struct HttpRouteRule {
 }
 
 impl HttpRouteRule {
-    pub(crate) fn read(node: Node<'_, '_>) -> Result<Self, JsonError> {
-        let mut fields = node.object()?;
-        let value = Self {
+    pub(crate) fn read(node: Node<'_, '_>) -> Self {
+        let mut fields = node.object();
+        Self {
             name: fields.opt_string("name"),
             matches: fields.opt("matches", |node| node.list(HttpRouteMatch::read)),
             filters: fields.list("filters", HttpRouteFilter::read),
@@ -118,8 +115,7 @@ impl HttpRouteRule {
             retry: fields.opt("retry", Retry::read),
             session_persistence: fields.opt("sessionPersistence", SessionPersistence::read),
             unknown: fields.unknown(),
-        };
-        fields.finish(value)
+        }
     }
 }
 
@@ -139,16 +135,15 @@ pub struct HttpRouteMatch {
 }
 
 impl HttpRouteMatch {
-    pub(crate) fn read(node: Node<'_, '_>) -> Result<Self, JsonError> {
-        let mut fields = node.object()?;
-        let value = Self {
+    pub(crate) fn read(node: Node<'_, '_>) -> Self {
+        let mut fields = node.object();
+        Self {
             path: fields.opt("path", PathMatch::read),
             headers: fields.list("headers", HeaderMatch::read),
             query_params: fields.list("queryParams", QueryParamMatch::read),
             method: fields.opt_string("method"),
             unknown: fields.unknown(),
-        };
-        fields.finish(value)
+        }
     }
 }
 
@@ -162,13 +157,12 @@ pub struct PathMatch {
 }
 
 impl PathMatch {
-    pub(crate) fn read(node: Node<'_, '_>) -> Result<Self, JsonError> {
-        let mut fields = node.object()?;
-        let value = Self {
+    pub(crate) fn read(node: Node<'_, '_>) -> Self {
+        let mut fields = node.object();
+        Self {
             kind: fields.opt_string("type"),
             value: fields.opt_string("value"),
-        };
-        fields.finish(value)
+        }
     }
 }
 
@@ -184,14 +178,13 @@ pub struct HeaderMatch {
 }
 
 impl HeaderMatch {
-    pub(crate) fn read(node: Node<'_, '_>) -> Result<Self, JsonError> {
-        let mut fields = node.object()?;
-        let value = Self {
+    pub(crate) fn read(node: Node<'_, '_>) -> Self {
+        let mut fields = node.object();
+        Self {
             kind: fields.opt_string("type"),
             name: fields.string("name"),
             value: fields.string("value"),
-        };
-        fields.finish(value)
+        }
     }
 }
 
@@ -207,14 +200,13 @@ pub struct QueryParamMatch {
 }
 
 impl QueryParamMatch {
-    pub(crate) fn read(node: Node<'_, '_>) -> Result<Self, JsonError> {
-        let mut fields = node.object()?;
-        let value = Self {
+    pub(crate) fn read(node: Node<'_, '_>) -> Self {
+        let mut fields = node.object();
+        Self {
             kind: fields.opt_string("type"),
             name: fields.string("name"),
             value: fields.string("value"),
-        };
-        fields.finish(value)
+        }
     }
 }
 
@@ -244,9 +236,9 @@ pub struct HttpRouteFilter {
 }
 
 impl HttpRouteFilter {
-    pub(crate) fn read(node: Node<'_, '_>) -> Result<Self, JsonError> {
-        let mut fields = node.object()?;
-        let value = Self {
+    pub(crate) fn read(node: Node<'_, '_>) -> Self {
+        let mut fields = node.object();
+        Self {
             kind: fields.string("type"),
             request_header_modifier: fields.opt("requestHeaderModifier", HeaderModifier::read),
             response_header_modifier: fields.opt("responseHeaderModifier", HeaderModifier::read),
@@ -257,8 +249,7 @@ impl HttpRouteFilter {
             extension_ref: fields.opt("extensionRef", LocalObjectReference::read),
             external_auth: fields.opt("externalAuth", json::raw),
             unknown: fields.unknown(),
-        };
-        fields.finish(value)
+        }
     }
 }
 
@@ -274,14 +265,13 @@ pub struct HeaderModifier {
 }
 
 impl HeaderModifier {
-    pub(crate) fn read(node: Node<'_, '_>) -> Result<Self, JsonError> {
-        let mut fields = node.object()?;
-        let value = Self {
+    pub(crate) fn read(node: Node<'_, '_>) -> Self {
+        let mut fields = node.object();
+        Self {
             set: fields.list("set", HeaderValue::read),
             add: fields.list("add", HeaderValue::read),
             remove: fields.strings("remove"),
-        };
-        fields.finish(value)
+        }
     }
 }
 
@@ -295,13 +285,12 @@ pub struct HeaderValue {
 }
 
 impl HeaderValue {
-    pub(crate) fn read(node: Node<'_, '_>) -> Result<Self, JsonError> {
-        let mut fields = node.object()?;
-        let value = Self {
+    pub(crate) fn read(node: Node<'_, '_>) -> Self {
+        let mut fields = node.object();
+        Self {
             name: fields.string("name"),
             value: fields.string("value"),
-        };
-        fields.finish(value)
+        }
     }
 }
 
@@ -317,14 +306,13 @@ pub struct Mirror {
 }
 
 impl Mirror {
-    pub(crate) fn read(node: Node<'_, '_>) -> Result<Self, JsonError> {
-        let mut fields = node.object()?;
-        let value = Self {
+    pub(crate) fn read(node: Node<'_, '_>) -> Self {
+        let mut fields = node.object();
+        Self {
             backend_ref: fields.or_default("backendRef", BackendRef::read),
             percent: fields.opt_u32("percent"),
             fraction: fields.opt("fraction", MirrorFraction::read),
-        };
-        fields.finish(value)
+        }
     }
 }
 
@@ -338,13 +326,12 @@ pub struct MirrorFraction {
 }
 
 impl MirrorFraction {
-    pub(crate) fn read(node: Node<'_, '_>) -> Result<Self, JsonError> {
-        let mut fields = node.object()?;
-        let value = Self {
+    pub(crate) fn read(node: Node<'_, '_>) -> Self {
+        let mut fields = node.object();
+        Self {
             numerator: fields.opt_u32("numerator"),
             denominator: fields.opt_u32("denominator"),
-        };
-        fields.finish(value)
+        }
     }
 }
 
@@ -364,16 +351,15 @@ pub struct Redirect {
 }
 
 impl Redirect {
-    pub(crate) fn read(node: Node<'_, '_>) -> Result<Self, JsonError> {
-        let mut fields = node.object()?;
-        let value = Self {
+    pub(crate) fn read(node: Node<'_, '_>) -> Self {
+        let mut fields = node.object();
+        Self {
             scheme: fields.opt_string("scheme"),
             hostname: fields.opt_string("hostname"),
             path: fields.opt("path", PathModifier::read),
             port: fields.opt_u32("port"),
             status_code: fields.opt_u32("statusCode"),
-        };
-        fields.finish(value)
+        }
     }
 }
 
@@ -387,13 +373,12 @@ pub struct UrlRewrite {
 }
 
 impl UrlRewrite {
-    pub(crate) fn read(node: Node<'_, '_>) -> Result<Self, JsonError> {
-        let mut fields = node.object()?;
-        let value = Self {
+    pub(crate) fn read(node: Node<'_, '_>) -> Self {
+        let mut fields = node.object();
+        Self {
             hostname: fields.opt_string("hostname"),
             path: fields.opt("path", PathModifier::read),
-        };
-        fields.finish(value)
+        }
     }
 }
 
@@ -409,14 +394,13 @@ pub struct PathModifier {
 }
 
 impl PathModifier {
-    pub(crate) fn read(node: Node<'_, '_>) -> Result<Self, JsonError> {
-        let mut fields = node.object()?;
-        let value = Self {
+    pub(crate) fn read(node: Node<'_, '_>) -> Self {
+        let mut fields = node.object();
+        Self {
             kind: fields.string("type"),
             replace_full_path: fields.opt_string("replaceFullPath"),
             replace_prefix_match: fields.opt_string("replacePrefixMatch"),
-        };
-        fields.finish(value)
+        }
     }
 }
 
@@ -438,17 +422,16 @@ pub struct Cors {
 }
 
 impl Cors {
-    pub(crate) fn read(node: Node<'_, '_>) -> Result<Self, JsonError> {
-        let mut fields = node.object()?;
-        let value = Self {
+    pub(crate) fn read(node: Node<'_, '_>) -> Self {
+        let mut fields = node.object();
+        Self {
             allow_origins: fields.strings("allowOrigins"),
             allow_credentials: fields.opt("allowCredentials", json::bool),
             allow_methods: fields.strings("allowMethods"),
             allow_headers: fields.strings("allowHeaders"),
             expose_headers: fields.strings("exposeHeaders"),
             max_age: fields.opt_u32("maxAge"),
-        };
-        fields.finish(value)
+        }
     }
 }
 
@@ -526,14 +509,13 @@ pub struct LocalObjectReference {
 }
 
 impl LocalObjectReference {
-    pub(crate) fn read(node: Node<'_, '_>) -> Result<Self, JsonError> {
-        let mut fields = node.object()?;
-        let value = Self {
+    pub(crate) fn read(node: Node<'_, '_>) -> Self {
+        let mut fields = node.object();
+        Self {
             group: fields.string("group"),
             kind: fields.string("kind"),
             name: fields.string("name"),
-        };
-        fields.finish(value)
+        }
     }
 }
 
@@ -559,9 +541,9 @@ pub struct BackendRef {
 }
 
 impl BackendRef {
-    pub(crate) fn read(node: Node<'_, '_>) -> Result<Self, JsonError> {
-        let mut fields = node.object()?;
-        let value = Self {
+    pub(crate) fn read(node: Node<'_, '_>) -> Self {
+        let mut fields = node.object();
+        Self {
             group: fields.opt_string("group"),
             kind: fields.opt_string("kind"),
             name: fields.string("name"),
@@ -570,8 +552,7 @@ impl BackendRef {
             weight: fields.opt_u32("weight"),
             filters: fields.list("filters", HttpRouteFilter::read),
             unknown: fields.unknown(),
-        };
-        fields.finish(value)
+        }
     }
 }
 
@@ -591,16 +572,15 @@ pub struct SessionPersistence {
 }
 
 impl SessionPersistence {
-    pub(crate) fn read(node: Node<'_, '_>) -> Result<Self, JsonError> {
-        let mut fields = node.object()?;
-        let value = Self {
+    pub(crate) fn read(node: Node<'_, '_>) -> Self {
+        let mut fields = node.object();
+        Self {
             session_name: fields.opt_string("sessionName"),
             absolute_timeout: fields.opt_string("absoluteTimeout"),
             idle_timeout: fields.opt_string("idleTimeout"),
             kind: fields.opt_string("type"),
             cookie_config: fields.opt("cookieConfig", CookieConfig::read),
-        };
-        fields.finish(value)
+        }
     }
 }
 
@@ -612,12 +592,11 @@ pub struct CookieConfig {
 }
 
 impl CookieConfig {
-    pub(crate) fn read(node: Node<'_, '_>) -> Result<Self, JsonError> {
-        let mut fields = node.object()?;
-        let value = Self {
+    pub(crate) fn read(node: Node<'_, '_>) -> Self {
+        let mut fields = node.object();
+        Self {
             lifetime_type: fields.opt_string("lifetimeType"),
-        };
-        fields.finish(value)
+        }
     }
 }
 
@@ -631,13 +610,12 @@ pub struct Timeouts {
 }
 
 impl Timeouts {
-    pub(crate) fn read(node: Node<'_, '_>) -> Result<Self, JsonError> {
-        let mut fields = node.object()?;
-        let value = Self {
+    pub(crate) fn read(node: Node<'_, '_>) -> Self {
+        let mut fields = node.object();
+        Self {
             request: fields.opt_string("request"),
             backend_request: fields.opt_string("backendRequest"),
-        };
-        fields.finish(value)
+        }
     }
 }
 
@@ -653,13 +631,12 @@ pub struct Retry {
 }
 
 impl Retry {
-    pub(crate) fn read(node: Node<'_, '_>) -> Result<Self, JsonError> {
-        let mut fields = node.object()?;
-        let value = Self {
+    pub(crate) fn read(node: Node<'_, '_>) -> Self {
+        let mut fields = node.object();
+        Self {
             codes: fields.list("codes", json::u32),
             attempts: fields.opt_u32("attempts"),
             backoff: fields.opt_string("backoff"),
-        };
-        fields.finish(value)
+        }
     }
 }

@@ -8,6 +8,7 @@
 //! [`crate::compile`]; this module knows JSON's grammar and the shape of the types only.
 
 use std::borrow::Cow;
+use std::cell::Cell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
@@ -78,19 +79,19 @@ pub type Unknown = BTreeSet<String>;
 /// Reads a whole document (one value, then nothing but whitespace) with `read`.
 pub(crate) fn from_json<T>(
     text: &str,
-    read: impl FnOnce(Node<'_, '_>) -> Result<T, JsonError>,
+    read: impl FnOnce(Node<'_, '_>) -> T,
 ) -> Result<T, JsonError> {
     let root = parse(text, MAX_DEPTH)?;
-    read(Node::root(&root, text))
+    read_root(&root, text, read)
 }
 
 /// [`from_json`] for bytes, which must be UTF-8 text. Objects and arrays nested inside arrays or
-/// objects `keep_raw_from` levels down are checked but kept as text, to be read
-/// later, one at a time.
+/// objects `keep_raw_from` levels down are checked but kept as text, to be read later, one at a
+/// time.
 pub(crate) fn from_json_bytes<T>(
     bytes: &[u8],
     keep_raw_from: usize,
-    read: fn(Node<'_, '_>) -> Result<T, JsonError>,
+    read: impl FnOnce(Node<'_, '_>) -> T,
 ) -> Result<T, JsonError> {
     let text = match std::str::from_utf8(bytes) {
         Ok(text) => text,
@@ -108,7 +109,25 @@ pub(crate) fn from_json_bytes<T>(
         }
     };
     let root = parse(text, keep_raw_from)?;
-    read(Node::root(&root, text))
+    read_root(&root, text, read)
+}
+
+fn read_root<T>(
+    root: &Value<'_>,
+    doc: &str,
+    read: impl FnOnce(Node<'_, '_>) -> T,
+) -> Result<T, JsonError> {
+    let failure = Cell::new(None);
+    let value = read(Node {
+        value: root,
+        at: At::Root,
+        doc,
+        failure: &failure,
+    });
+    match failure.into_inner() {
+        Some(err) => Err(err),
+        None => Ok(value),
+    }
 }
 
 /// An error at byte `pos` of `text`.
@@ -458,31 +477,31 @@ impl<'t> Parser<'t> {
 
 // === Reading the tree ===
 
-/// A value being read, with where it sits (for messages) and the document's text (for
-/// positions).
+/// A value being read, with where it sits (for messages), the document's text (for positions)
+/// and where the first error goes.
+///
+/// Readers never stop early: a value that cannot be read gives its type's default, the first
+/// error is kept in `failure`, and the caller of the outermost read reports it
+/// ([`Node::checked`], [`from_json`]). Without early returns, a reader needs no code to drop
+/// what it read so far, which keeps the many small readers small.
 #[derive(Clone, Copy)]
 pub(crate) struct Node<'v, 't> {
     value: &'v Value<'t>,
     at: At<'v>,
     doc: &'t str,
+    failure: &'v Cell<Option<JsonError>>,
 }
 
 impl<'v, 't> Node<'v, 't> {
-    fn root(value: &'v Value<'t>, doc: &'t str) -> Self {
-        Self {
-            value,
-            at: At::Root,
-            doc,
-        }
-    }
-
-    /// An error about this value.
-    fn error(self, message: String) -> JsonError {
-        error_at(self.doc, self.value.start, self.at, message)
+    /// Keeps `message` about this value, unless an earlier error was kept.
+    fn fail(self, message: String) {
+        let first = self.failure.take();
+        let err = || error_at(self.doc, self.value.start, self.at, message);
+        self.failure.set(Some(first.unwrap_or_else(err)));
     }
 
     /// This value has the wrong type: names it and what was expected.
-    fn invalid_type(self, expected: &str) -> JsonError {
+    fn invalid_type(self, expected: &str) {
         let found = match &self.value.kind {
             Kind::Null => "null".to_owned(),
             Kind::Bool(b) => format!("boolean `{b}`"),
@@ -496,7 +515,20 @@ impl<'v, 't> Node<'v, 't> {
             Kind::Raw if self.value.text.starts_with('{') => "map".to_owned(),
             Kind::Raw => "sequence".to_owned(),
         };
-        self.error(format!("invalid type: {found}, expected {expected}"))
+        self.fail(format!("invalid type: {found}, expected {expected}"));
+    }
+
+    /// Reads this value with `read`, reporting the first error in it.
+    pub(crate) fn checked<T>(self, read: fn(Node<'_, 't>) -> T) -> Result<T, JsonError> {
+        let failure = Cell::new(None);
+        let value = read(Node {
+            failure: &failure,
+            ..self
+        });
+        match failure.into_inner() {
+            Some(err) => Err(err),
+            None => Ok(value),
+        }
     }
 
     /// The string, if this is one.
@@ -509,47 +541,58 @@ impl<'v, 't> Node<'v, 't> {
 
     /// Reads a whole number from 0 to `u32::MAX`. Unless `lenient`, it must be written as an
     /// integer; leniently, any number with an integral value is accepted ([`lenient`]).
-    pub(crate) fn whole_number(self, lenient: bool) -> Result<u32, JsonError> {
+    pub(crate) fn whole_number(self, lenient: bool) -> u32 {
         let number = self.value.text;
         match self.value.kind {
             Kind::Number if lenient || !number.contains(['.', 'e', 'E']) => {
-                lenient::whole_value(number).map_err(|problem| self.error(problem.message(number)))
+                lenient::whole_value(number).unwrap_or_else(|problem| {
+                    self.fail(problem.message(number));
+                    0
+                })
             }
-            Kind::Number => Err(self.invalid_type("an integer")),
-            _ => Err(self.invalid_type("a non-negative integer")),
+            Kind::Number => {
+                self.invalid_type("an integer");
+                0
+            }
+            _ => {
+                self.invalid_type("a non-negative integer");
+                0
+            }
         }
     }
 
     /// Reads an array, each element with `read`.
-    pub(crate) fn list<T>(
-        self,
-        read: fn(Node<'_, 't>) -> Result<T, JsonError>,
-    ) -> Result<Vec<T>, JsonError> {
+    pub(crate) fn list<T>(self, read: fn(Node<'_, 't>) -> T) -> Vec<T> {
         let Kind::Array(items) = &self.value.kind else {
-            return Err(self.invalid_type("a sequence"));
+            self.invalid_type("a sequence");
+            return Vec::new();
         };
         let mut out = Vec::with_capacity(items.len());
         for (index, value) in items.iter().enumerate() {
             out.push(read(Node {
                 value,
                 at: At::Index(&self.at, index),
-                doc: self.doc,
-            })?);
+                ..self
+            }));
         }
-        Ok(out)
+        out
     }
 
     /// Starts reading an object field by field.
-    pub(crate) fn object(self) -> Result<Fields<'v, 't>, JsonError> {
-        match &self.value.kind {
-            Kind::Object(entries) => Ok(Fields {
-                entries,
-                at: self.at,
-                doc: self.doc,
-                asked: Vec::new(),
-                error: None,
-            }),
-            _ => Err(self.invalid_type("an object")),
+    pub(crate) fn object(self) -> Fields<'v, 't> {
+        let entries = match &self.value.kind {
+            Kind::Object(entries) => entries.as_slice(),
+            _ => {
+                self.invalid_type("an object");
+                &[]
+            }
+        };
+        Fields {
+            entries,
+            at: self.at,
+            doc: self.doc,
+            failure: self.failure,
+            asked: Vec::new(),
         }
     }
 
@@ -563,7 +606,7 @@ impl<'v, 't> Node<'v, 't> {
         Some(Node {
             value,
             at: At::Root,
-            doc: self.doc,
+            ..self
         })
     }
 }
@@ -571,58 +614,61 @@ impl<'v, 't> Node<'v, 't> {
 // === Readers for the values inside configuration types, to pass to [`Fields`] ===
 
 /// Reads a string.
-pub(crate) fn string(node: Node<'_, '_>) -> Result<String, JsonError> {
-    node.as_str()
-        .map(str::to_owned)
-        .ok_or_else(|| node.invalid_type("a string"))
+pub(crate) fn string(node: Node<'_, '_>) -> String {
+    match node.as_str() {
+        Some(s) => s.to_owned(),
+        None => {
+            node.invalid_type("a string");
+            String::new()
+        }
+    }
 }
 
 /// Reads a boolean.
-pub(crate) fn bool(node: Node<'_, '_>) -> Result<bool, JsonError> {
+pub(crate) fn bool(node: Node<'_, '_>) -> bool {
     match node.value.kind {
-        Kind::Bool(b) => Ok(b),
-        _ => Err(node.invalid_type("a boolean")),
+        Kind::Bool(b) => b,
+        _ => {
+            node.invalid_type("a boolean");
+            false
+        }
     }
 }
 
 /// Reads a whole number from 0 to `u32::MAX`, written as an integer.
-pub(crate) fn u32(node: Node<'_, '_>) -> Result<u32, JsonError> {
+pub(crate) fn u32(node: Node<'_, '_>) -> u32 {
     node.whole_number(false)
 }
 
 /// Any value, kept as its text.
-pub(crate) fn raw(node: Node<'_, '_>) -> Result<RawJson, JsonError> {
-    Ok(RawJson(node.value.text.into()))
+pub(crate) fn raw(node: Node<'_, '_>) -> RawJson {
+    RawJson(node.value.text.into())
 }
 
 /// Reads an array of strings.
-pub(crate) fn strings(node: Node<'_, '_>) -> Result<Vec<String>, JsonError> {
+pub(crate) fn strings(node: Node<'_, '_>) -> Vec<String> {
     node.list(string)
 }
 
 /// Reads an object whose values are all strings.
-pub(crate) fn string_map(node: Node<'_, '_>) -> Result<BTreeMap<String, String>, JsonError> {
-    let fields = node.object()?;
+pub(crate) fn string_map(node: Node<'_, '_>) -> BTreeMap<String, String> {
+    let fields = node.object();
     let mut map = BTreeMap::new();
     for (key, value) in fields.entries {
-        map.insert(key.to_string(), string(fields.node(key, value))?);
+        map.insert(key.to_string(), string(fields.node(key, value)));
     }
-    Ok(map)
+    map
 }
 
 /// An object being read into a configuration type. Each lookup records its key, so that
 /// [`Fields::unknown`] can name the others; a key written twice reads its last value. Absent
 /// keys, and `null` for optional ones, give the field's default.
-///
-/// A field that cannot be read also gives its default, and the first such error is kept for
-/// [`Fields::finish`]: a reader builds its whole value with no early return (each would need its
-/// own code to drop the fields read so far) and reports the error at the end.
 pub(crate) struct Fields<'v, 't> {
     entries: &'v [(Cow<'t, str>, Value<'t>)],
     at: At<'v>,
     doc: &'t str,
+    failure: &'v Cell<Option<JsonError>>,
     asked: Vec<&'static str>,
-    error: Option<JsonError>,
 }
 
 impl<'v, 't> Fields<'v, 't> {
@@ -634,6 +680,7 @@ impl<'v, 't> Fields<'v, 't> {
             value,
             at: At::Field(&self.at, key),
             doc: self.doc,
+            failure: self.failure,
         }
     }
 
@@ -645,25 +692,10 @@ impl<'v, 't> Fields<'v, 't> {
         Some(value)
     }
 
-    /// The value `read` gives, or the default after keeping the error.
-    fn keep<T: Default>(&mut self, read: Result<T, JsonError>) -> T {
-        read.unwrap_or_else(|err| {
-            self.error.get_or_insert(err);
-            T::default()
-        })
-    }
-
     /// Reads `key` with `read`; `None` when it is absent or `null`.
-    pub(crate) fn opt<T>(
-        &mut self,
-        key: &'static str,
-        read: fn(Node<'_, 't>) -> Result<T, JsonError>,
-    ) -> Option<T> {
+    pub(crate) fn opt<T>(&mut self, key: &'static str, read: fn(Node<'_, 't>) -> T) -> Option<T> {
         match self.lookup(key) {
-            Some(value) if !matches!(value.kind, Kind::Null) => {
-                let read = read(self.node(key, value)).map(Some);
-                self.keep(read)
-            }
+            Some(value) if !matches!(value.kind, Kind::Null) => Some(read(self.node(key, value))),
             _ => None,
         }
     }
@@ -672,28 +704,18 @@ impl<'v, 't> Fields<'v, 't> {
     pub(crate) fn or_default<T: Default>(
         &mut self,
         key: &'static str,
-        read: fn(Node<'_, 't>) -> Result<T, JsonError>,
+        read: fn(Node<'_, 't>) -> T,
     ) -> T {
         match self.lookup(key) {
-            Some(value) => {
-                let read = read(self.node(key, value));
-                self.keep(read)
-            }
+            Some(value) => read(self.node(key, value)),
             None => T::default(),
         }
     }
 
     /// A list, each element read with `read`; empty when absent.
-    pub(crate) fn list<T>(
-        &mut self,
-        key: &'static str,
-        read: fn(Node<'_, 't>) -> Result<T, JsonError>,
-    ) -> Vec<T> {
+    pub(crate) fn list<T>(&mut self, key: &'static str, read: fn(Node<'_, 't>) -> T) -> Vec<T> {
         match self.lookup(key) {
-            Some(value) => {
-                let read = self.node(key, value).list(read);
-                self.keep(read)
-            }
+            Some(value) => self.node(key, value).list(read),
             None => Vec::new(),
         }
     }
@@ -728,14 +750,6 @@ impl<'v, 't> Fields<'v, 't> {
         }
         unknown
     }
-
-    /// `value`, the object read, unless one of its fields could not be read.
-    pub(crate) fn finish<T>(self, value: T) -> Result<T, JsonError> {
-        match self.error {
-            Some(err) => Err(err),
-            None => Ok(value),
-        }
-    }
 }
 
 #[cfg(test)]
@@ -762,13 +776,12 @@ mod tests {
     #[test]
     fn fields_read_by_key_and_report_the_rest() {
         let read = |node: Node<'_, '_>| {
-            let mut fields = node.object()?;
-            let value = (
+            let mut fields = node.object();
+            (
                 fields.string("name"),
                 fields.opt_u32("port"),
                 fields.unknown(),
-            );
-            fields.finish(value)
+            )
         };
         let (name, port, unknown) = from_json(
             r#"{"name": "a", "extra": 1, "name": "b", "port": null}"#,

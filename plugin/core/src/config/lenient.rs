@@ -84,12 +84,7 @@ mod tests {
     use crate::config::json::from_json;
 
     fn port(json: &str) -> Result<Option<u32>, String> {
-        from_json(json, |node| {
-            let mut fields = node.object()?;
-            let port = fields.opt_u32("port");
-            fields.finish(port)
-        })
-        .map_err(|e| e.message)
+        from_json(json, |node| node.object().opt_u32("port")).map_err(|e| e.message)
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! ListenerSet: extra listeners attached to a Gateway from another object (reference §8.6).
 
-use super::json::{JsonError, Node};
+use super::json::Node;
 use super::{Listener, ObjectMeta, ParentRef, Unknown};
 
 /// A `gateway.networking.k8s.io` ListenerSet.
@@ -13,13 +13,12 @@ pub struct ListenerSet {
 }
 
 impl ListenerSet {
-    pub(crate) fn read(node: Node<'_, '_>) -> Result<Self, JsonError> {
-        let mut fields = node.object()?;
-        let value = Self {
+    pub(crate) fn read(node: Node<'_, '_>) -> Self {
+        let mut fields = node.object();
+        Self {
             metadata: fields.or_default("metadata", ObjectMeta::read),
             spec: fields.or_default("spec", ListenerSetSpec::read),
-        };
-        fields.finish(value)
+        }
     }
 }
 
@@ -35,13 +34,12 @@ pub struct ListenerSetSpec {
 }
 
 impl ListenerSetSpec {
-    pub(crate) fn read(node: Node<'_, '_>) -> Result<Self, JsonError> {
-        let mut fields = node.object()?;
-        let value = Self {
+    pub(crate) fn read(node: Node<'_, '_>) -> Self {
+        let mut fields = node.object();
+        Self {
             parent_ref: fields.or_default("parentRef", ParentRef::read),
             listeners: fields.list("listeners", Listener::read),
             unknown: fields.unknown(),
-        };
-        fields.finish(value)
+        }
     }
 }

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use super::json::{self, JsonError, Node};
+use super::json::{self, Node};
 
 /// The parts of `metadata` that routing depends on.
 #[derive(Clone, Debug, Default)]
@@ -18,15 +18,14 @@ pub struct ObjectMeta {
 }
 
 impl ObjectMeta {
-    pub(crate) fn read(node: Node<'_, '_>) -> Result<Self, JsonError> {
-        let mut fields = node.object()?;
-        let value = Self {
+    pub(crate) fn read(node: Node<'_, '_>) -> Self {
+        let mut fields = node.object();
+        Self {
             name: fields.string("name"),
             namespace: fields.opt_string("namespace"),
             creation_timestamp: fields.opt_string("creationTimestamp"),
             labels: fields.or_default("labels", json::string_map),
-        };
-        fields.finish(value)
+        }
     }
 }
 
@@ -48,11 +47,10 @@ pub struct Namespace {
 }
 
 impl Namespace {
-    pub(crate) fn read(node: Node<'_, '_>) -> Result<Self, JsonError> {
-        let mut fields = node.object()?;
-        let value = Self {
+    pub(crate) fn read(node: Node<'_, '_>) -> Self {
+        let mut fields = node.object();
+        Self {
             metadata: fields.or_default("metadata", ObjectMeta::read),
-        };
-        fields.finish(value)
+        }
     }
 }

@@ -93,7 +93,7 @@ impl PluginConfig {
 /// One resource: parsed (its grammar was checked with the whole configuration), named for
 /// messages, then read into its type.
 fn read_object(index: usize, raw: &RawJson, problems: &mut Vec<Problem>) -> Option<Resource> {
-    from_json(raw.get(), |root| Ok(read_resource(index, root, problems)))
+    from_json(raw.get(), |root| read_resource(index, root, problems))
         .ok()
         .flatten()
 }
@@ -166,11 +166,11 @@ fn read_resource(
 /// Reads `root` with `read`, or reports why it cannot be read.
 fn typed<T>(
     root: Node<'_, '_>,
-    read: fn(Node<'_, '_>) -> Result<T, JsonError>,
+    read: fn(Node<'_, '_>) -> T,
     label: &str,
     problems: &mut Vec<Problem>,
 ) -> Option<T> {
-    read(root)
+    root.checked(read)
         .map_err(|err| {
             problems.push(Problem::error(
                 label,

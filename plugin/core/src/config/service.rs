@@ -2,7 +2,7 @@
 //! backends exist, the names of their ports (a mesh parentRef's `sectionName`) and the
 //! ClusterIP a mesh request may be addressed to.
 
-use super::json::{JsonError, Node};
+use super::json::Node;
 use super::ObjectMeta;
 
 /// A `Service` or `ServiceImport`.
@@ -15,13 +15,12 @@ pub struct Service {
 }
 
 impl Service {
-    pub(crate) fn read(node: Node<'_, '_>) -> Result<Self, JsonError> {
-        let mut fields = node.object()?;
-        let value = Self {
+    pub(crate) fn read(node: Node<'_, '_>) -> Self {
+        let mut fields = node.object();
+        Self {
             metadata: fields.or_default("metadata", ObjectMeta::read),
             spec: fields.or_default("spec", ServiceSpec::read),
-        };
-        fields.finish(value)
+        }
     }
 }
 
@@ -35,13 +34,12 @@ pub struct ServiceSpec {
 }
 
 impl ServiceSpec {
-    pub(crate) fn read(node: Node<'_, '_>) -> Result<Self, JsonError> {
-        let mut fields = node.object()?;
-        let value = Self {
+    pub(crate) fn read(node: Node<'_, '_>) -> Self {
+        let mut fields = node.object();
+        Self {
             cluster_ip: fields.opt_string("clusterIP"),
             ports: fields.list("ports", ServicePort::read),
-        };
-        fields.finish(value)
+        }
     }
 }
 
@@ -55,12 +53,11 @@ pub struct ServicePort {
 }
 
 impl ServicePort {
-    pub(crate) fn read(node: Node<'_, '_>) -> Result<Self, JsonError> {
-        let mut fields = node.object()?;
-        let value = Self {
+    pub(crate) fn read(node: Node<'_, '_>) -> Self {
+        let mut fields = node.object();
+        Self {
             name: fields.opt_string("name"),
             port: fields.opt_u32("port"),
-        };
-        fields.finish(value)
+        }
     }
 }
