@@ -991,17 +991,43 @@ impl<'c> RouteObject<'c> {
 /// Oldest first: by `creationTimestamp` when given (ties by `{namespace}/{name}`), else by
 /// position in the configuration; objects without a timestamp count as older.
 /// Sorts `items` by their [`age_key`], oldest first, keeping the written order among equal
-/// keys. Every kind of item shares one sort (of the keys with their positions), and each key is
-/// computed once.
+/// keys. Each key is computed once, and every kind of item shares one small merge sort of
+/// positions: a library sort would add a sort of its own per item type.
 fn sort_by_age<T>(items: &mut Vec<T>, key: impl Fn(&T) -> (String, usize, String)) {
-    let mut order: Vec<_> = items.iter().map(key).zip(0..).collect();
-    order.sort_unstable();
+    let keys: Vec<_> = items.iter().map(key).collect();
     let mut slots: Vec<Option<T>> = items.drain(..).map(Some).collect();
     items.extend(
-        order
+        stable_order(&keys)
             .into_iter()
-            .filter_map(|(_, index): (_, usize)| slots.get_mut(index).and_then(Option::take)),
+            .filter_map(|index| slots.get_mut(index).and_then(Option::take)),
     );
+}
+
+/// The positions of `keys` in ascending order, equal keys in their written order: a bottom-up
+/// merge sort, merging runs of 1, 2, 4... positions.
+fn stable_order(keys: &[(String, usize, String)]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..keys.len()).collect();
+    let mut width = 1;
+    while width < order.len() {
+        let mut merged = Vec::with_capacity(order.len());
+        for run in order.chunks(2 * width) {
+            let (left, right) = run.split_at(width.min(run.len()));
+            let (mut left, mut right) = (left.iter().peekable(), right.iter().peekable());
+            while let (Some(&&l), Some(&&r)) = (left.peek(), right.peek()) {
+                if keys.get(r) < keys.get(l) {
+                    merged.push(r);
+                    right.next();
+                } else {
+                    merged.push(l);
+                    left.next();
+                }
+            }
+            merged.extend(left.chain(right));
+        }
+        order = merged;
+        width *= 2;
+    }
+    order
 }
 
 fn age_key(position: usize, meta: &ObjectMeta) -> (String, usize, String) {
@@ -1107,4 +1133,25 @@ fn fill(template: &str, name: &str, namespace: &str, port: u16) -> String {
         .replace("{name}", name)
         .replace("{namespace}", namespace)
         .replace("{port}", &port.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    use super::stable_order;
+
+    #[test]
+    fn age_order_is_sorted_and_keeps_the_written_order_of_ties() {
+        let keys: Vec<_> = (0..40_usize)
+            .map(|i| (format!("{}", (i * 7) % 5), 0, String::new()))
+            .collect();
+        for len in 0..keys.len() {
+            let keys = &keys[..len];
+            let mut expected: Vec<usize> = (0..len).collect();
+            expected.sort_by_key(|&i| &keys[i]);
+            assert_eq!(stable_order(keys), expected, "{len} keys");
+        }
+    }
 }
