@@ -579,6 +579,7 @@ impl<'v, 't> Node<'v, 't> {
     }
 
     /// Starts reading an object field by field.
+    #[inline(never)]
     pub(crate) fn object(self) -> Fields<'v, 't> {
         let entries = match &self.value.kind {
             Kind::Object(entries) => entries.as_slice(),
@@ -663,6 +664,10 @@ pub(crate) fn string_map(node: Node<'_, '_>) -> BTreeMap<String, String> {
 /// An object being read into a configuration type. Each lookup records its key, so that
 /// [`Fields::unknown`] can name the others; a key written twice reads its last value. Absent
 /// keys, and `null` for optional ones, give the field's default.
+///
+/// The helpers every field read calls (`lookup`, `opt_string`, `string`, ... and
+/// [`Node::object`]) are kept out of line: inlined into the readers of all the types, each of
+/// the configuration's couple of hundred fields would carry its own copy.
 pub(crate) struct Fields<'v, 't> {
     entries: &'v [(Cow<'t, str>, Value<'t>)],
     at: At<'v>,
@@ -721,21 +726,25 @@ impl<'v, 't> Fields<'v, 't> {
     }
 
     /// An optional string.
+    #[inline(never)]
     pub(crate) fn opt_string(&mut self, key: &'static str) -> Option<String> {
         self.opt(key, string)
     }
 
     /// A string, empty when absent.
+    #[inline(never)]
     pub(crate) fn string(&mut self, key: &'static str) -> String {
         self.or_default(key, string)
     }
 
     /// A list of strings, empty when absent.
+    #[inline(never)]
     pub(crate) fn strings(&mut self, key: &'static str) -> Vec<String> {
         self.or_default(key, strings)
     }
 
     /// An optional whole number that may be written as an integral double ([`lenient`]).
+    #[inline(never)]
     pub(crate) fn opt_u32(&mut self, key: &'static str) -> Option<u32> {
         self.opt(key, |node| node.whole_number(true))
     }
