@@ -376,7 +376,7 @@ fn certificates(listener: &Listener, gateway_namespace: &str, dir: &str) -> Vec<
     let tls: Option<Json> = listener
         .tls
         .as_ref()
-        .and_then(|raw| serde_json::from_str(raw.get()).ok());
+        .and_then(|tls| serde_json::from_str(tls.raw.get()).ok());
     let tls = tls.as_ref();
     let mode = tls
         .and_then(|t| t.get("mode"))

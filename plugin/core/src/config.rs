@@ -18,8 +18,8 @@ mod service;
 
 pub use gateway::{
     AllowedListeners, AllowedRoutes, Gateway, GatewaySpec, LabelSelector, LabelSelectorRequirement,
-    Listener, ReferenceGrant, ReferenceGrantFrom, ReferenceGrantSpec, ReferenceGrantTo,
-    RouteGroupKind, RouteNamespaces,
+    Listener, ListenerTls, ReferenceGrant, ReferenceGrantFrom, ReferenceGrantSpec,
+    ReferenceGrantTo, RouteGroupKind, RouteNamespaces,
 };
 pub use grpcroute::{
     GrpcHeaderMatch, GrpcMethodMatch, GrpcRoute, GrpcRouteMatch, GrpcRouteRule, GrpcRouteSpec,

@@ -75,7 +75,7 @@ pub struct Listener {
     /// `HTTP`, `HTTPS`, `TLS`, `TCP`, `UDP` or an implementation-specific value.
     pub protocol: String,
     /// TLS settings (certificates are the proxy's business, not the filter's).
-    pub tls: Option<RawJson>,
+    pub tls: Option<ListenerTls>,
     /// Which routes may attach.
     pub allowed_routes: Option<AllowedRoutes>,
     /// Fields this version does not know.
@@ -90,9 +90,36 @@ impl Listener {
             hostname: fields.opt_string("hostname"),
             port: fields.opt_u32("port"),
             protocol: fields.string("protocol"),
-            tls: fields.opt("tls", json::raw),
+            tls: fields.opt("tls", ListenerTls::read),
             allowed_routes: fields.opt("allowedRoutes", AllowedRoutes::read),
             unknown: fields.unknown(),
+        }
+    }
+}
+
+/// `listeners[].tls`. Certificates are the proxy's business, so only what the CRD's rules look
+/// at is read, leniently: a value of another type than these fields expect reads as absent, and
+/// the whole object is kept as written.
+#[derive(Clone, Debug, Default)]
+pub struct ListenerTls {
+    /// `Terminate` (default) or `Passthrough`.
+    pub mode: Option<String>,
+    /// The Secrets holding certificates, each as written.
+    pub certificate_refs: Vec<RawJson>,
+    /// The names of the implementation-specific options.
+    pub options: Vec<String>,
+    /// The whole `tls` object as written.
+    pub raw: RawJson,
+}
+
+impl ListenerTls {
+    pub(crate) fn read(node: Node<'_, '_>) -> Self {
+        let get = |key| node.get(key);
+        Self {
+            mode: get("mode").and_then(Node::as_str).map(str::to_owned),
+            certificate_refs: get("certificateRefs").map(Node::items).unwrap_or_default(),
+            options: get("options").map(Node::keys).unwrap_or_default(),
+            raw: json::raw(node),
         }
     }
 }

@@ -597,6 +597,22 @@ impl<'v, 't> Node<'v, 't> {
         }
     }
 
+    /// The elements, each as written, when this is an array (none otherwise).
+    pub(crate) fn items(self) -> Vec<RawJson> {
+        match &self.value.kind {
+            Kind::Array(items) => items.iter().map(|item| RawJson(item.text.into())).collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// The keys, when this is an object (none otherwise).
+    pub(crate) fn keys(self) -> Vec<String> {
+        match &self.value.kind {
+            Kind::Object(entries) => entries.iter().map(|(key, _)| key.to_string()).collect(),
+            _ => Vec::new(),
+        }
+    }
+
     /// The value of `key` when this is an object that has it, for lenient lookups: messages
     /// about it would not name its path.
     pub(crate) fn get(self, key: &str) -> Option<Node<'v, 't>> {
