@@ -591,7 +591,7 @@ fn claim_listeners(
     problems: &mut Vec<Problem>,
 ) {
     let mut refused: Vec<(usize, String)> = Vec::new();
-    attachment.listeners.retain(|&listener, hosts| {
+    let mut keeps = |listener: usize, hosts: &[Option<Hostname>]| {
         if !kinds.iter().any(|&(l, k)| l == listener && k != kind) {
             return true;
         }
@@ -599,20 +599,36 @@ fn claim_listeners(
             .range((listener, None)..)
             .take_while(|((l, _), _)| *l == listener)
             .filter(|(_, bucket)| bucket.kind != kind)
-            .find(|((_, taken), _)| hosts.iter().any(|host| hostnames_intersect(host.as_ref(), taken.as_ref())));
+            .find(|((_, taken), _)| {
+                hosts
+                    .iter()
+                    .any(|host| hostnames_intersect(host.as_ref(), taken.as_ref()))
+            });
         let Some(((_, taken), bucket)) = conflict else {
             return true;
         };
         let scope = parents.scope_name(listener);
-        let taken = taken.as_ref().map_or_else(|| String::from("every hostname"), |h| format!("hostname {h}"));
-        let message = format!("an older {} already serves {taken} on {scope}; this route is not accepted there", bucket.kind);
+        let taken = taken.as_ref().map_or_else(
+            || String::from("every hostname"),
+            |h| format!("hostname {h}"),
+        );
+        let message = format!(
+            "an older {} already serves {taken} on {scope}; this route is not accepted there",
+            bucket.kind
+        );
         problems.push(
             Problem::error(label, "spec.hostnames", &message)
                 .with_hint("HTTPRoute and GRPCRoute may not share hostnames on a listener: give them distinct hostnames"),
         );
         refused.push((listener, message));
         false
-    });
+    };
+    // Rebuilt rather than `retain`ed: removing from a BTreeMap brings in its rebalancing code.
+    for (listener, hosts) in std::mem::take(&mut attachment.listeners) {
+        if keeps(listener, &hosts) {
+            attachment.listeners.insert(listener, hosts);
+        }
+    }
     for parent in &mut attachment.parents {
         let before = parent.listeners.len();
         parent
