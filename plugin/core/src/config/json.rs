@@ -2,8 +2,8 @@
 //!
 //! A document is parsed into a tree that borrows from the text, and each configuration type
 //! reads its fields from it by key with the helpers of [`Fields`] (the `read` functions next to
-//! the types), which remember the keys they were asked for so that the others can be reported
-//! as unknown. Every error carries the field path (`spec.rules[0].backendRefs[0].port`), the
+//! the types), which remember the entries they were asked for so that the others can be
+//! reported as unknown. Every error carries the field path (`spec.rules[0].backendRefs[0].port`), the
 //! offending value, and the line and column. What the values mean is not checked here but in
 //! [`crate::compile`]; this module knows JSON's grammar and the shape of the types only.
 
@@ -593,7 +593,8 @@ impl<'v, 't> Node<'v, 't> {
             at: self.at,
             doc: self.doc,
             failure: self.failure,
-            asked: Vec::new(),
+            used: 0,
+            used_beyond: Vec::new(),
         }
     }
 
@@ -677,8 +678,8 @@ pub(crate) fn string_map(node: Node<'_, '_>) -> BTreeMap<String, String> {
     map
 }
 
-/// An object being read into a configuration type. Each lookup records its key, so that
-/// [`Fields::unknown`] can name the others; a key written twice reads its last value. Absent
+/// An object being read into a configuration type. Each lookup marks the entries it matched, so
+/// that [`Fields::unknown`] can name the others; a key written twice reads its last value. Absent
 /// keys, and `null` for optional ones, give the field's default.
 ///
 /// The helpers every field read calls (`lookup`, `opt_string`, `string`, ... and
@@ -689,7 +690,10 @@ pub(crate) struct Fields<'v, 't> {
     at: At<'v>,
     doc: &'t str,
     failure: &'v Cell<Option<JsonError>>,
-    asked: Vec<&'static str>,
+    /// The entries a lookup matched: bit `i` for entry `i` below 64, the others listed (objects
+    /// that large are rare, so reading an object allocates nothing for this).
+    used: u64,
+    used_beyond: Vec<usize>,
 }
 
 impl<'v, 't> Fields<'v, 't> {
@@ -705,12 +709,20 @@ impl<'v, 't> Fields<'v, 't> {
         }
     }
 
-    /// The last value of `key`, recording that it was asked for.
+    /// The last value of `key`, marking every entry with that key as used.
     #[inline(never)]
     fn lookup(&mut self, key: &'static str) -> Option<&'v Value<'t>> {
-        self.asked.push(key);
-        let (_, value) = self.entries.iter().rev().find(|(k, _)| k == key)?;
-        Some(value)
+        let mut found = None;
+        for (index, (k, value)) in self.entries.iter().enumerate() {
+            if k == key {
+                found = Some(value);
+                match bit(index) {
+                    Some(bit) => self.used |= bit,
+                    None => self.used_beyond.push(index),
+                }
+            }
+        }
+        found
     }
 
     /// Reads `key` with `read`; `None` when it is absent or `null`.
@@ -768,13 +780,24 @@ impl<'v, 't> Fields<'v, 't> {
     /// The keys no lookup asked for: fields this version does not know.
     pub(crate) fn unknown(&self) -> Unknown {
         let mut unknown = Unknown::new();
-        for (key, _) in self.entries {
-            if !self.asked.iter().any(|asked| asked == key) {
+        for (index, (key, _)) in self.entries.iter().enumerate() {
+            let used = match bit(index) {
+                Some(bit) => self.used & bit != 0,
+                None => self.used_beyond.contains(&index),
+            };
+            if !used {
                 unknown.insert(key.to_string());
             }
         }
         unknown
     }
+}
+
+/// The bit for entry `index` in [`Fields::used`], for the first 64 entries.
+fn bit(index: usize) -> Option<u64> {
+    u32::try_from(index)
+        .ok()
+        .and_then(|shift| 1_u64.checked_shl(shift))
 }
 
 #[cfg(test)]
@@ -815,6 +838,13 @@ mod tests {
         .unwrap();
         assert_eq!((name.as_str(), port), ("b", None));
         assert_eq!(unknown.into_iter().collect::<Vec<_>>(), ["extra"]);
+
+        // Past the 64 entries tracked by bits.
+        let many: Vec<String> = (0..70).map(|i| format!("\"k{i}\": {i}")).collect();
+        let text = format!("{{{}, \"name\": \"c\"}}", many.join(", "));
+        let (name, _, unknown) = from_json(&text, read).unwrap();
+        assert_eq!(name, "c");
+        assert_eq!(unknown.len(), 70);
     }
 
     #[test]
