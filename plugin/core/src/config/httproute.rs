@@ -2,7 +2,7 @@
 //! Also the pieces GRPCRoute shares with it: parentRefs, backendRefs, header modifiers, mirrors.
 
 use super::json::{self, Node};
-use super::{ObjectMeta, RawJson, Unknown};
+use super::{ObjectMeta, Unknown};
 
 /// An HTTPRoute.
 #[derive(Clone, Debug, Default)]
@@ -247,7 +247,7 @@ impl HttpRouteFilter {
             url_rewrite: fields.opt("urlRewrite", UrlRewrite::read),
             cors: fields.opt("cors", Cors::read),
             extension_ref: fields.opt("extensionRef", LocalObjectReference::read),
-            external_auth: fields.opt("externalAuth", json::raw),
+            external_auth: fields.opt("externalAuth", ExternalAuth::read),
             unknown: fields.unknown(),
         }
     }
@@ -475,27 +475,47 @@ pub struct ForwardBody {
     pub max_size: Option<u32>,
 }
 
-impl_from_json!(ExternalAuth {
-    "protocol" => protocol,
-    "backendRef" => backend_ref,
-    "grpc" => grpc,
-    "http" => http,
-    "forwardBody" => forward_body,
-});
+impl ExternalAuth {
+    pub(crate) fn read(node: Node<'_, '_>) -> Self {
+        let mut fields = node.object();
+        Self {
+            protocol: fields.opt_string("protocol"),
+            backend_ref: fields.or_default("backendRef", BackendRef::read),
+            grpc: fields.opt("grpc", GrpcAuthConfig::read),
+            http: fields.opt("http", HttpAuthConfig::read),
+            forward_body: fields.opt("forwardBody", ForwardBody::read),
+        }
+    }
+}
 
-impl_from_json!(GrpcAuthConfig {
-    "allowedHeaders" => allowed_headers,
-});
+impl GrpcAuthConfig {
+    pub(crate) fn read(node: Node<'_, '_>) -> Self {
+        let mut fields = node.object();
+        Self {
+            allowed_headers: fields.strings("allowedHeaders"),
+        }
+    }
+}
 
-impl_from_json!(HttpAuthConfig {
-    "path" => path,
-    "allowedHeaders" => allowed_headers,
-    "allowedResponseHeaders" => allowed_response_headers,
-});
+impl HttpAuthConfig {
+    pub(crate) fn read(node: Node<'_, '_>) -> Self {
+        let mut fields = node.object();
+        Self {
+            path: fields.opt_string("path"),
+            allowed_headers: fields.strings("allowedHeaders"),
+            allowed_response_headers: fields.strings("allowedResponseHeaders"),
+        }
+    }
+}
 
-impl_from_json!(ForwardBody {
-    "maxSize" => max_size (lenient::opt_u32),
-});
+impl ForwardBody {
+    pub(crate) fn read(node: Node<'_, '_>) -> Self {
+        let mut fields = node.object();
+        Self {
+            max_size: fields.opt_u32("maxSize"),
+        }
+    }
+}
 
 /// An `ExtensionRef` target.
 #[derive(Clone, Debug, Default)]
