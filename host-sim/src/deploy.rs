@@ -161,9 +161,8 @@ impl Plan {
                             }
                         )
                     })?;
-                let gateway: gatewasm_core::config::Gateway =
-                    serde_json::from_value(object.clone())
-                        .with_context(|| format!("Gateway {key} cannot be read"))?;
+                let gateway = gatewasm_core::config::Gateway::from_json(&object.to_string())
+                    .with_context(|| format!("Gateway {key} cannot be read"))?;
                 let mode = Mode::Gateway {
                     namespace: namespace.to_owned(),
                     name: name.to_owned(),

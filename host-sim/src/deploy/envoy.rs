@@ -373,7 +373,11 @@ fn tls_chains(
 
 /// `tls_certificates` for a listener's Secret references (`tls.mode: Terminate`, the default).
 fn certificates(listener: &Listener, gateway_namespace: &str, dir: &str) -> Vec<Yaml> {
-    let tls = listener.tls.as_ref();
+    let tls: Option<Json> = listener
+        .tls
+        .as_ref()
+        .and_then(|tls| serde_json::from_str(tls.raw.get()).ok());
+    let tls = tls.as_ref();
     let mode = tls
         .and_then(|t| t.get("mode"))
         .and_then(Json::as_str)

@@ -157,7 +157,9 @@ pub fn compile(config: &PluginConfig) -> Result<Compiled, ConfigError> {
         }
     };
 
-    routes.sort_by_key(|(position, route)| age_key(*position, route.metadata()));
+    sort_by_age(&mut routes, |(position, route)| {
+        age_key(*position, route.metadata())
+    });
     let services = known_services(config, &service_objects);
     let mut backend_ids = FnvHashMap::default();
     let mut buckets: BTreeMap<(usize, Option<Hostname>), Bucket> = BTreeMap::new();
@@ -518,16 +520,18 @@ fn known_services(config: &PluginConfig, objects: &[&Service]) -> Option<BTreeSe
     if config.services.is_none() && objects.is_empty() {
         return None;
     }
-    let listed = config.services.iter().flatten().cloned();
-    let from_objects = objects.iter().flat_map(|s| {
+    // Inserted one by one: collecting into the set would sort with a sort of its own.
+    let mut known = BTreeSet::new();
+    for listed in config.services.iter().flatten() {
+        known.insert(listed.clone());
+    }
+    for s in objects {
         let (ns, name) = (s.metadata.namespace(), &s.metadata.name);
-        s.spec
-            .ports
-            .iter()
-            .filter_map(|p| p.port)
-            .map(move |port| format!("{ns}/{name}:{port}"))
-    });
-    Some(listed.chain(from_objects).collect())
+        for port in s.spec.ports.iter().filter_map(|p| p.port) {
+            known.insert(format!("{ns}/{name}:{port}"));
+        }
+    }
+    Some(known)
 }
 
 /// Where routes attach: the listeners of the Gateway this proxy implements, or (mesh mode) the
@@ -596,7 +600,7 @@ fn claim_listeners(
     problems: &mut Vec<Problem>,
 ) {
     let mut refused: Vec<(usize, String)> = Vec::new();
-    attachment.listeners.retain(|&listener, hosts| {
+    let mut keeps = |listener: usize, hosts: &[Option<Hostname>]| {
         if !kinds.iter().any(|&(l, k)| l == listener && k != kind) {
             return true;
         }
@@ -604,20 +608,36 @@ fn claim_listeners(
             .range((listener, None)..)
             .take_while(|((l, _), _)| *l == listener)
             .filter(|(_, bucket)| bucket.kind != kind)
-            .find(|((_, taken), _)| hosts.iter().any(|host| hostnames_intersect(host.as_ref(), taken.as_ref())));
+            .find(|((_, taken), _)| {
+                hosts
+                    .iter()
+                    .any(|host| hostnames_intersect(host.as_ref(), taken.as_ref()))
+            });
         let Some(((_, taken), bucket)) = conflict else {
             return true;
         };
         let scope = parents.scope_name(listener);
-        let taken = taken.as_ref().map_or_else(|| String::from("every hostname"), |h| format!("hostname {h}"));
-        let message = format!("an older {} already serves {taken} on {scope}; this route is not accepted there", bucket.kind);
+        let taken = taken.as_ref().map_or_else(
+            || String::from("every hostname"),
+            |h| format!("hostname {h}"),
+        );
+        let message = format!(
+            "an older {} already serves {taken} on {scope}; this route is not accepted there",
+            bucket.kind
+        );
         problems.push(
             Problem::error(label, "spec.hostnames", &message)
                 .with_hint("HTTPRoute and GRPCRoute may not share hostnames on a listener: give them distinct hostnames"),
         );
         refused.push((listener, message));
         false
-    });
+    };
+    // Rebuilt rather than `retain`ed: removing from a BTreeMap brings in its rebalancing code.
+    for (listener, hosts) in std::mem::take(&mut attachment.listeners) {
+        if keeps(listener, &hosts) {
+            attachment.listeners.insert(listener, hosts);
+        }
+    }
     for parent in &mut attachment.parents {
         let before = parent.listeners.len();
         parent
@@ -683,7 +703,9 @@ fn gateway_listeners<'c>(
         .iter()
         .filter(|(_, set)| names_gateway(set, gateway))
         .collect();
-    sets.sort_by_key(|(position, set)| age_key(*position, &set.metadata));
+    sort_by_age(&mut sets, |(position, set)| {
+        age_key(*position, &set.metadata)
+    });
     for (_, set) in sets {
         let owner = Owner {
             kind: "ListenerSet",
@@ -993,6 +1015,46 @@ impl<'c> RouteObject<'c> {
 
 /// Oldest first: by `creationTimestamp` when given (ties by `{namespace}/{name}`), else by
 /// position in the configuration; objects without a timestamp count as older.
+/// Sorts `items` by their [`age_key`], oldest first, keeping the written order among equal
+/// keys. Each key is computed once, and every kind of item shares one small merge sort of
+/// positions: a library sort would add a sort of its own per item type.
+fn sort_by_age<T>(items: &mut Vec<T>, key: impl Fn(&T) -> (String, usize, String)) {
+    let keys: Vec<_> = items.iter().map(key).collect();
+    let mut slots: Vec<Option<T>> = items.drain(..).map(Some).collect();
+    items.extend(
+        stable_order(&keys)
+            .into_iter()
+            .filter_map(|index| slots.get_mut(index).and_then(Option::take)),
+    );
+}
+
+/// The positions of `keys` in ascending order, equal keys in their written order: a bottom-up
+/// merge sort, merging runs of 1, 2, 4... positions.
+fn stable_order(keys: &[(String, usize, String)]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..keys.len()).collect();
+    let mut width = 1;
+    while width < order.len() {
+        let mut merged = Vec::with_capacity(order.len());
+        for run in order.chunks(2 * width) {
+            let (left, right) = run.split_at(width.min(run.len()));
+            let (mut left, mut right) = (left.iter().peekable(), right.iter().peekable());
+            while let (Some(&&l), Some(&&r)) = (left.peek(), right.peek()) {
+                if keys.get(r) < keys.get(l) {
+                    merged.push(r);
+                    right.next();
+                } else {
+                    merged.push(l);
+                    left.next();
+                }
+            }
+            merged.extend(left.chain(right));
+        }
+        order = merged;
+        width *= 2;
+    }
+    order
+}
+
 fn age_key(position: usize, meta: &ObjectMeta) -> (String, usize, String) {
     let name = format!("{}/{}", meta.namespace(), meta.name);
     match &meta.creation_timestamp {
@@ -1020,7 +1082,7 @@ fn route_hostnames(values: &[String], label: &str, problems: &mut Vec<Problem>) 
 }
 
 fn unknown_fields(unknown: &Unknown, object: &str, field: &str, problems: &mut Vec<Problem>) {
-    for name in unknown.keys() {
+    for name in unknown {
         let path = if field.is_empty() {
             name.clone()
         } else {
@@ -1096,4 +1158,25 @@ fn fill(template: &str, name: &str, namespace: &str, port: u16) -> String {
         .replace("{name}", name)
         .replace("{namespace}", namespace)
         .replace("{port}", &port.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    use super::stable_order;
+
+    #[test]
+    fn age_order_is_sorted_and_keeps_the_written_order_of_ties() {
+        let keys: Vec<_> = (0..40_usize)
+            .map(|i| (format!("{}", (i * 7) % 5), 0, String::new()))
+            .collect();
+        for len in 0..keys.len() {
+            let keys = &keys[..len];
+            let mut expected: Vec<usize> = (0..len).collect();
+            expected.sort_by_key(|&i| &keys[i]);
+            assert_eq!(stable_order(keys), expected, "{len} keys");
+        }
+    }
 }

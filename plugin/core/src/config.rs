@@ -1,4 +1,4 @@
-//! The plugin configuration as the user writes it: serde types that mirror Gateway API objects.
+//! The plugin configuration as the user writes it: types that mirror Gateway API objects.
 //!
 //! These types hold only what was written. Defaults, validation and attachment happen in
 //! [`crate::compile`]; nothing here is consulted per request. Enum-like fields (`type`, `method`,
@@ -9,6 +9,7 @@
 mod gateway;
 mod grpcroute;
 mod httproute;
+pub(crate) mod json;
 mod lenient;
 mod listenerset;
 mod meta;
@@ -17,8 +18,8 @@ mod service;
 
 pub use gateway::{
     AllowedListeners, AllowedRoutes, Gateway, GatewaySpec, LabelSelector, LabelSelectorRequirement,
-    Listener, ReferenceGrant, ReferenceGrantFrom, ReferenceGrantSpec, ReferenceGrantTo,
-    RouteGroupKind, RouteNamespaces,
+    Listener, ListenerTls, ReferenceGrant, ReferenceGrantFrom, ReferenceGrantSpec,
+    ReferenceGrantTo, RouteGroupKind, RouteNamespaces,
 };
 pub use grpcroute::{
     GrpcHeaderMatch, GrpcMethodMatch, GrpcRoute, GrpcRouteMatch, GrpcRouteRule, GrpcRouteSpec,
@@ -30,15 +31,15 @@ pub use httproute::{
     PathMatch, PathModifier, QueryParamMatch, Redirect, Retry, SessionPersistence, Timeouts,
     UrlRewrite,
 };
+pub use json::{JsonError, RawJson, Unknown};
 pub use listenerset::{ListenerSet, ListenerSetSpec};
-pub use meta::{Namespace, ObjectMeta, Unknown};
+pub use meta::{Namespace, ObjectMeta};
 pub use parse::{ConfigError, Resource};
 pub use service::{Service, ServicePort, ServiceSpec};
 
-use serde::Deserialize;
+use json::Node;
 
 /// The whole plugin configuration: what Envoy's `configuration` or Istio's `pluginConfig` carries.
-/// Read by hand (`parse.rs`): the fields below, every other one into `unknown`.
 #[derive(Clone, Debug, Default)]
 pub struct PluginConfig {
     /// `namespace/name` of the Gateway this proxy implements; absent means mesh (sidecar) mode.
@@ -52,29 +53,50 @@ pub struct PluginConfig {
     /// `NAMESPACE` when absent. Consumer routes apply only to traffic from their namespace.
     pub namespace: Option<String>,
     /// Gateway API objects (Gateway, HTTPRoute, GRPCRoute, ReferenceGrant), Namespaces and
-    /// Services, each as its JSON text.
-    pub resources: Vec<Box<serde_json::value::RawValue>>,
+    /// Services, each as its JSON text, read one at a time by [`PluginConfig::objects`].
+    pub resources: Vec<RawJson>,
     /// Fields this version does not know.
     pub unknown: Unknown,
 }
 
+impl PluginConfig {
+    pub(crate) fn read(node: Node<'_, '_>) -> Self {
+        let mut fields = node.object();
+        Self {
+            gateway: fields.opt_string("gateway"),
+            target: fields.or_default("target", TargetConfig::read),
+            services: fields.opt("services", json::strings),
+            namespace: fields.opt_string("namespace"),
+            resources: fields.list("resources", json::raw),
+            unknown: fields.unknown(),
+        }
+    }
+}
+
 /// How the filter hands its decision to Envoy's router (DESIGN.md, "Plugin configuration").
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Debug, Default)]
 pub struct TargetConfig {
     /// `clusterHeader` (default) or `authority`.
-    #[serde(default)]
     pub mode: Option<String>,
     /// The request header a `cluster_header` route reads; default `x-gatewasm-cluster`.
-    #[serde(default)]
     pub header: Option<String>,
     /// Cluster name template with `{name}`, `{namespace}` and `{port}`.
-    #[serde(default)]
     pub cluster: Option<String>,
     /// `:authority` template for `authority` mode, with the same placeholders.
-    #[serde(default)]
     pub authority: Option<String>,
     /// Fields this version does not know.
-    #[serde(flatten)]
     pub unknown: Unknown,
+}
+
+impl TargetConfig {
+    pub(crate) fn read(node: Node<'_, '_>) -> Self {
+        let mut fields = node.object();
+        Self {
+            mode: fields.opt_string("mode"),
+            header: fields.opt_string("header"),
+            cluster: fields.opt_string("cluster"),
+            authority: fields.opt_string("authority"),
+            unknown: fields.unknown(),
+        }
+    }
 }

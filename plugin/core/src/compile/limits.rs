@@ -12,7 +12,7 @@ use std::fmt;
 
 use crate::config::{
     BackendRef, Cors, GrpcRoute, HeaderModifier, HttpRoute, HttpRouteFilter, HttpRouteRule,
-    Listener, ParentRef, PathMatch,
+    Listener, ListenerTls, ParentRef, PathMatch,
 };
 use crate::matcher::{is_crd_header_value, is_field_value, is_header_name};
 use crate::problem::Problem;
@@ -35,11 +35,7 @@ pub(crate) fn listeners(listeners: &[Listener], label: &str, problems: &mut Vec<
         let field = list.index(i);
         let tls = field.key("tls");
         let protocol = l.protocol.as_str();
-        let mode = l.tls.as_ref().map(|tls| {
-            tls.get("mode")
-                .and_then(serde_json::Value::as_str)
-                .unwrap_or("")
-        });
+        let mode = l.tls.as_ref().map(|tls| tls.mode.as_deref().unwrap_or(""));
         if l.tls.is_some() && matches!(protocol, "HTTP" | "TCP" | "UDP") {
             check.warn_fix(
                 tls,
@@ -65,7 +61,9 @@ pub(crate) fn listeners(listeners: &[Listener], label: &str, problems: &mut Vec<
             );
         }
         let terminates = protocol == "HTTPS" && mode.is_some_and(|m| matches!(m, "" | "Terminate"));
-        if terminates && !l.tls.as_ref().is_some_and(has_certificates_or_options) {
+        let credentials =
+            |tls: &ListenerTls| !tls.certificate_refs.is_empty() || !tls.options.is_empty();
+        if terminates && !l.tls.as_ref().is_some_and(credentials) {
             check.warn_fix(
                 tls,
                 "terminates TLS without certificateRefs or options",
@@ -81,15 +79,6 @@ pub(crate) fn listeners(listeners: &[Listener], label: &str, problems: &mut Vec<
             );
         }
     }
-}
-
-fn has_certificates_or_options(tls: &serde_json::Value) -> bool {
-    let non_empty = |key: &str| match tls.get(key) {
-        Some(serde_json::Value::Array(list)) => !list.is_empty(),
-        Some(serde_json::Value::Object(map)) => !map.is_empty(),
-        _ => false,
-    };
-    non_empty("certificateRefs") || non_empty("options")
 }
 
 /// Checks an HTTPRoute against the CRD's limits.
@@ -395,13 +384,13 @@ mod tests {
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
+    use crate::config::json::from_json;
     use crate::config::HttpRoute;
 
     fn warnings(spec: &str) -> Vec<String> {
-        let route: HttpRoute = serde_json::from_str(&format!(
-            r#"{{"metadata": {{"name": "r", "namespace": "app"}}, "spec": {spec}}}"#
-        ))
-        .unwrap();
+        let text =
+            format!(r#"{{"metadata": {{"name": "r", "namespace": "app"}}, "spec": {spec}}}"#);
+        let route = from_json(&text, HttpRoute::read).unwrap();
         let mut problems = Vec::new();
         super::http_route(&route, "HTTPRoute app/r", &mut problems);
         problems.into_iter().map(|p| p.to_string()).collect()
@@ -459,13 +448,14 @@ mod tests {
 
     #[test]
     fn listener_rules_of_the_crd() {
-        let listeners: Vec<crate::config::Listener> = serde_json::from_str(
+        let listeners = from_json(
             r#"[{"name": "a", "port": 80, "protocol": "HTTP", "tls": {"mode": "Terminate"}},
                 {"name": "b", "port": 443, "protocol": "HTTPS", "tls": {"mode": "Passthrough"}},
                 {"name": "c", "port": 8443, "protocol": "HTTPS", "tls": {"mode": "Terminate"}},
                 {"name": "d", "port": 9443, "protocol": "TLS"},
                 {"name": "e", "port": 5000, "protocol": "TCP", "hostname": "db.example.com"},
                 {"name": "f", "port": 443, "protocol": "HTTPS", "hostname": "ok.example.com", "tls": {"certificateRefs": [{"name": "cert"}]}}]"#,
+            |node| node.list(crate::config::Listener::read),
         )
         .unwrap();
         let mut problems = Vec::new();

@@ -32,28 +32,27 @@ pub(crate) struct MeshParents<'c> {
 
 impl<'c> MeshParents<'c> {
     pub(crate) fn new(services: &[&'c Service], namespace: Option<&'c str>) -> Self {
-        let services = services
-            .iter()
-            .map(|s| {
-                let ports = s
-                    .spec
-                    .ports
-                    .iter()
-                    .filter_map(|p| Some((p.name.as_deref(), u16::try_from(p.port?).ok()?)))
-                    .collect();
-                let cluster_ip = s
-                    .spec
-                    .cluster_ip
-                    .as_deref()
-                    .filter(|ip| !ip.is_empty() && *ip != "None");
-                (
-                    (s.metadata.namespace(), s.metadata.name.as_str()),
-                    ServiceInfo { ports, cluster_ip },
-                )
-            })
-            .collect();
+        // Inserted one by one: collecting into the map would sort with a sort of its own.
+        let mut by_name = BTreeMap::new();
+        for s in services {
+            let ports = s
+                .spec
+                .ports
+                .iter()
+                .filter_map(|p| Some((p.name.as_deref(), u16::try_from(p.port?).ok()?)))
+                .collect();
+            let cluster_ip = s
+                .spec
+                .cluster_ip
+                .as_deref()
+                .filter(|ip| !ip.is_empty() && *ip != "None");
+            by_name.insert(
+                (s.metadata.namespace(), s.metadata.name.as_str()),
+                ServiceInfo { ports, cluster_ip },
+            );
+        }
         Self {
-            services,
+            services: by_name,
             namespace,
             scopes: Vec::new(),
             ids: BTreeMap::new(),

@@ -2,27 +2,31 @@
 
 use std::collections::BTreeMap;
 
-use serde::Deserialize;
-
-/// Fields an object carried that this version does not know, kept to be reported.
-pub type Unknown = BTreeMap<String, serde_json::Value>;
+use super::json::{self, Node};
 
 /// The parts of `metadata` that routing depends on.
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Debug, Default)]
 pub struct ObjectMeta {
     /// Object name.
-    #[serde(default)]
     pub name: String,
     /// Object namespace; empty means `default`.
-    #[serde(default)]
     pub namespace: Option<String>,
     /// RFC 3339 creation time; the oldest route wins precedence ties.
-    #[serde(default)]
     pub creation_timestamp: Option<String>,
     /// Labels, tested by `allowedRoutes` namespace selectors.
-    #[serde(default)]
     pub labels: BTreeMap<String, String>,
+}
+
+impl ObjectMeta {
+    pub(crate) fn read(node: Node<'_, '_>) -> Self {
+        let mut fields = node.object();
+        Self {
+            name: fields.string("name"),
+            namespace: fields.opt_string("namespace"),
+            creation_timestamp: fields.opt_string("creationTimestamp"),
+            labels: fields.or_default("labels", json::string_map),
+        }
+    }
 }
 
 impl ObjectMeta {
@@ -36,9 +40,17 @@ impl ObjectMeta {
 }
 
 /// A `Namespace` object: only its labels matter, for `allowedRoutes.namespaces.selector`.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default)]
 pub struct Namespace {
     /// Name and labels.
-    #[serde(default)]
     pub metadata: ObjectMeta,
+}
+
+impl Namespace {
+    pub(crate) fn read(node: Node<'_, '_>) -> Self {
+        let mut fields = node.object();
+        Self {
+            metadata: fields.or_default("metadata", ObjectMeta::read),
+        }
+    }
 }

@@ -1,27 +1,17 @@
 //! From configuration bytes to typed objects.
 //!
-//! Only bytes that are not a JSON object at all are fatal ([`ConfigError`]). Each entry of
-//! `resources` is read on its own, so one malformed object is reported (with the exact field
-//! path) and skipped while the others still serve.
+//! Only bytes that are not a JSON object of the plugin configuration's shape are fatal
+//! ([`ConfigError`]). Each entry of `resources` is read on its own, so one malformed object is
+//! reported (with the exact field path) and skipped while the others still serve.
 //!
-//! Each resource is kept as its raw JSON text until it is read into its typed object: a
-//! `serde_json::Value` tree of a large configuration takes about 20 times the JSON's size, and
-//! wasm memory never shrinks, so that peak would stay for the VM's life. For the same reason the
-//! top level is read by hand instead of with `#[serde(flatten)]`, which cannot carry raw values.
-//!
-//! Field paths come from `serde_path_to_error` under the default `field-paths` feature. The
-//! filter turns it off to stay small: its messages then keep serde's own text, which names the
-//! offending field or value, and the line and column, but not the path to it.
+//! Each resource is kept as its JSON text until it is read into its typed object, one at a time:
+//! wasm memory never shrinks, so a peak holding every typed object beside the text would stay for
+//! the VM's life. The reading itself is [`super::json`]'s.
 
-use std::fmt;
-
-use serde::de::{DeserializeOwned, MapAccess, Visitor};
-use serde::{Deserialize, Deserializer};
-use serde_json::value::RawValue;
-use serde_json::Value;
-
+use super::json::{field_prefix, from_json, from_json_bytes, JsonError, Node};
 use super::{
-    Gateway, GrpcRoute, HttpRoute, ListenerSet, Namespace, PluginConfig, ReferenceGrant, Service,
+    Gateway, GrpcRoute, HttpRoute, ListenerSet, Namespace, PluginConfig, RawJson, ReferenceGrant,
+    Service,
 };
 use crate::problem::Problem;
 
@@ -32,10 +22,9 @@ pub enum ConfigError {
     /// The bytes are not the JSON object the plugin expects.
     #[error("configuration: {}{message} (line {line}, column {column})", field_prefix(.path))]
     Json {
-        /// Field path where parsing stopped (`.` for the top level); empty without the
-        /// `field-paths` feature.
+        /// Field path of the offending value; empty for the configuration as a whole.
         path: String,
-        /// What serde_json reported.
+        /// What is wrong, naming the offending value.
         message: String,
         /// 1-based line.
         line: usize,
@@ -45,6 +34,17 @@ pub enum ConfigError {
     /// `target` names a mode or header the filter cannot use.
     #[error("configuration: target: {0}")]
     Target(String),
+}
+
+impl From<JsonError> for ConfigError {
+    fn from(err: JsonError) -> Self {
+        Self::Json {
+            path: err.path,
+            message: err.message,
+            line: err.line,
+            column: err.column,
+        }
+    }
 }
 
 /// One Gateway API object the compiler uses.
@@ -76,18 +76,8 @@ impl PluginConfig {
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(Self::default());
         }
-        let de = &mut serde_json::Deserializer::from_slice(bytes);
-        #[cfg(feature = "field-paths")]
-        let parsed = serde_path_to_error::deserialize(de)
-            .map_err(|err| (err.path().to_string(), err.into_inner()));
-        #[cfg(not(feature = "field-paths"))]
-        let parsed = serde::Deserialize::deserialize(de).map_err(|err| (String::new(), err));
-        parsed.map_err(|(path, inner)| ConfigError::Json {
-            path,
-            message: strip_position(&inner.to_string()),
-            line: inner.line(),
-            column: inner.column(),
-        })
+        // Resources (two levels down) stay text until `objects` reads them.
+        Ok(from_json_bytes(bytes, 2, Self::read)?)
     }
 
     /// Reads `resources` into typed objects, reporting and skipping what cannot be read.
@@ -95,65 +85,53 @@ impl PluginConfig {
         self.resources
             .iter()
             .enumerate()
-            .filter_map(|(index, value)| read_object(index, value, problems))
+            .filter_map(|(index, raw)| read_object(index, raw, problems))
             .collect()
     }
 }
 
-impl<'de> Deserialize<'de> for PluginConfig {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_map(TopLevel)
-    }
+/// One resource: parsed (its grammar was checked with the whole configuration), named for
+/// messages, then read into its type.
+fn read_object(index: usize, raw: &RawJson, problems: &mut Vec<Problem>) -> Option<Resource> {
+    from_json(raw.get(), |root| read_resource(index, root, problems))
+        .ok()
+        .flatten()
 }
 
-/// Reads the top-level object field by field; unknown fields go to `unknown`.
-struct TopLevel;
-
-impl<'de> Visitor<'de> for TopLevel {
-    type Value = PluginConfig;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("struct PluginConfig")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<PluginConfig, A::Error> {
-        let mut config = PluginConfig::default();
-        while let Some(key) = map.next_key::<String>()? {
-            match key.as_str() {
-                "gateway" => config.gateway = map.next_value()?,
-                "target" => config.target = map.next_value()?,
-                "services" => config.services = map.next_value()?,
-                "namespace" => config.namespace = map.next_value()?,
-                "resources" => config.resources = map.next_value()?,
-                _ => {
-                    let value: Value = map.next_value()?;
-                    config.unknown.insert(key, value);
-                }
-            }
+fn read_resource(
+    index: usize,
+    root: Node<'_, '_>,
+    problems: &mut Vec<Problem>,
+) -> Option<Resource> {
+    let kind = root.get("kind").and_then(Node::as_str).unwrap_or_default();
+    let metadata = root.get("metadata");
+    let name = metadata.and_then(|m| m.get("name")).and_then(Node::as_str);
+    let label = match name {
+        Some(name) => {
+            let namespace = metadata
+                .and_then(|m| m.get("namespace"))
+                .and_then(Node::as_str)
+                .filter(|ns| !ns.is_empty())
+                .unwrap_or("default");
+            let kind = if kind.is_empty() { "object" } else { kind };
+            format!("{kind} {namespace}/{name}")
         }
-        Ok(config)
-    }
-}
-
-/// One resource: its raw text becomes a `Value` only while it is read (it is valid JSON, so
-/// that cannot fail), so only one object's tree is in memory at a time.
-fn read_object(index: usize, raw: &RawValue, problems: &mut Vec<Problem>) -> Option<Resource> {
-    let value: Value = serde_json::from_slice(raw.get().as_bytes()).unwrap_or_default();
-    let value = &value;
-    let kind = value
-        .get("kind")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    let metadata = value.get("metadata").unwrap_or(&Value::Null);
-    let label = object_label(kind, metadata).unwrap_or_else(|| format!("resources[{index}]"));
+        None => format!("resources[{index}]"),
+    };
     let resource = match kind {
-        "Gateway" => typed(value, &label, problems).map(Resource::Gateway),
-        "HTTPRoute" => typed(value, &label, problems).map(Resource::HttpRoute),
-        "GRPCRoute" => typed(value, &label, problems).map(Resource::GrpcRoute),
-        "ReferenceGrant" => typed(value, &label, problems).map(Resource::ReferenceGrant),
-        "Namespace" => typed(value, &label, problems).map(Resource::Namespace),
-        "Service" | "ServiceImport" => typed(value, &label, problems).map(Resource::Service),
-        "ListenerSet" => typed(value, &label, problems).map(Resource::ListenerSet),
+        "Gateway" => typed(root, Gateway::read, &label, problems).map(Resource::Gateway),
+        "HTTPRoute" => typed(root, HttpRoute::read, &label, problems).map(Resource::HttpRoute),
+        "GRPCRoute" => typed(root, GrpcRoute::read, &label, problems).map(Resource::GrpcRoute),
+        "ReferenceGrant" => {
+            typed(root, ReferenceGrant::read, &label, problems).map(Resource::ReferenceGrant)
+        }
+        "Namespace" => typed(root, Namespace::read, &label, problems).map(Resource::Namespace),
+        "Service" | "ServiceImport" => {
+            typed(root, Service::read, &label, problems).map(Resource::Service)
+        }
+        "ListenerSet" => {
+            typed(root, ListenerSet::read, &label, problems).map(Resource::ListenerSet)
+        }
         "" => {
             problems.push(Problem::error(
                 &label,
@@ -173,12 +151,7 @@ fn read_object(index: usize, raw: &RawValue, problems: &mut Vec<Problem>) -> Opt
     };
     if let Some(Resource::Gateway(_) | Resource::HttpRoute(_) | Resource::GrpcRoute(_)) = &resource
     {
-        if metadata
-            .get("name")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .is_empty()
-        {
+        if name.unwrap_or_default().is_empty() {
             problems.push(Problem::error(
                 &label,
                 "metadata.name",
@@ -190,57 +163,22 @@ fn read_object(index: usize, raw: &RawValue, problems: &mut Vec<Problem>) -> Opt
     resource
 }
 
-fn typed<T: DeserializeOwned>(
-    value: &Value,
+/// Reads `root` with `read`, or reports why it cannot be read.
+fn typed<T>(
+    root: Node<'_, '_>,
+    read: fn(Node<'_, '_>) -> T,
     label: &str,
     problems: &mut Vec<Problem>,
 ) -> Option<T> {
-    #[cfg(feature = "field-paths")]
-    let parsed = serde_path_to_error::deserialize(value)
-        .map_err(|err| (err.path().to_string(), err.into_inner()));
-    #[cfg(not(feature = "field-paths"))]
-    let parsed = T::deserialize(value).map_err(|err| (String::new(), err));
-    parsed
-        .map_err(|(path, err)| {
+    root.checked(read)
+        .map_err(|err| {
             problems.push(Problem::error(
                 label,
-                path,
-                format!(
-                    "{}; the object was skipped",
-                    strip_position(&err.to_string())
-                ),
+                err.path,
+                format!("{}; the object was skipped", err.message),
             ));
         })
         .ok()
-}
-
-/// `path: `, or nothing when the path is unknown.
-fn field_prefix(path: &str) -> String {
-    if path.is_empty() {
-        String::new()
-    } else {
-        format!("{path}: ")
-    }
-}
-
-/// `Kind namespace/name` for messages, from an object that may not parse.
-fn object_label(kind: &str, metadata: &Value) -> Option<String> {
-    let name = metadata.get("name")?.as_str()?;
-    let namespace = metadata
-        .get("namespace")
-        .and_then(Value::as_str)
-        .filter(|ns| !ns.is_empty())
-        .unwrap_or("default");
-    let kind = if kind.is_empty() { "object" } else { kind };
-    Some(format!("{kind} {namespace}/{name}"))
-}
-
-/// serde_json appends " at line L column C"; the position is reported separately.
-fn strip_position(message: &str) -> String {
-    match message.rfind(" at line ") {
-        Some(at) => message[..at].to_owned(),
-        None => message.to_owned(),
-    }
 }
 
 #[cfg(test)]
@@ -258,20 +196,33 @@ mod tests {
     }
 
     #[test]
-    fn malformed_json_reports_position() {
+    fn malformed_json_reports_path_and_position() {
         let err = PluginConfig::parse(b"{\"gateway\": 3}")
             .unwrap_err()
             .to_string();
-        let (gateway, top) = if cfg!(feature = "field-paths") {
-            ("gateway: ", ".: ")
-        } else {
-            ("", "")
-        };
-        assert_eq!(err, format!("configuration: {gateway}invalid type: integer `3`, expected a string (line 1, column 13)"));
+        assert_eq!(err, "configuration: gateway: invalid type: integer `3`, expected a string (line 1, column 13)");
+        let err = PluginConfig::parse(b"{\"target\": {\"mode\": [1]}}")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(err, "configuration: target.mode: invalid type: sequence, expected a string (line 1, column 21)");
         let err = PluginConfig::parse(b"[1]").unwrap_err().to_string();
-        assert!(
-            err.starts_with(&format!("configuration: {top}invalid type: sequence")),
-            "{err}"
+        assert_eq!(
+            err,
+            "configuration: invalid type: sequence, expected an object (line 1, column 1)"
+        );
+        let err = PluginConfig::parse(b"{\"resources\": [{\"kind\": \"Gateway\"}, {]}")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "configuration: resources[1]: expected a key in double quotes, found ']' (line 1, column 38)"
+        );
+        let err = PluginConfig::parse(b"{\"gateway\": \"\xff\"}")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "configuration: invalid UTF-8; the text must be UTF-8 (line 1, column 14)"
         );
     }
 
@@ -291,14 +242,9 @@ mod tests {
         assert_eq!(objects.len(), 1);
         assert!(matches!(&objects[0], Resource::HttpRoute(r) if r.metadata.name == "good"));
         assert_eq!(problems.len(), 2);
-        let path = if cfg!(feature = "field-paths") {
-            "spec.rules[0].backendRefs[0].port: "
-        } else {
-            ""
-        };
         assert_eq!(
             problems[0].to_string(),
-            format!("HTTPRoute app/bad: {path}invalid type: string \"eighty\", expected a JSON number; the object was skipped")
+            "HTTPRoute app/bad: spec.rules[0].backendRefs[0].port: invalid type: string \"eighty\", expected a non-negative integer; the object was skipped"
         );
         assert_eq!(
             problems[1].to_string(),
