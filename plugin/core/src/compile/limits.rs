@@ -8,8 +8,7 @@
 //! warnings naming the field and the offending value, and nothing is dropped for them: the
 //! compiler already drops what it cannot serve.
 
-use std::fmt;
-
+use crate::config::json::At;
 use crate::config::{
     BackendRef, Cors, GrpcRoute, HeaderModifier, HttpRoute, HttpRouteFilter, HttpRouteRule,
     Listener, ListenerTls, ParentRef, PathMatch,
@@ -21,7 +20,7 @@ use crate::problem::Problem;
 /// the compiler does not act on. Duplicate names are the compiler's: it skips the later one.
 pub(crate) fn listeners(listeners: &[Listener], label: &str, problems: &mut Vec<Problem>) {
     let mut check = Checker { label, problems };
-    let spec = Field::Root("spec");
+    let spec = At::Field(&At::Root, "spec");
     let list = spec.key("listeners");
     if listeners.is_empty() {
         check.warn_fix(
@@ -85,7 +84,7 @@ pub(crate) fn listeners(listeners: &[Listener], label: &str, problems: &mut Vec<
 pub(crate) fn http_route(route: &HttpRoute, label: &str, problems: &mut Vec<Problem>) {
     let mut check = Checker { label, problems };
     let spec = &route.spec;
-    let root = Field::Root("spec");
+    let root = At::Field(&At::Root, "spec");
     check.route_lists(root, &spec.parent_refs, &spec.hostnames);
     let rules = spec.rules.as_deref().unwrap_or_default();
     let field = root.key("rules");
@@ -110,7 +109,7 @@ pub(crate) fn http_route(route: &HttpRoute, label: &str, problems: &mut Vec<Prob
 pub(crate) fn grpc_route(route: &GrpcRoute, label: &str, problems: &mut Vec<Problem>) {
     let mut check = Checker { label, problems };
     let spec = &route.spec;
-    let root = Field::Root("spec");
+    let root = At::Field(&At::Root, "spec");
     check.route_lists(root, &spec.parent_refs, &spec.hostnames);
     let rules = root.key("rules");
     check.count(rules, spec.rules.len(), 16);
@@ -127,42 +126,13 @@ pub(crate) fn grpc_route(route: &GrpcRoute, label: &str, problems: &mut Vec<Prob
     }
 }
 
-/// A field path, spelled out only when a warning names it: checking a large configuration
-/// builds none.
-#[derive(Clone, Copy)]
-enum Field<'p> {
-    Root(&'static str),
-    Key(&'p Field<'p>, &'static str),
-    Index(&'p Field<'p>, usize),
-}
-
-impl Field<'_> {
-    fn key(&self, key: &'static str) -> Field<'_> {
-        Field::Key(self, key)
-    }
-
-    fn index(&self, index: usize) -> Field<'_> {
-        Field::Index(self, index)
-    }
-}
-
-impl fmt::Display for Field<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Root(name) => f.write_str(name),
-            Self::Key(parent, key) => write!(f, "{parent}.{key}"),
-            Self::Index(parent, index) => write!(f, "{parent}[{index}]"),
-        }
-    }
-}
-
 struct Checker<'a> {
     label: &'a str,
     problems: &'a mut Vec<Problem>,
 }
 
 impl Checker<'_> {
-    fn warn(&mut self, field: Field<'_>, message: &str) {
+    fn warn(&mut self, field: At<'_>, message: &str) {
         self.problems.push(Problem::warning(
             self.label,
             field.to_string(),
@@ -170,14 +140,14 @@ impl Checker<'_> {
         ));
     }
 
-    fn warn_fix(&mut self, field: Field<'_>, message: &str, hint: &str) {
+    fn warn_fix(&mut self, field: At<'_>, message: &str, hint: &str) {
         self.warn(field, message);
         if let Some(problem) = self.problems.last_mut() {
             problem.hint = Some(hint.to_owned());
         }
     }
 
-    fn count(&mut self, field: Field<'_>, len: usize, max: usize) {
+    fn count(&mut self, field: At<'_>, len: usize, max: usize) {
         if len > max {
             self.warn(
                 field,
@@ -187,7 +157,7 @@ impl Checker<'_> {
     }
 
     /// `parentRefs` and `hostnames`, which both route kinds share.
-    fn route_lists(&mut self, spec: Field<'_>, parent_refs: &[ParentRef], hostnames: &[String]) {
+    fn route_lists(&mut self, spec: At<'_>, parent_refs: &[ParentRef], hostnames: &[String]) {
         self.count(spec.key("parentRefs"), parent_refs.len(), 32);
         let field = spec.key("hostnames");
         self.count(field, hostnames.len(), 16);
@@ -198,7 +168,7 @@ impl Checker<'_> {
         }
     }
 
-    fn rule_names<'n>(&mut self, rules: Field<'_>, names: impl Iterator<Item = Option<&'n str>>) {
+    fn rule_names<'n>(&mut self, rules: At<'_>, names: impl Iterator<Item = Option<&'n str>>) {
         let mut seen: Vec<&str> = Vec::new();
         for (i, name) in names.enumerate() {
             let Some(name) = name else { continue };
@@ -228,7 +198,7 @@ impl Checker<'_> {
         }
     }
 
-    fn http_rule(&mut self, field: Field<'_>, rule: &HttpRouteRule) {
+    fn http_rule(&mut self, field: At<'_>, rule: &HttpRouteRule) {
         let matches = rule.matches.as_deref().unwrap_or_default();
         let list = field.key("matches");
         self.count(list, matches.len(), 64);
@@ -251,7 +221,7 @@ impl Checker<'_> {
         self.backends(field, &rule.backend_refs);
     }
 
-    fn value(&mut self, field: Field<'_>, value: &str, max: usize) {
+    fn value(&mut self, field: At<'_>, value: &str, max: usize) {
         if value.is_empty() || value.len() > max {
             self.warn(field, &format!("{value:?} must be 1 to {max} characters"));
         }
@@ -259,7 +229,7 @@ impl Checker<'_> {
 
     /// 1 to 4096 characters, and the experimental CRD's pattern. Values no header can carry are
     /// the compiler's (it drops a rule that would set them), so they are not reported twice.
-    fn header_value(&mut self, field: Field<'_>, value: &str) {
+    fn header_value(&mut self, field: At<'_>, value: &str) {
         self.value(field, value, 4096);
         if !value.is_empty() && is_field_value(value) && !is_crd_header_value(value) {
             self.warn_fix(
@@ -273,7 +243,7 @@ impl Checker<'_> {
     }
 
     /// The list limits, and header names where the CRD wants them (reference §1, CORS row).
-    fn cors(&mut self, field: Field<'_>, cors: &Cors) {
+    fn cors(&mut self, field: At<'_>, cors: &Cors) {
         self.count(field.key("allowOrigins"), cors.allow_origins.len(), 64);
         self.count(field.key("allowMethods"), cors.allow_methods.len(), 9);
         self.count(field.key("allowHeaders"), cors.allow_headers.len(), 64);
@@ -303,7 +273,7 @@ impl Checker<'_> {
 
     /// Exact and PathPrefix values: ≤ 1024 characters, the CRD's character set, no `//`, dot
     /// segments, encoded slashes or fragments.
-    fn path(&mut self, field: Field<'_>, path: &PathMatch) {
+    fn path(&mut self, field: At<'_>, path: &PathMatch) {
         let Some(value) = path.value.as_deref() else {
             return;
         };
@@ -326,7 +296,7 @@ impl Checker<'_> {
         }
     }
 
-    fn filters(&mut self, field: Field<'_>, filters: &[HttpRouteFilter]) {
+    fn filters(&mut self, field: At<'_>, filters: &[HttpRouteFilter]) {
         self.count(field, filters.len(), 16);
         for (i, f) in filters.iter().enumerate() {
             for (name, modifier) in [
@@ -343,7 +313,7 @@ impl Checker<'_> {
         }
     }
 
-    fn modifier(&mut self, field: Field<'_>, m: &HeaderModifier) {
+    fn modifier(&mut self, field: At<'_>, m: &HeaderModifier) {
         self.count(field.key("set"), m.set.len(), 16);
         self.count(field.key("add"), m.add.len(), 16);
         self.count(field.key("remove"), m.remove.len(), 16);
@@ -354,7 +324,7 @@ impl Checker<'_> {
         }
     }
 
-    fn backends(&mut self, field: Field<'_>, backends: &[BackendRef]) {
+    fn backends(&mut self, field: At<'_>, backends: &[BackendRef]) {
         let list = field.key("backendRefs");
         self.count(list, backends.len(), 16);
         for (i, b) in backends.iter().enumerate() {

@@ -28,6 +28,18 @@ pub(crate) enum At<'a> {
     Index(&'a At<'a>, usize),
 }
 
+impl At<'_> {
+    /// The path one key further down.
+    pub(crate) fn key<'b>(&'b self, key: &'b str) -> At<'b> {
+        At::Field(self, key)
+    }
+
+    /// The path one index further down.
+    pub(crate) fn index(&self, index: usize) -> At<'_> {
+        At::Index(self, index)
+    }
+}
+
 impl fmt::Display for At<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
