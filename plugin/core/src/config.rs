@@ -27,9 +27,9 @@ pub use grpcroute::{
 pub use httproute::{
     BackendRef, CookieConfig, Cors, ExternalAuth, ForwardBody, GrpcAuthConfig, HeaderMatch,
     HeaderModifier, HeaderValue, HttpAuthConfig, HttpRoute, HttpRouteFilter, HttpRouteMatch,
-    HttpRouteRule, HttpRouteSpec, LocalObjectReference, Mirror, MirrorFraction, ParentRef,
-    PathMatch, PathModifier, QueryParamMatch, Redirect, Retry, SessionPersistence, Timeouts,
-    UrlRewrite,
+    HttpRouteRule, HttpRouteSpec, LocalObjectReference, Mirror, MirrorFraction, NamedValueMatch,
+    ParentRef, PathMatch, PathModifier, QueryParamMatch, Redirect, Retry, SessionPersistence,
+    Timeouts, UrlRewrite,
 };
 pub use json::{JsonError, RawJson, Unknown};
 pub use listenerset::{ListenerSet, ListenerSetSpec};

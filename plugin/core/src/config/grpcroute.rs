@@ -1,7 +1,10 @@
 //! GRPCRoute as written (reference §7). Parsed and reported now; routed by the compiler later.
 
 use super::json::Node;
-use super::{BackendRef, HttpRouteFilter, ObjectMeta, ParentRef, SessionPersistence, Unknown};
+use super::{
+    BackendRef, HttpRouteFilter, NamedValueMatch, ObjectMeta, ParentRef, SessionPersistence,
+    Unknown,
+};
 
 /// A GRPCRoute.
 #[derive(Clone, Debug, Default)]
@@ -120,23 +123,4 @@ impl GrpcMethodMatch {
 }
 
 /// `GRPCHeaderMatch`.
-#[derive(Clone, Debug, Default)]
-pub struct GrpcHeaderMatch {
-    /// `Exact` (default) or `RegularExpression`.
-    pub kind: Option<String>,
-    /// Header name.
-    pub name: String,
-    /// Value.
-    pub value: String,
-}
-
-impl GrpcHeaderMatch {
-    pub(crate) fn read(node: Node<'_, '_>) -> Self {
-        let mut fields = node.object();
-        Self {
-            kind: fields.opt_string("type"),
-            name: fields.string("name"),
-            value: fields.string("value"),
-        }
-    }
-}
+pub type GrpcHeaderMatch = NamedValueMatch;

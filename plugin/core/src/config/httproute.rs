@@ -166,18 +166,19 @@ impl PathMatch {
     }
 }
 
-/// `matches[].headers[]`.
+/// A match on one named value, the same three fields wherever the API has one: an HTTPRoute's
+/// `matches[].headers[]` and `matches[].queryParams[]`, a GRPCRoute's `matches[].headers[]`.
 #[derive(Clone, Debug, Default)]
-pub struct HeaderMatch {
+pub struct NamedValueMatch {
     /// `Exact` (default) or `RegularExpression`.
     pub kind: Option<String>,
-    /// Header name, compared case-insensitively.
+    /// Header name (compared case-insensitively) or query parameter name (compared exactly).
     pub name: String,
     /// Value to compare with.
     pub value: String,
 }
 
-impl HeaderMatch {
+impl NamedValueMatch {
     pub(crate) fn read(node: Node<'_, '_>) -> Self {
         let mut fields = node.object();
         Self {
@@ -188,27 +189,11 @@ impl HeaderMatch {
     }
 }
 
-/// `matches[].queryParams[]`.
-#[derive(Clone, Debug, Default)]
-pub struct QueryParamMatch {
-    /// `Exact` (default) or `RegularExpression`.
-    pub kind: Option<String>,
-    /// Parameter name, compared case-sensitively.
-    pub name: String,
-    /// Value to compare with.
-    pub value: String,
-}
+/// `matches[].headers[]` (`HTTPHeaderMatch`).
+pub type HeaderMatch = NamedValueMatch;
 
-impl QueryParamMatch {
-    pub(crate) fn read(node: Node<'_, '_>) -> Self {
-        let mut fields = node.object();
-        Self {
-            kind: fields.opt_string("type"),
-            name: fields.string("name"),
-            value: fields.string("value"),
-        }
-    }
-}
+/// `matches[].queryParams[]` (`HTTPQueryParamMatch`).
+pub type QueryParamMatch = NamedValueMatch;
 
 /// One `filters[]` entry: `type` names which of the other fields applies.
 #[derive(Clone, Debug, Default)]
