@@ -265,7 +265,7 @@ pub fn compile(config: &PluginConfig) -> Result<Compiled, ConfigError> {
                 filters: parts.filters,
                 backends: parts.backends,
                 envoy_headers: parts.envoy_headers,
-                persistence: parts.persistence,
+                persistence: parts.persistence.map(Box::new),
             });
             for (match_index, m) in parts.matches.into_iter().enumerate() {
                 let matcher = u32::try_from(table.matches.len()).unwrap_or(u32::MAX);

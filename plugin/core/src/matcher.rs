@@ -23,7 +23,7 @@ pub(crate) enum PathMatcher {
     /// Element-wise prefix, trailing `/` removed (`/` itself kept).
     Prefix(String),
     /// Whole-path regular expression.
-    Regex(Pattern),
+    Regex(Box<Pattern>),
 }
 
 impl PathMatcher {
@@ -36,7 +36,7 @@ impl PathMatcher {
             }
             "Exact" => Ok(Self::Exact(value.to_owned())),
             "PathPrefix" => Ok(Self::Prefix(strip_trailing_slash(value).to_owned())),
-            "RegularExpression" => Pattern::new(value).map(Self::Regex),
+            "RegularExpression" => Pattern::new(value).map(|p| Self::Regex(Box::new(p))),
             other => Err(unsupported(other, "Exact, PathPrefix, RegularExpression")),
         }
     }
@@ -76,14 +76,14 @@ pub(crate) enum ValueMatcher {
     /// Byte-for-byte equality.
     Exact(Vec<u8>),
     /// Whole-value regular expression.
-    Regex(Pattern),
+    Regex(Box<Pattern>),
 }
 
 impl ValueMatcher {
     pub(crate) fn new(kind: Option<&str>, value: &str) -> Result<Self, String> {
         match kind.unwrap_or("Exact") {
             "Exact" => Ok(Self::Exact(value.as_bytes().to_vec())),
-            "RegularExpression" => Pattern::new(value).map(Self::Regex),
+            "RegularExpression" => Pattern::new(value).map(|p| Self::Regex(Box::new(p))),
             other => Err(unsupported(other, "Exact, RegularExpression")),
         }
     }

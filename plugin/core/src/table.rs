@@ -87,8 +87,8 @@ pub(crate) struct Rule {
     pub(crate) backends: Vec<WeightedBackend>,
     /// `x-envoy-*` request headers for the rule's timeouts and retry policy.
     pub(crate) envoy_headers: Vec<(String, String)>,
-    /// Session persistence (reference §6.3).
-    pub(crate) persistence: Option<Persistence>,
+    /// Session persistence (reference §6.3); boxed, as few rules have it.
+    pub(crate) persistence: Option<Box<Persistence>>,
 }
 
 /// One `backendRefs[]` entry of a rule.

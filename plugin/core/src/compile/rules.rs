@@ -582,7 +582,7 @@ fn grpc_method(m: &GrpcMethodMatch) -> Result<GrpcPath, (&'static str, String)> 
         method: method.map_or(0, str::len),
     };
     let regex = |source: String| {
-        Pattern::new(&source).map(|p| (PathMatcher::Regex(p), PathKey::Regex, rank))
+        Pattern::new(&source).map(|p| (PathMatcher::Regex(Box::new(p)), PathKey::Regex, rank))
     };
     match m.kind.as_deref().unwrap_or("Exact") {
         _ if service.is_none() && method.is_none() => {
