@@ -2,10 +2,13 @@
 //! counts, plus on_configure time and linear memory.
 //!
 //! For each size it generates a route set (`gatewasm_core::bench::route_set`), starts gatewasm
-//! with it and the floor filter (`gatewasm-floor`) beside it, warms both up, then sends the same
-//! request mix through full stream lifecycles, alternating the two filters request by request,
-//! and times every `Proxy::stream` on its own. It reports the median and p99 of those times; it
-//! never asserts on them. Both filters run under the same wasmtime engine and host, so the ratio
+//! with it, the floor filter (`gatewasm-floor`) beside it, and a second gatewasm with the
+//! smallest size's set, warms them up, then sends the request mixes through full stream
+//! lifecycles, rotating among the three request by request, and times every `Proxy::stream` on
+//! its own. Both ratios it prints (to the floor, and to the smallest set) therefore compare
+//! times taken in the same moments, so a machine that speeds up or slows down during the run
+//! moves both sides alike. It reports the median and p99 of those times; it never asserts on
+//! them. Both filters run under the same wasmtime engine and host, so the ratio
 //! is what gatewasm adds over the unavoidable host calls; absolute times are wasmtime's, not V8's
 //! or Envoy's (BENCHMARKS.md).
 
@@ -55,6 +58,8 @@ struct SizeResult {
     requests: usize,
     gatewasm: Spread,
     floor: Spread,
+    /// gatewasm with the smallest size's route set, measured in the same loop.
+    smallest: Spread,
     start_ms: f64,
     start_empty_ms: f64,
     memory: usize,
@@ -63,6 +68,11 @@ struct SizeResult {
 impl SizeResult {
     fn ratio(&self) -> f64 {
         self.gatewasm.median / self.floor.median
+    }
+
+    /// What this size costs against the smallest one, per request (p50).
+    fn growth(&self) -> f64 {
+        self.gatewasm.median / self.smallest.median
     }
 
     /// One on_configure: `Proxy::start` configures twice (canary VM, then worker VM), so the
@@ -78,7 +88,9 @@ impl SizeResult {
             "routed": self.routed,
             "gatewasm_ns": {"median": self.gatewasm.median, "p99": self.gatewasm.p99},
             "floor_ns": {"median": self.floor.median, "p99": self.floor.p99},
+            "smallest_ns": {"median": self.smallest.median, "p99": self.smallest.p99},
             "ratio_median": self.ratio(),
+            "growth_median": self.growth(),
             "start_ms": self.start_ms,
             "start_empty_ms": self.start_empty_ms,
             "on_configure_ms": self.on_configure_ms(),
@@ -111,7 +123,7 @@ pub fn bench(args: &BenchArgs) -> Result<Exit> {
         )?;
         writeln!(
             out,
-            "{:>6} {:>7} {:>11} {:>11} {:>11} {:>11} {:>6} {:>13} {:>10}",
+            "{:>6} {:>7} {:>11} {:>11} {:>11} {:>11} {:>6} {:>9} {:>13} {:>10}",
             "rules",
             "routed",
             "gw p50 µs",
@@ -119,17 +131,19 @@ pub fn bench(args: &BenchArgs) -> Result<Exit> {
             "floor p50",
             "floor p99",
             "ratio",
+            "/smallest",
             "configure ms",
             "memory MiB"
         )?;
     }
+    let smallest = args.rules.iter().copied().min().unwrap_or(10);
     let mut results = Vec::new();
     for &rules in &args.rules {
-        let result = measure(&gatewasm, &floor, rules, args)?;
+        let result = measure(&gatewasm, &floor, rules, smallest, args)?;
         if !args.json {
             writeln!(
                 out,
-                "{:>6} {:>6.0}% {:>11.2} {:>11.2} {:>11.2} {:>11.2} {:>6.2} {:>13.2} {:>10.2}",
+                "{:>6} {:>6.0}% {:>11.2} {:>11.2} {:>11.2} {:>11.2} {:>6.2} {:>9.2} {:>13.2} {:>10.2}",
                 result.rules,
                 100.0 * result.routed as f64 / result.requests as f64,
                 result.gatewasm.median / 1e3,
@@ -137,6 +151,7 @@ pub fn bench(args: &BenchArgs) -> Result<Exit> {
                 result.floor.median / 1e3,
                 result.floor.p99 / 1e3,
                 result.ratio(),
+                result.growth(),
                 result.on_configure_ms(),
                 result.memory as f64 / f64::from(1u32 << 20),
             )?;
@@ -153,19 +168,12 @@ pub fn bench(args: &BenchArgs) -> Result<Exit> {
             "sizes": results.iter().map(SizeResult::to_json).collect::<Vec<_>>(),
         });
         writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
-    } else if let (Some(first), Some(last)) = (results.first(), results.last()) {
-        if results.len() > 1 {
-            writeln!(
-                out,
-                "gatewasm p50 at {} rules / at {} rules: {:.2}",
-                last.rules,
-                first.rules,
-                last.gatewasm.median / first.gatewasm.median
-            )?;
-        }
+    } else {
         writeln!(
             out,
-            "configure ms: one on_configure inside the .wasm = (Proxy::start with the routes - \
+            "ratio: gatewasm p50 / floor p50; /smallest: gatewasm p50 / gatewasm p50 with the \
+             {smallest}-rule set, both measured in the same loop\n\
+             configure ms: one on_configure inside the .wasm = (Proxy::start with the routes - \
              Proxy::start with none) / 2, medians of {START_RUNS}"
         )?;
     }
@@ -176,9 +184,11 @@ fn measure(
     gatewasm: &WasmModule,
     floor: &WasmModule,
     rules: usize,
+    smallest: usize,
     args: &BenchArgs,
 ) -> Result<SizeResult> {
     let set = route_set(rules, args.seed);
+    let small_set = route_set(smallest, args.seed);
     let options = |configuration: Vec<u8>| PluginOptions {
         configuration,
         random_seed: args.seed,
@@ -202,10 +212,13 @@ fn measure(
     let memory = routed_proxy.memory_size();
     let mut floor_proxy = Proxy::start(floor, PluginOptions::default())
         .map_err(|e| anyhow::anyhow!("the floor filter did not start: {e}"))?;
+    let mut small_proxy = Proxy::start(gatewasm, options(small_set.configuration.clone()))
+        .map_err(|e| anyhow::anyhow!("gatewasm refused the {smallest}-rule set: {e}"))?;
 
     let requests: Vec<HttpRequest> = set.requests.iter().map(http_request).collect();
-    if requests.is_empty() {
-        bail!("the {rules}-rule set has no requests");
+    let small_requests: Vec<HttpRequest> = small_set.requests.iter().map(http_request).collect();
+    if requests.is_empty() || small_requests.is_empty() {
+        bail!("the {rules}-rule or {smallest}-rule set has no requests");
     }
     let mut routed = 0;
     for request in &requests {
@@ -215,26 +228,17 @@ fn measure(
         }
         routed += usize::from(outcome.upstream.is_some());
     }
-    let mut gw_times = Vec::with_capacity(args.streams);
-    let mut floor_times = Vec::with_capacity(args.streams);
-    for (i, request) in requests
-        .iter()
-        .cycle()
-        .take(args.warmup + args.streams)
-        .enumerate()
-    {
+    // gatewasm, floor, gatewasm with the smallest set: times and the request each one gets.
+    let mut times: [Vec<Duration>; 3] = std::array::from_fn(|_| Vec::with_capacity(args.streams));
+    let streams = requests.iter().cycle().zip(small_requests.iter().cycle());
+    for (i, (request, small_request)) in streams.take(args.warmup + args.streams).enumerate() {
         let measured = i >= args.warmup;
-        // Alternate which filter goes first, so neither always runs on a warmer cache.
-        let order = if i % 2 == 0 {
-            [true, false]
-        } else {
-            [false, true]
-        };
-        for is_gatewasm in order {
-            let proxy = if is_gatewasm {
-                &mut routed_proxy
-            } else {
-                &mut floor_proxy
+        // Rotate which one goes first, so none always runs on a warmer cache.
+        for slot in (0..3).map(|k| (i + k) % 3) {
+            let (proxy, request) = match slot {
+                0 => (&mut routed_proxy, request),
+                1 => (&mut floor_proxy, request),
+                _ => (&mut small_proxy, small_request),
             };
             let began = Instant::now();
             let outcome = proxy.stream(request);
@@ -242,22 +246,19 @@ fn measure(
             if let Some(trap) = outcome.trap {
                 bail!("a filter trapped at {rules} rules: {trap}");
             }
-            if measured {
-                let times = if is_gatewasm {
-                    &mut gw_times
-                } else {
-                    &mut floor_times
-                };
-                times.push(elapsed);
+            if let (true, Some(list)) = (measured, times.get_mut(slot)) {
+                list.push(elapsed);
             }
         }
     }
+    let [gw_times, floor_times, small_times] = times;
     Ok(SizeResult {
         rules,
         routed,
         requests: requests.len(),
         gatewasm: Spread::of(gw_times),
         floor: Spread::of(floor_times),
+        smallest: Spread::of(small_times),
         start_ms,
         start_empty_ms,
         memory,
