@@ -28,29 +28,41 @@ impl RequestHeaders {
     pub(crate) fn pairs(&self) -> Vec<(&str, &[u8])> {
         let bytes = self.0.as_slice();
         let word = |at: usize| -> Option<usize> {
-            let raw: [u8; 4] = bytes.get(at..at + 4)?.try_into().ok()?;
+            let raw: [u8; 4] = bytes.get(at..at.checked_add(4)?)?.try_into().ok()?;
             usize::try_from(u32::from_le_bytes(raw)).ok()
         };
         let count = word(0).unwrap_or(0);
-        let mut pairs = Vec::with_capacity(count.min(bytes.len() / 8));
         // Sizes follow the count; the data (each name and value NUL-terminated) follows them.
-        let mut data = 4 + count.saturating_mul(8);
+        let data_at = count.checked_mul(8).and_then(|sizes| sizes.checked_add(4));
+        let Some(mut data) = data_at.and_then(|at| bytes.get(at..)) else {
+            return Vec::new();
+        };
+        let mut pairs = Vec::with_capacity(count.min(bytes.len() / 8));
         for i in 0..count {
-            let (Some(name_len), Some(value_len)) = (word(4 + i * 8), word(8 + i * 8)) else {
+            let sizes = i
+                .checked_mul(8)
+                .and_then(|at| Some((word(at.checked_add(4)?)?, word(at.checked_add(8)?)?)));
+            let Some((name, value, rest)) = sizes.and_then(|(name_len, value_len)| {
+                let (name, rest) = terminated(data, name_len)?;
+                let (value, rest) = terminated(rest, value_len)?;
+                Some((name, value, rest))
+            }) else {
                 break;
             };
-            let name = bytes.get(data..data + name_len);
-            let value_at = data + name_len + 1;
-            let value = bytes.get(value_at..value_at + value_len);
-            data = value_at + value_len + 1;
-            match (name.map(std::str::from_utf8), value) {
-                (Some(Ok(name)), Some(value)) => pairs.push((name, value)),
-                (Some(Err(_)), Some(_)) => {}
-                _ => break,
+            data = rest;
+            if let Ok(name) = std::str::from_utf8(name) {
+                pairs.push((name, value));
             }
         }
         pairs
     }
+}
+
+/// The first `len` bytes, and what follows their NUL terminator.
+fn terminated(bytes: &[u8], len: usize) -> Option<(&[u8], &[u8])> {
+    let field = bytes.get(..len)?;
+    let rest = bytes.get(len.checked_add(1)?..)?;
+    Some((field, rest))
 }
 
 /// Which header map an edit applies to.

@@ -16,7 +16,6 @@
 //! Nothing after the request phase reads request headers: Envoy no longer has them.
 
 use std::rc::Rc;
-
 use std::time::Duration;
 
 use gatewasm_core::{
