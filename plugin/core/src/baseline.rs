@@ -12,15 +12,16 @@
 use std::cmp::Reverse;
 
 use crate::hostname::Hostname;
-use crate::matcher::PathMatcher;
 use crate::request::RequestView;
-use crate::table::{ListenerTable, RouteTable};
+use crate::table::{ListenerTable, PathKey, RouteTable};
 
 /// One match in scan order.
 #[derive(Debug)]
 struct Entry {
     /// The effective hostname; `None` matches every Host the listener accepts.
     hostname: Option<Hostname>,
+    /// The match's path condition (a regular expression is checked with the others).
+    path: PathKey,
     /// Index of the compiled match in the table.
     matcher: u32,
 }
@@ -56,10 +57,9 @@ impl<'t> LinearRoutes<'t> {
         let path = String::from_utf8_lossy(request.path);
         list.iter()
             .filter(|e| e.hostname.as_ref().is_none_or(|h| h.matches(&request.host)))
+            .filter(|e| path_matches(&e.path, &path))
             .filter_map(|e| self.table.matches.get(e.matcher as usize))
-            .find(|m| {
-                path_matches(&m.matcher.path, &path) && m.matcher.matches_after_path_index(request)
-            })
+            .find(|m| m.matcher.matches_after_path_index(request))
             .map(|m| m.rule)
     }
 
@@ -94,28 +94,32 @@ fn flatten(listener: &ListenerTable) -> Vec<Entry> {
             };
             index
                 .candidates()
-                .map(move |c| (specificity, c.rank, hostname.clone(), c.matcher))
+                .map(move |(path, c)| (specificity, c.rank, hostname.clone(), path, c.matcher))
         })
         .collect();
     ranked.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)));
     ranked
         .into_iter()
-        .map(|(_, _, hostname, matcher)| Entry { hostname, matcher })
+        .map(|(_, _, hostname, path, matcher)| Entry {
+            hostname,
+            path,
+            matcher,
+        })
         .collect()
 }
 
 /// Exact and element-wise PathPrefix, as the path index encodes them; a regular expression is
 /// checked with the other conditions.
-fn path_matches(matcher: &PathMatcher, path: &str) -> bool {
-    match matcher {
-        PathMatcher::Exact(value) => value == path,
-        PathMatcher::Prefix(prefix) => {
+fn path_matches(key: &PathKey, path: &str) -> bool {
+    match key {
+        PathKey::Exact(value) => value == path,
+        PathKey::Prefix(prefix) => {
             prefix == "/"
                 || path
                     .strip_prefix(prefix.as_str())
                     .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
         }
-        PathMatcher::Regex(_) => true,
+        PathKey::Regex => true,
     }
 }
 

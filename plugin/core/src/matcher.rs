@@ -207,10 +207,11 @@ pub(crate) struct Condition {
     pub(crate) value: ValueMatcher,
 }
 
-/// Every condition of one `HTTPRouteMatch`.
+/// Every condition of one `HTTPRouteMatch` that the path index does not check itself.
 #[derive(Clone, Debug)]
 pub(crate) struct RequestMatcher {
-    pub(crate) path: PathMatcher,
+    /// A RegularExpression path; Exact and PathPrefix paths live only in the index.
+    pub(crate) path_regex: Option<Box<Pattern>>,
     pub(crate) method: Option<String>,
     pub(crate) headers: Vec<Condition>,
     pub(crate) query: Vec<Condition>,
@@ -224,7 +225,7 @@ impl RequestMatcher {
         if self.grpc && !request.is_grpc() {
             return false;
         }
-        if let PathMatcher::Regex(pattern) = &self.path {
+        if let Some(pattern) = &self.path_regex {
             if !pattern.is_match(request.path) {
                 return false;
             }

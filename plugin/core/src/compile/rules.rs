@@ -419,10 +419,16 @@ fn http_match(
         path.and_then(|p| p.value.as_deref()),
     )
     .map_err(|e| drop(".path", e))?;
-    let (key, rank) = match &path {
-        PathMatcher::Exact(p) => (PathKey::Exact(p.clone()), PathRank::Exact),
-        PathMatcher::Prefix(q) => (PathKey::Prefix(q.clone()), PathRank::Prefix(q.len())),
-        PathMatcher::Regex(pattern) => (PathKey::Regex, PathRank::Regex(pattern.len())),
+    let (key, rank, path_regex) = match path {
+        PathMatcher::Exact(p) => (PathKey::Exact(p), PathRank::Exact, None),
+        PathMatcher::Prefix(q) => {
+            let rank = PathRank::Prefix(q.len());
+            (PathKey::Prefix(q), rank, None)
+        }
+        PathMatcher::Regex(pattern) => {
+            let rank = PathRank::Regex(pattern.len());
+            (PathKey::Regex, rank, Some(pattern))
+        }
     };
     let method = match m.method.as_deref() {
         None => None,
@@ -460,7 +466,7 @@ fn http_match(
         path: rank,
         key,
         matcher: RequestMatcher {
-            path,
+            path_regex,
             method,
             headers,
             query,
@@ -530,9 +536,9 @@ fn grpc_match(
     label: &str,
     problems: &mut Vec<Problem>,
 ) -> Result<MatchParts, Problem> {
-    let (path, key, rank) = match &m.method {
+    let (path_regex, key, rank) = match &m.method {
         None => (
-            PathMatcher::Prefix("/".to_owned()),
+            None,
             PathKey::Prefix("/".to_owned()),
             PathRank::Grpc {
                 service: 0,
@@ -563,7 +569,7 @@ fn grpc_match(
         path: rank,
         key,
         matcher: RequestMatcher {
-            path,
+            path_regex,
             method: None,
             headers,
             query: Vec::new(),
@@ -572,7 +578,8 @@ fn grpc_match(
     })
 }
 
-type GrpcPath = (PathMatcher, PathKey, PathRank);
+/// A GRPCRoute method match as a path: its regex (when it needs one), index key and rank.
+type GrpcPath = (Option<Box<Pattern>>, PathKey, PathRank);
 
 fn grpc_method(m: &GrpcMethodMatch) -> Result<GrpcPath, (&'static str, String)> {
     let service = m.service.as_deref().filter(|s| !s.is_empty());
@@ -581,9 +588,8 @@ fn grpc_method(m: &GrpcMethodMatch) -> Result<GrpcPath, (&'static str, String)> 
         service: service.map_or(0, str::len),
         method: method.map_or(0, str::len),
     };
-    let regex = |source: String| {
-        Pattern::new(&source).map(|p| (PathMatcher::Regex(Box::new(p)), PathKey::Regex, rank))
-    };
+    let regex =
+        |source: String| Pattern::new(&source).map(|p| (Some(Box::new(p)), PathKey::Regex, rank));
     match m.kind.as_deref().unwrap_or("Exact") {
         _ if service.is_none() && method.is_none() => {
             Err(("", String::from("needs a service, a method, or both")))
@@ -607,13 +613,9 @@ fn grpc_method(m: &GrpcMethodMatch) -> Result<GrpcPath, (&'static str, String)> 
             match (service, method) {
                 (Some(s), Some(name)) => {
                     let path = format!("/{s}/{name}");
-                    Ok((PathMatcher::Exact(path.clone()), PathKey::Exact(path), rank))
+                    Ok((None, PathKey::Exact(path), rank))
                 }
-                (Some(s), None) => Ok((
-                    PathMatcher::Prefix(format!("/{s}")),
-                    PathKey::Prefix(format!("/{s}")),
-                    rank,
-                )),
+                (Some(s), None) => Ok((None, PathKey::Prefix(format!("/{s}")), rank)),
                 // Method names are [A-Za-z0-9_], so they need no escaping.
                 (None, Some(name)) => regex(format!("/[^/]+/{name}")).map_err(|e| ("", e)),
                 (None, None) => Err(("", String::from("needs a service, a method, or both"))),

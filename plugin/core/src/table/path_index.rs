@@ -163,11 +163,33 @@ impl PathIndex {
 
 #[cfg(feature = "bench")]
 impl PathIndex {
-    /// Every candidate of the bucket, each once, in no particular order (linear baseline).
-    pub(crate) fn candidates(&self) -> impl Iterator<Item = &Candidate> {
-        let exact = self.paths.values().flat_map(|e| &e.exact);
-        let prefix = self.prefixes.iter().flat_map(|g| &g.candidates);
-        exact.chain(prefix).chain(&self.regex)
+    /// Every candidate of the bucket with its path condition, each once, in no particular order
+    /// (linear baseline). A prefix group's value is the shortest key whose entry resolves to
+    /// it: its own, as every other key it covers is longer.
+    pub(crate) fn candidates(&self) -> impl Iterator<Item = (PathKey, &Candidate)> {
+        let mut values: Vec<Option<&str>> = vec![None; self.prefixes.len()];
+        for (key, entry) in &self.paths {
+            if let Some(slot) = entry.group.and_then(|g| values.get_mut(g as usize)) {
+                if slot.is_none_or(|value| key.len() < value.len()) {
+                    *slot = Some(key);
+                }
+            }
+        }
+        let exact = self.paths.iter().flat_map(|(key, entry)| {
+            entry
+                .exact
+                .iter()
+                .map(|c| (PathKey::Exact(key.to_string()), c))
+        });
+        let prefix = self.prefixes.iter().zip(values).flat_map(|(group, value)| {
+            let value = value.map(str::to_owned);
+            group
+                .candidates
+                .iter()
+                .filter_map(move |c| Some((PathKey::Prefix(value.clone()?), c)))
+        });
+        let regex = self.regex.iter().map(|c| (PathKey::Regex, c));
+        exact.chain(prefix).chain(regex)
     }
 }
 
