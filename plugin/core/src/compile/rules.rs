@@ -7,7 +7,7 @@
 
 use crate::config::{
     BackendRef, GrpcMethodMatch, GrpcRouteMatch, GrpcRouteRule, HttpRouteFilter, HttpRouteMatch,
-    HttpRouteRule, Retry, SessionPersistence, Timeouts,
+    HttpRouteRule, NamedValueMatch, Retry, SessionPersistence, Timeouts,
 };
 use crate::filters::Filters;
 use crate::matcher::{
@@ -440,24 +440,8 @@ fn http_match(
             ))
         }
     };
-    let headers = conditions(
-        Field::Headers,
-        m.headers
-            .iter()
-            .map(|h| (h.kind.as_deref(), h.name.as_str(), h.value.as_str())),
-        field,
-        label,
-        problems,
-    )?;
-    let query = conditions(
-        Field::QueryParams,
-        m.query_params
-            .iter()
-            .map(|q| (q.kind.as_deref(), q.name.as_str(), q.value.as_str())),
-        field,
-        label,
-        problems,
-    )?;
+    let headers = conditions(Field::Headers, &m.headers, field, label, problems)?;
+    let query = conditions(Field::QueryParams, &m.query_params, field, label, problems)?;
     let count = |n: usize| u16::try_from(n).unwrap_or(u16::MAX);
     Ok(MatchParts {
         method: method.is_some(),
@@ -485,9 +469,9 @@ enum Field {
 }
 
 /// Header or query conditions; a repeated name keeps its first entry (reference §3.3, §3.4).
-fn conditions<'a>(
+fn conditions(
     which: Field,
-    entries: impl Iterator<Item = (Option<&'a str>, &'a str, &'a str)>,
+    entries: &[NamedValueMatch],
     field: &str,
     label: &str,
     problems: &mut Vec<Problem>,
@@ -497,7 +481,8 @@ fn conditions<'a>(
         Field::QueryParams => ("queryParams", "query parameter"),
     };
     let mut conditions: Vec<Condition> = Vec::new();
-    for (i, (kind, name, value)) in entries.enumerate() {
+    for (i, entry) in entries.iter().enumerate() {
+        let (kind, name, value) = (entry.kind.as_deref(), entry.name.as_str(), &entry.value);
         let at = || format!("{field}.{list}[{i}]");
         if !is_header_name(name) {
             return Err(Problem::error(
@@ -553,15 +538,7 @@ fn grpc_match(
             )
         })?,
     };
-    let headers = conditions(
-        Field::Headers,
-        m.headers
-            .iter()
-            .map(|h| (h.kind.as_deref(), h.name.as_str(), h.value.as_str())),
-        field,
-        label,
-        problems,
-    )?;
+    let headers = conditions(Field::Headers, &m.headers, field, label, problems)?;
     Ok(MatchParts {
         method: false,
         headers: u16::try_from(headers.len()).unwrap_or(u16::MAX),
