@@ -18,7 +18,7 @@ use crate::config::{
     ConfigError, Gateway, GrpcRoute, HttpRoute, HttpRouteRule, Listener, ListenerSet, ObjectMeta,
     ParentRef, PluginConfig, ReferenceGrant, Resource, Service, Unknown,
 };
-use crate::decide::{Target, DEFAULT_CLUSTER_HEADER};
+use crate::effect::{Target, DEFAULT_CLUSTER_HEADER};
 use crate::fnv::FnvHashMap;
 use crate::hostname::Hostname;
 use crate::precedence::Rank;

@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 
 use crate::config::{BackendRef, ReferenceGrant};
-use crate::decide::Backend;
+use crate::effect::Backend;
 use crate::fnv::FnvHashMap;
 
 use super::Names;
