@@ -6,14 +6,12 @@
 
 pub mod abi;
 pub mod cases;
+pub mod check;
 pub mod cli;
 pub mod cmd;
-pub mod dead_rules;
 pub mod deploy;
-pub mod diagnose;
 pub mod envoy;
 pub mod manifests;
 pub mod observe;
-pub mod report;
 pub mod request;
 pub mod wasm;
