@@ -96,6 +96,7 @@ pub fn compile(config: &PluginConfig) -> Result<Compiled, ConfigError> {
             }
             Resource::Service(s) => service_objects.push(s),
             Resource::ListenerSet(l) => listener_sets.push((position, l)),
+            Resource::Ingress(_) | Resource::IngressClass(_) => {}
         }
     }
 
