@@ -11,6 +11,7 @@ pub mod cmd;
 pub mod deploy;
 pub mod diagnose;
 pub mod envoy;
+pub mod ingress_advice;
 pub mod manifests;
 pub mod observe;
 pub mod report;

@@ -346,7 +346,10 @@ pub fn compile(config: &PluginConfig) -> Result<Compiled, ConfigError> {
             .iter()
             .map(|l| l.as_ref().and_then(|l| l.port));
         let first = ports.next().flatten();
-        table.sole_port = first.filter(|&p| ports.all(|other| other == Some(p)));
+        // Ingresses serve any port the proxy sends the filter, so the port must be read.
+        table.sole_port = first
+            .filter(|&p| ports.all(|other| other == Some(p)))
+            .filter(|_| table.ingress.is_none());
     }
     if let (Some(gateway), Parents::Gateway(side)) = (implemented, &parents) {
         gateway_and_set_status(
@@ -357,6 +360,7 @@ pub fn compile(config: &PluginConfig) -> Result<Compiled, ConfigError> {
             &mut status,
         );
     }
+    ingress::report_shadowed(&table, &mut problems);
     Ok(Compiled {
         table,
         problems,
