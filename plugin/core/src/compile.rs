@@ -239,6 +239,7 @@ pub fn compile(config: &PluginConfig) -> Result<Compiled, ConfigError> {
             route_namespace: namespace,
             services: services.as_ref(),
             grants: &grants,
+            grants_required: matches!(parents, Parents::Gateway(_)),
             names: &names,
             backends: &mut table.backends,
             backend_ids: &mut backend_ids,
