@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 
 use crate::config::{BackendRef, Ingress, IngressClass, PluginConfig, Service};
-use crate::decide::Backend;
+use crate::effect::Backend;
 use crate::fnv::FnvHashMap;
 use crate::ingress::{IngressTable, NginxModel, ResolveService, ServiceRef};
 use crate::problem::Problem;
@@ -129,6 +129,7 @@ impl ResolveService for Resolver<'_> {
             route_namespace: &service.namespace,
             services: self.services,
             grants: &[],
+            grants_required: false,
             names: self.names,
             backends: self.backends,
             backend_ids: self.backend_ids,

@@ -13,7 +13,7 @@ use super::rewrite::{location_regex, Rewrite};
 use crate::config::{
     Affinity, Canary, Cidr, IngressAnnotations, IngressCors, Service, ANNOTATION_PREFIX,
 };
-use crate::decide::HeaderEdits;
+use crate::effect::HeaderEdits;
 use crate::filters::OriginPattern;
 use crate::fnv::FnvHashMap;
 use crate::problem::Problem;
