@@ -15,5 +15,6 @@ pub mod manifests;
 pub mod observe;
 pub mod report;
 pub mod request;
+pub mod serve;
 pub mod shadow;
 pub mod wasm;
