@@ -41,7 +41,8 @@ pub struct CaseFile {
     /// Plugin `target` settings.
     #[serde(default)]
     pub target: Option<Value>,
-    /// Mesh mode: the namespace of the workload whose sidecar runs the filter.
+    /// Mesh mode: the namespace of the workload whose sidecar runs the filter. The manifests'
+    /// Gateways are then ignored, as a sidecar does.
     #[serde(default)]
     pub namespace: Option<String>,
     /// The requests.
@@ -369,7 +370,15 @@ impl LoadedFile {
         if let Some(dup) = file.cases.iter().find(|c| !names.insert(c.name.as_str())) {
             bail!("{}: case name {:?} is used twice", path.display(), dup.name);
         }
-        let gateway = manifests.choose_gateway(file.gateway.as_deref())?;
+        // A workload namespace means the sidecar's view: Gateways in the manifests are not its.
+        let gateway = match (&file.namespace, &file.gateway) {
+            (Some(_), Some(_)) => bail!(
+                "{}: give at most one of `gateway` (a Gateway's proxy) and `namespace` (a sidecar)",
+                path.display()
+            ),
+            (Some(_), None) => None,
+            (None, asked) => manifests.choose_gateway(asked.as_deref())?,
+        };
         let config = manifests.plugin_config(gateway.as_deref(), file.target.as_ref());
         let cluster_header = file
             .target

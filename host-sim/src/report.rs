@@ -15,17 +15,16 @@ use gatewasm_core::{Compiled, Condition, ListenerStatus, Problem, Severity, Stat
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::dead_rules::dead_rules;
 use crate::diagnose::{
-    self, array_at, diagnose, key, kind, label, name, namespace, parent_ref_target, str_at,
-    Diagnosis,
+    self, array_at, diagnose, key, kind, label, name, namespace, parent_ref_target,
+    selected_listeners, str_at, Diagnosis, ListenerRef,
 };
 use crate::manifests::Manifests;
-use crate::shadow::shadowed_rules;
 
 mod hints;
 
 use hints::{refusal, with_hint};
-pub use hints::{selected_listeners, ListenerRef};
 
 /// Everything `check` found.
 #[derive(Debug, Serialize)]
@@ -309,7 +308,7 @@ impl Report {
             else {
                 continue;
             };
-            for problem in shadowed_rules(manifests, gateway, &compiled.table) {
+            for problem in dead_rules(manifests, gateway, &compiled.table) {
                 if !problems.contains(&problem) {
                     problems.push(problem);
                 }
