@@ -198,7 +198,13 @@ fn run(
     let mut next_id = 0u64;
     let mut logged = proxy.logs().len();
     print_logs(index, proxy.logs());
+    let mut clock = std::time::Instant::now();
     while let Some(job) = queue.blocking_recv() {
+        // The VM's clock runs at real speed (from host-sim's fixed start date), so session
+        // timeouts and durations the plugin measures are real.
+        let now = std::time::Instant::now();
+        proxy.advance_time(now.duration_since(clock));
+        clock = now;
         match job {
             Job::Begin(request, reply) => {
                 let pending = proxy.begin_stream(&request);
