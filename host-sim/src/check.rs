@@ -108,6 +108,11 @@ impl Report {
                 }
             }
         }
+        for problem in crate::ingress_advice::findings(manifests) {
+            if !problems.contains(&problem) {
+                problems.push(problem);
+            }
+        }
         problems.extend(idle_listeners(manifests, &report));
         problems.extend(unexplained(&report, &problems));
         report.problems = ordered(manifests, problems);

@@ -40,6 +40,13 @@ pub(super) fn compile_all(manifests: &Manifests) -> Result<Vec<(Option<String>, 
             }
         }
     }
+    let ingresses = manifests
+        .resources
+        .iter()
+        .any(|o| o.get("kind").and_then(Value::as_str) == Some("Ingress"));
+    if ingresses && configs.is_empty() {
+        mesh_namespaces.insert(None);
+    }
     for ns in mesh_namespaces {
         let mut config = manifests.plugin_config(None, None);
         if let Some(ns) = ns {

@@ -59,6 +59,16 @@ impl PendingStream {
             Pending::Ended(_) => None,
         }
     }
+
+    /// Sets the upstream's response headers that [`Proxy::finish_stream`] delivers, for an
+    /// upstream whose answer is known only once it came back.
+    ///
+    /// [`Proxy::finish_stream`]: super::Proxy::finish_stream
+    pub fn respond(&mut self, headers: Vec<(String, Vec<u8>)>) {
+        if let Pending::InFlight(in_flight) = &mut self.0 {
+            in_flight.request.response_headers = headers;
+        }
+    }
 }
 
 /// A stream in flight, set aside from the VM.
