@@ -26,6 +26,7 @@ USAGE:
     host-sim package --out DIR [--wasm FILE] [--tag TAG]
     host-sim bench [--rules N]... [--streams N] [--warmup N] [--seed N] [--json]
                    [--wasm FILE] [--floor FILE]
+    host-sim bench --config PATH [--gateway NAMESPACE/NAME] [--requests CASE_FILE] [OPTIONS]
     host-sim serve --config PATH [--gateway NAMESPACE/NAME] --listen ADDR:PORT[=GATEWAY_PORT]...
                    --upstream NAMESPACE/NAME:PORT=HOST:PORT... [--admin ADDR:PORT] [--workers N]
                    [--wasm FILE] [--cert FILE --key FILE] [--poll-ms N]
@@ -42,7 +43,9 @@ COMMANDS:
     config  print the plugin configuration, Istio objects or an Envoy bootstrap
     package write gatewasm.wasm as the OCI image Istio pulls: layout folder DIR and DIR.tar;
             prints the manifest digest (the WasmPlugin's sha256)
-    bench   time gatewasm against the floor filter at 10 to 10,000 generated rules
+    bench   time gatewasm against the floor filter at 10 to 10,000 generated rules, or on
+            your --config manifests with the requests of a case file (default: one request per
+            route rule's first match)
     serve   a local gateway on real sockets (for local runs and tests, not production): every
             request goes through the filter and on to the upstream its cluster names; the
             configuration is reloaded when it changes; https://ADDR:PORT listeners use --cert
@@ -142,6 +145,12 @@ pub struct BenchArgs {
     pub wasm: Option<PathBuf>,
     /// Floor filter module to run.
     pub floor: Option<PathBuf>,
+    /// A user's manifests instead of generated route sets.
+    pub config: Option<PathBuf>,
+    /// The Gateway to implement, with `config`.
+    pub gateway: Option<String>,
+    /// A case file whose requests are the mix, with `config`.
+    pub requests: Option<PathBuf>,
 }
 
 /// Parses `std::env::args`.
@@ -276,6 +285,9 @@ fn bench(parser: &mut lexopt::Parser) -> Result<BenchArgs> {
         json: false,
         wasm: None,
         floor: None,
+        config: None,
+        gateway: None,
+        requests: None,
     };
     while let Some(arg) = parser.next()? {
         match arg {
@@ -286,8 +298,17 @@ fn bench(parser: &mut lexopt::Parser) -> Result<BenchArgs> {
             Long("json") => args.json = true,
             Long("wasm") => args.wasm = Some(PathBuf::from(parser.value()?)),
             Long("floor") => args.floor = Some(PathBuf::from(parser.value()?)),
+            Long("config") => args.config = Some(PathBuf::from(parser.value()?)),
+            Long("gateway") => args.gateway = Some(parser.value()?.string()?),
+            Long("requests") => args.requests = Some(PathBuf::from(parser.value()?)),
             other => return Err(other.unexpected().into()),
         }
+    }
+    if args.config.is_some() && !args.rules.is_empty() {
+        bail!("bench takes --config PATH (your routes) or --rules N (generated ones), not both");
+    }
+    if args.config.is_none() && (args.requests.is_some() || args.gateway.is_some()) {
+        bail!("--requests and --gateway go with --config PATH");
     }
     if args.rules.is_empty() {
         args.rules = vec![10, 100, 1_000, 10_000];
