@@ -12,6 +12,7 @@ pub mod dead_rules;
 pub mod deploy;
 pub mod diagnose;
 pub mod envoy;
+pub mod ingress_advice;
 pub mod manifests;
 pub mod observe;
 pub mod report;

@@ -314,6 +314,11 @@ impl Report {
                 }
             }
         }
+        for problem in crate::ingress_advice::findings(manifests) {
+            if !problems.contains(&problem) {
+                problems.push(problem);
+            }
+        }
         problems.extend(idle_listeners(manifests, &report));
         problems.extend(unexplained(&report, &problems));
         report.problems = ordered(manifests, problems);
@@ -376,6 +381,13 @@ fn compile_all(manifests: &Manifests) -> Result<Vec<(Option<String>, Compiled)>>
                 }
             }
         }
+    }
+    let ingresses = manifests
+        .resources
+        .iter()
+        .any(|o| o.get("kind").and_then(Value::as_str) == Some("Ingress"));
+    if ingresses && configs.is_empty() {
+        mesh_namespaces.insert(None);
     }
     for ns in mesh_namespaces {
         let mut config = manifests.plugin_config(None, None);

@@ -15,6 +15,7 @@ mod attach;
 mod backends;
 mod claims;
 mod filters;
+mod ingress;
 mod limits;
 mod listeners;
 mod mesh;
@@ -91,6 +92,8 @@ pub fn compile(config: &PluginConfig) -> Result<Compiled, ConfigError> {
     let mut namespaces = BTreeMap::new();
     let mut service_objects = Vec::new();
     let mut listener_sets = Vec::new();
+    let mut ingresses = Vec::new();
+    let mut ingress_classes = Vec::new();
     for (position, object) in objects.iter().enumerate() {
         match object {
             Resource::Gateway(g) => gateways.push(g),
@@ -102,8 +105,22 @@ pub fn compile(config: &PluginConfig) -> Result<Compiled, ConfigError> {
             }
             Resource::Service(s) => service_objects.push(s),
             Resource::ListenerSet(l) => listener_sets.push((position, l)),
+            Resource::Ingress(i) => ingresses.push((position, i)),
+            Resource::IngressClass(c) => ingress_classes.push(c),
         }
     }
+
+    let mut backend_ids = FnvHashMap::default();
+    table.ingress = ingress::compile_ingresses(
+        config,
+        &ingresses,
+        &ingress_classes,
+        &service_objects,
+        &names,
+        &mut table.backends,
+        &mut backend_ids,
+        &mut problems,
+    );
 
     let listeners;
     let refused_sets: Vec<Owner<'_>>;
@@ -167,7 +184,6 @@ pub fn compile(config: &PluginConfig) -> Result<Compiled, ConfigError> {
         age_key(*position, route.metadata())
     });
     let services = known_services(config, &service_objects);
-    let mut backend_ids = FnvHashMap::default();
     let mut buckets: BTreeMap<(usize, Option<Hostname>), Bucket> = BTreeMap::new();
     let mut kinds: BTreeSet<(usize, &'static str)> = BTreeSet::new();
     let mut status = Status::default();
@@ -337,7 +353,10 @@ pub fn compile(config: &PluginConfig) -> Result<Compiled, ConfigError> {
             .iter()
             .map(|l| l.as_ref().and_then(|l| l.port));
         let first = ports.next().flatten();
-        table.sole_port = first.filter(|&p| ports.all(|other| other == Some(p)));
+        // Ingresses serve any port the proxy sends the filter, so the port must be read.
+        table.sole_port = first
+            .filter(|&p| ports.all(|other| other == Some(p)))
+            .filter(|_| table.ingress.is_none());
     }
     if let (Some(gateway), Parents::Gateway(side)) = (implemented, &parents) {
         gateway_and_set_status(
@@ -348,6 +367,7 @@ pub fn compile(config: &PluginConfig) -> Result<Compiled, ConfigError> {
             &mut status,
         );
     }
+    ingress::report_shadowed(&table, &mut problems);
     Ok(Compiled {
         table,
         problems,

@@ -56,6 +56,7 @@ mod effect;
 mod filters;
 mod fnv;
 mod hostname;
+pub mod ingress;
 mod matcher;
 mod precedence;
 mod problem;
