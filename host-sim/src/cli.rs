@@ -31,7 +31,7 @@ USAGE:
     host-sim bench --config PATH [--gateway NAMESPACE/NAME] [--requests CASE_FILE] [OPTIONS]
     host-sim serve --config PATH [--gateway NAMESPACE/NAME] --listen ADDR:PORT[=GATEWAY_PORT]...
                    --upstream NAMESPACE/NAME:PORT=HOST:PORT... [--admin ADDR:PORT] [--workers N]
-                   [--wasm FILE] [--cert FILE --key FILE] [--poll-ms N]
+                   [--wasm FILE] [--cert FILE --key FILE] [--poll-ms N] [--cluster-header NAME]
     host-sim serve --wasm FILE --plugin-config STRING|@FILE --listen ADDR:PORT...
                    --upstream CLUSTER|*=HOST:PORT... [OPTIONS]
     host-sim echo --listen ADDR:PORT [--name NAME]
@@ -58,7 +58,8 @@ COMMANDS:
 --ingress-class is the IngressClass whose Ingresses the filter serves (default: the only
 ingress-nginx IngressClass in the manifests, else nginx); a case file's ingress_class wins.
 --client is the client address Envoy reports (source.address; default 10.0.0.10).
---wasm runs another module instead of the one built from this workspace.
+--wasm runs another module instead of the one built from this workspace; any proxy-wasm module
+(ABI 0.2.1) runs, with --plugin-config as its configuration instead of manifests.
 
 config chooses the only Gateway in the manifests unless --gateway says otherwise; manifests
 without a Gateway mean mesh (sidecar) mode. Options by format:
@@ -96,10 +97,8 @@ pub enum Command {
 /// Arguments of `host-sim route`.
 #[derive(Debug)]
 pub struct RouteArgs {
-    /// Manifests.
-    pub config: PathBuf,
-    /// Gateway to implement.
-    pub gateway: Option<String>,
+    /// Manifests, or a plugin configuration for another module (`--plugin-config`).
+    pub config: Source,
     /// IngressClass to serve.
     pub ingress_class: Option<String>,
     /// The request.
@@ -205,11 +204,13 @@ where
 fn route(parser: &mut lexopt::Parser) -> Result<RouteArgs> {
     let (mut config, mut gateway, mut request, mut json, mut wasm) =
         (None, None, None, false, None);
+    let mut plugin_config = None;
     let mut ingress_class = None;
     let mut spec = RequestSpec::default();
     while let Some(arg) = parser.next()? {
         match arg {
             Long("config") => config = Some(PathBuf::from(parser.value()?)),
+            Long("plugin-config") => plugin_config = Some(parser.value()?.string()?),
             Long("gateway") => gateway = Some(parser.value()?.string()?),
             Long("ingress-class") => ingress_class = Some(parser.value()?.string()?),
             Long("client") => spec.client = Some(parser.value()?.string()?),
@@ -228,7 +229,17 @@ fn route(parser: &mut lexopt::Parser) -> Result<RouteArgs> {
             other => return Err(other.unexpected().into()),
         }
     }
-    let config = config.context("route needs --config PATH")?;
+    let config = match (config, plugin_config) {
+        (None, Some(value)) if wasm.is_some() && gateway.is_none() => Source::plugin_config(value),
+        (Some(path), None) => Source::Manifests { path, gateway },
+        (None, Some(_)) => {
+            bail!("--plugin-config is for another module: pass it with --wasm FILE, without --gateway")
+        }
+        (Some(_), Some(_)) => bail!("route takes --config PATH or --plugin-config, not both"),
+        (None, None) => {
+            bail!("route needs --config PATH (or --wasm FILE --plugin-config STRING|@FILE)")
+        }
+    };
     let request = request.context("route needs --request 'METHOD URL'")?;
     match request.split_once(' ') {
         Some((method, url)) => {
@@ -239,7 +250,6 @@ fn route(parser: &mut lexopt::Parser) -> Result<RouteArgs> {
     }
     Ok(RouteArgs {
         config,
-        gateway,
         ingress_class,
         request: spec,
         json,

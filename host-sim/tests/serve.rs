@@ -178,8 +178,12 @@ struct Serve {
 }
 
 fn serve(config: &Path, upstreams: &[(&str, &str)]) -> Serve {
+    serve_with(&["--config".as_ref(), config.as_os_str()], upstreams)
+}
+
+fn serve_with(source: &[&std::ffi::OsStr], upstreams: &[(&str, &str)]) -> Serve {
     let mut command = Command::new(HOST_SIM);
-    command.arg("serve").arg("--config").arg(config).args([
+    command.arg("serve").args(source).args([
         "--listen",
         "127.0.0.1:0=443",
         "--admin",
@@ -634,4 +638,33 @@ fn a_bad_update_keeps_the_last_good_table_serving() {
     write_atomically(&dir.0, "routes.yaml", &table("b"));
     gw.running.wait_for("applied");
     assert_eq!(ask(), "api-v2");
+}
+
+#[test]
+fn another_proxy_wasm_module_serves_with_its_plugin_configuration() {
+    require("curl");
+    // The floor filter is not gatewasm: it sets x-floor-cluster: floor and continues.
+    let floor = host_sim::wasm::locate(None, "gatewasm-floor").unwrap();
+    let (_backend, backend) = echo("floor-backend");
+    let gw = serve_with(
+        &[
+            "--wasm".as_ref(),
+            floor.as_os_str(),
+            "--plugin-config".as_ref(),
+            "".as_ref(),
+            "--cluster-header".as_ref(),
+            "x-floor-cluster".as_ref(),
+        ],
+        &[("floor", &backend)],
+    );
+    let echoed = &json_lines(&curl(
+        "--http2-prior-knowledge",
+        &[
+            "-H",
+            "Host: any.example.com",
+            &format!("http://{}/x", gw.addr),
+        ],
+    ))[0];
+    assert_eq!(echoed["name"], "floor-backend", "{echoed}");
+    assert_eq!(echoed["headers"]["x-floor-cluster"], "floor", "{echoed}");
 }

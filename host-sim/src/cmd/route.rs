@@ -5,7 +5,7 @@ use std::io::Write;
 use anyhow::{Context, Result};
 
 use super::Exit;
-use crate::cli::RouteArgs;
+use crate::cli::{RouteArgs, Source};
 use crate::envoy::{PluginOptions, Proxy, WasmModule};
 use crate::manifests::Manifests;
 use crate::observe::Observed;
@@ -17,10 +17,15 @@ use crate::wasm;
 ///
 /// When the manifests, the module or the request cannot be used.
 pub fn route(args: &RouteArgs) -> Result<Exit> {
-    let mut manifests = Manifests::load(&args.config)?;
-    manifests.ingress_class.clone_from(&args.ingress_class);
-    let gateway = manifests.choose_gateway(args.gateway.as_deref())?;
-    let configuration = serde_json::to_vec(&manifests.plugin_config(gateway.as_deref(), None))?;
+    let configuration = match &args.config {
+        Source::Manifests { path, gateway } => {
+            let mut manifests = Manifests::load(path)?;
+            manifests.ingress_class.clone_from(&args.ingress_class);
+            let gateway = manifests.choose_gateway(gateway.as_deref())?;
+            serde_json::to_vec(&manifests.plugin_config(gateway.as_deref(), None))?
+        }
+        other => other.read_plugin_config()?.unwrap_or_default(),
+    };
     let module = WasmModule::from_file(&wasm::locate(args.wasm.as_deref(), wasm::FILTER_PACKAGE)?)?;
     let options = PluginOptions {
         configuration,

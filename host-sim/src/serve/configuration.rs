@@ -3,11 +3,11 @@
 //! address of every Envoy cluster it can name. One [`Generation`] is one such reading; a
 //! request keeps the generation it started under until it ends.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 
 use crate::cli::{Source, UpstreamSpec};
 use crate::deploy::envoy::Address;
@@ -63,18 +63,11 @@ impl Generation {
                     plan.grpc_backends,
                 )
             }
-            Source::Inline(bytes) => (
-                bytes.clone(),
+            Source::Inline(_) | Source::File(_) => (
+                source.read_plugin_config()?.unwrap_or_default(),
                 Vec::new(),
                 BTreeMap::new(),
-                Default::default(),
-            ),
-            Source::File(path) => (
-                std::fs::read(path)
-                    .with_context(|| format!("failed to read {}", path.display()))?,
-                Vec::new(),
-                BTreeMap::new(),
-                Default::default(),
+                BTreeSet::new(),
             ),
         };
         let mut clusters = BTreeMap::new();
