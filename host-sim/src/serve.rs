@@ -17,6 +17,7 @@ mod echo;
 mod handler;
 mod listener;
 mod stats;
+mod tls;
 mod upstream;
 mod watch;
 mod worker;

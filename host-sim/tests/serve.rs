@@ -668,3 +668,86 @@ fn another_proxy_wasm_module_serves_with_its_plugin_configuration() {
     assert_eq!(echoed["name"], "floor-backend", "{echoed}");
     assert_eq!(echoed["headers"]["x-floor-cluster"], "floor", "{echoed}");
 }
+
+#[test]
+fn an_https_listener_serves_http2_and_http1_with_the_given_certificate() {
+    require("curl");
+    require("openssl");
+    let certs = TempDir::new("tls");
+    let (cert, key) = (certs.0.join("cert.pem"), certs.0.join("key.pem"));
+    run(Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+        ])
+        .args(["-nodes", "-days", "2", "-subj", "/CN=app.example.com"])
+        .args(["-addext", "subjectAltName=DNS:app.example.com", "-keyout"])
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert));
+    let (_v1, v1) = echo("api-v1");
+    let (_v2, v2) = echo("api-v2");
+    let dir = seed_folder("http://127.0.0.1:1");
+    let gw = serve_with(
+        &[
+            "--config".as_ref(),
+            dir.0.as_os_str(),
+            "--cert".as_ref(),
+            cert.as_os_str(),
+            "--key".as_ref(),
+            key.as_os_str(),
+            "--listen".as_ref(),
+            "https://127.0.0.1:0=443".as_ref(),
+        ],
+        &[("app/api-v1:8080", &v1), ("app/api-v2:8080", &v2)],
+    );
+    // serve_with adds a plain listener too; take the HTTPS one from its start-up line.
+    let https = address(
+        &gw.running
+            .stderr()
+            .lines()
+            .find(|l| l.contains("listening on https://"))
+            .unwrap_or_default()
+            .to_owned(),
+    );
+    let port = https.rsplit(':').next().unwrap().to_owned();
+    let resolve = format!("app.example.com:{port}:127.0.0.1");
+    let url = format!("https://app.example.com:{port}/api/v2/users");
+    for protocol in ["--http1.1", "--http2"] {
+        let cacert = cert.to_str().unwrap();
+        let body = curl(
+            protocol,
+            &[
+                "--cacert",
+                cacert,
+                "--resolve",
+                &resolve,
+                "-H",
+                "X-Canary: true",
+                &url,
+            ],
+        );
+        let echoed = &json_lines(&body)[0];
+        assert_eq!(echoed["name"], "api-v2", "{body}");
+        assert_eq!(echoed["headers"]["x-route-tag"], "canary-v2", "{body}");
+        let version = curl(
+            protocol,
+            &[
+                "--cacert",
+                cacert,
+                "--resolve",
+                &resolve,
+                "-o",
+                "/dev/null",
+                "-w",
+                "%{http_version}",
+                &url,
+            ],
+        );
+        assert_eq!(version, if protocol == "--http2" { "2" } else { "1.1" });
+    }
+}
