@@ -7,6 +7,13 @@
 //! Assertions are about behaviour only; timing numbers from the load run go to BENCHMARKS.md,
 //! never into an assertion.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test helpers report failures by panicking"
+)]
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -106,11 +113,7 @@ fn address(line: &str) -> String {
         .nth(1)
         .or_else(|| line.split("listening on ").nth(1))
         .unwrap();
-    after
-        .split(|c: char| c == ' ' || c == '/')
-        .next()
-        .unwrap()
-        .to_owned()
+    after.split([' ', '/']).next().unwrap().to_owned()
 }
 
 fn echo(name: &str) -> (Running, String) {
@@ -365,7 +368,7 @@ fn curl_sees_the_seed_routes_over_http1_and_http2() {
         let args = ["-H", "Host: app.example.com", url.as_str()];
         let answers: Vec<Value> = if protocol == "--http1.1" {
             let mut many: Vec<&str> = args[..2].to_vec();
-            many.extend(std::iter::repeat(url.as_str()).take(n));
+            many.extend(std::iter::repeat_n(url.as_str(), n));
             json_lines(&curl(protocol, &many))
         } else {
             std::thread::scope(|scope| {
@@ -486,7 +489,7 @@ fn chromium_enforces_cors_for_allowed_and_disallowed_origins() {
             .current_dir(&browser)
             .arg("cors.mjs")
             .arg(format!("{page_origin}/index.html"))
-            .arg(format!("http://localhost:{}/cors/data", serve_port)));
+            .arg(format!("http://localhost:{serve_port}/cors/data")));
         serde_json::from_slice(&output.stdout).unwrap()
     };
     let from_allowed = fetch(&allowed);
@@ -707,12 +710,11 @@ fn an_https_listener_serves_http2_and_http1_with_the_given_certificate() {
     );
     // serve_with adds a plain listener too; take the HTTPS one from its start-up line.
     let https = address(
-        &gw.running
+        gw.running
             .stderr()
             .lines()
             .find(|l| l.contains("listening on https://"))
-            .unwrap_or_default()
-            .to_owned(),
+            .unwrap_or_default(),
     );
     let port = https.rsplit(':').next().unwrap().to_owned();
     let resolve = format!("app.example.com:{port}:127.0.0.1");

@@ -142,7 +142,7 @@ mod tests {
         );
         assert_eq!(specs[1].method, "POST");
         assert_eq!(specs[1].port, Some(80));
-        let mut named = route.clone();
+        let mut named = route;
         named["spec"]["parentRefs"] = json!([{"name": "gw", "sectionName": "https"}]);
         assert_eq!(super::rule_requests(&named, &listeners)[0].port, Some(443));
         let grpc = json!({"kind": "GRPCRoute", "spec": {"rules": [
