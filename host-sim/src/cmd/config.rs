@@ -23,7 +23,7 @@ use crate::manifests::Manifests;
 /// options do not fit the manifests (see `deploy::envoy::bootstrap`, `deploy::istio::objects`).
 pub fn config(args: &ConfigArgs) -> Result<Exit> {
     let manifests = Manifests::load(&args.config)?;
-    let plan = Plan::new(&manifests, args.gateway.as_deref())?;
+    let plan = Plan::new(&manifests, args.gateway.as_deref(), args.target)?;
     let text = match args.format {
         Format::Json => format!("{}\n", plan.plugin_config_json()?),
         Format::Istio => {

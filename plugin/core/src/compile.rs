@@ -11,6 +11,7 @@ mod filters;
 mod limits;
 mod mesh;
 mod rules;
+mod sidecar_reach;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -257,6 +258,19 @@ pub fn compile(config: &PluginConfig) -> Result<Compiled, ConfigError> {
             }
         }
         for (rule_index, name, parts) in compiled_rules {
+            if let (Parents::Mesh(mesh), Target::Authority) = (&parents, &table.target) {
+                let scopes: Vec<usize> = attached.keys().copied().collect();
+                let (backends, label) = (&table.backends, &label);
+                sidecar_reach::check(
+                    mesh,
+                    &scopes,
+                    label,
+                    rule_index,
+                    &parts.backends,
+                    backends,
+                    &mut problems,
+                );
+            }
             let rule_id = u32::try_from(table.rules.len()).unwrap_or(u32::MAX);
             let index = u16::try_from(rule_index).unwrap_or(u16::MAX);
             table.rules.push(Rule {
