@@ -61,6 +61,7 @@ pub fn diagnose(manifests: &Manifests, controllers: &[String]) -> Diagnosis {
     multi_cluster(manifests, &mut diagnosis.problems);
     injection(manifests, &mut diagnosis.problems);
     weights(manifests, &mut diagnosis.problems);
+    crate::sidecar_scope::check(manifests, &mut diagnosis.problems);
     diagnosis
 }
 

@@ -18,4 +18,5 @@ pub mod report;
 pub mod request;
 pub mod shadow;
 pub mod sidecar;
+pub mod sidecar_scope;
 pub mod wasm;
