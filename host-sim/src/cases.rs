@@ -50,6 +50,9 @@ pub struct CaseFile {
     /// Mesh mode: Istio's `outboundTrafficPolicy.mode`, `ALLOW_ANY` (default) or `REGISTRY_ONLY`.
     #[serde(default)]
     pub outbound_traffic_policy: Option<String>,
+    /// The IngressClass the filter serves (the plugin configuration's `ingress.class`).
+    #[serde(default)]
+    pub ingress_class: Option<String>,
     /// The requests.
     pub cases: Vec<Case>,
 }
@@ -213,6 +216,9 @@ pub struct CaseRequest {
     /// Request body.
     #[serde(default)]
     pub body: Option<String>,
+    /// The client's IP address (Envoy's `source.address`); default `10.0.0.10`.
+    #[serde(default)]
+    pub client: Option<String>,
 }
 
 /// `request.grpc:` in a case.
@@ -363,6 +369,15 @@ impl LoadedFile {
     ///
     /// When the file or its manifests cannot be read, or it has unknown keys.
     pub fn load(path: &Path) -> Result<Self> {
+        Self::load_serving(path, None)
+    }
+
+    /// [`LoadedFile::load`], serving `ingress_class` unless the file names its own.
+    ///
+    /// # Errors
+    ///
+    /// As [`LoadedFile::load`].
+    pub fn load_serving(path: &Path, ingress_class: Option<&str>) -> Result<Self> {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("failed to read {}", path.display()))?;
         let file: CaseFile = serde_norway::from_str(&text)
@@ -386,6 +401,10 @@ impl LoadedFile {
         if let Some(dup) = file.cases.iter().find(|c| !names.insert(c.name.as_str())) {
             bail!("{}: case name {:?} is used twice", path.display(), dup.name);
         }
+        manifests.ingress_class = file
+            .ingress_class
+            .clone()
+            .or_else(|| ingress_class.map(str::to_owned));
         // A workload namespace means the sidecar's view: Gateways in the manifests are not its.
         let gateway = match (&file.namespace, &file.gateway) {
             (Some(_), Some(_)) => bail!(
@@ -499,6 +518,7 @@ impl Case {
             response_headers,
             sni: self.request.sni.clone(),
             body: self.request.body.clone(),
+            client: self.request.client.clone(),
         }
     }
 

@@ -250,6 +250,9 @@ fn plugin_config(manifests: &Manifests, mode: &Mode, mesh_target: MeshTarget) ->
         Mode::Mesh => map! { "mode" => "clusterHeader", "header" => DEFAULT_CLUSTER_HEADER },
     };
     config.insert("target".into(), target);
+    if let Some(class) = manifests.ingress_class() {
+        config.insert("ingress".into(), map! { "class" => class });
+    }
     config.insert(
         "resources".into(),
         serde_norway::to_value(&manifests.resources)?,

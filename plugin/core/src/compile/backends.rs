@@ -10,7 +10,7 @@
 use std::collections::BTreeSet;
 
 use crate::config::{BackendRef, ReferenceGrant};
-use crate::decide::Backend;
+use crate::effect::Backend;
 use crate::fnv::FnvHashMap;
 
 use super::Names;

@@ -9,7 +9,7 @@
 //! sidecar route patch `host-sim config --format istio` writes, names the cluster itself and
 //! reaches every port. This module only reports; compiling the rule is `rules`' job.
 
-use crate::decide::Backend;
+use crate::effect::Backend;
 use crate::problem::Problem;
 use crate::table::WeightedBackend;
 
