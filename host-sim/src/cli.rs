@@ -63,11 +63,13 @@ ingress-nginx IngressClass in the manifests, else nginx); a case file's ingress_
 
 config chooses the only Gateway in the manifests unless --gateway says otherwise; manifests
 without a Gateway mean mesh (sidecar) mode. Options by format:
+    json    --target clusterHeader|authority (mesh mode; default clusterHeader)
     istio   --image URL  --sha256 HEX | --package-dir DIR  --fail-strategy reload|close|open
             --namespace NS  --name NAME  --selector KEY=VALUE (mesh mode, repeatable)
+            --target clusterHeader|authority (mesh mode; clusterHeader adds the route patch)
     envoy   --address NAMESPACE/NAME:PORT=HOST:PORT (repeatable; default: the Service's DNS name)
             --runtime v8|wamr|wasmtime  --module PATH  --admin HOST:PORT
-            --tls-dir DIR | --plaintext-https  --fail-strategy reload|close
+            --tls-dir DIR | --plaintext-https  --upstream-ca FILE  --fail-strategy reload|close
 Exit status: 0 success, 1 a case failed, no route matched or check found a problem,
 2 usage or configuration error (for check: unreadable manifests).";
 

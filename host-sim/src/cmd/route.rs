@@ -9,6 +9,8 @@ use crate::cli::{RouteArgs, Source};
 use crate::envoy::{PluginOptions, Proxy, WasmModule};
 use crate::manifests::Manifests;
 use crate::observe::Observed;
+use crate::protocol::Protocols;
+use crate::sidecar::{OutboundPolicy, SidecarRoutes};
 use crate::wasm;
 
 /// Runs `host-sim route`.
@@ -35,11 +37,18 @@ pub fn route(args: &RouteArgs) -> Result<Exit> {
     let mut proxy = Proxy::start(&module, options)
         .map_err(|e| anyhow::anyhow!("the filter refused the configuration: {e}"))?;
     let request = args.request.build().context("invalid --request")?;
-    let observed = Observed::new(
+    let protocols = Protocols::new(&manifests.resources);
+    let mut observed = Observed::new(
         &request,
         &proxy.stream(&request),
         gatewasm_core::DEFAULT_CLUSTER_HEADER,
-    );
+    )
+    .with_protocol(&protocols);
+    if gateway.is_none() {
+        let policy = OutboundPolicy::default();
+        let sidecar = SidecarRoutes::new(&manifests.resources, &protocols, None, policy);
+        observed.routed = sidecar.route_observed(&request, &observed);
+    }
     let mut out = std::io::stdout().lock();
     if args.json {
         writeln!(
