@@ -16,7 +16,9 @@ use gatewasm_core::proto::{put_bytes, put_varint};
 use crate::envoy::{CalloutAnswer, HttpCallResponse, PluginOptions, Proxy, WasmModule};
 use crate::manifests::Manifests;
 use crate::observe::Observed;
+use crate::protocol::Protocols;
 use crate::request::RequestSpec;
+use crate::sidecar::{OutboundPolicy, SidecarRoutes};
 
 /// Requests sent for a `split` expectation.
 pub const SPLIT_REQUESTS: u32 = 1000;
@@ -45,6 +47,9 @@ pub struct CaseFile {
     /// Gateways are then ignored, as a sidecar does.
     #[serde(default)]
     pub namespace: Option<String>,
+    /// Mesh mode: Istio's `outboundTrafficPolicy.mode`, `ALLOW_ANY` (default) or `REGISTRY_ONLY`.
+    #[serde(default)]
+    pub outbound_traffic_policy: Option<String>,
     /// The IngressClass the filter serves (the plugin configuration's `ingress.class`).
     #[serde(default)]
     pub ingress_class: Option<String>,
@@ -245,6 +250,13 @@ pub struct Expect {
     /// Decision header value.
     #[serde(default)]
     pub cluster: Option<String>,
+    /// What Envoy speaks to the chosen backend: `http/1.1`, `h2c`, `websocket`, `https`, `wss`.
+    #[serde(default)]
+    pub protocol: Option<String>,
+    /// Mesh mode: the cluster the sidecar's router then picks (`PassthroughCluster`, or
+    /// `block_all (502)` for its catch-all).
+    #[serde(default)]
+    pub routed_cluster: Option<String>,
     /// Upstream headers that must be present with these values.
     #[serde(default)]
     pub headers: BTreeMap<String, Value>,
@@ -342,6 +354,10 @@ pub struct LoadedFile {
     pub cluster_header: String,
     /// Mesh mode: the namespace the simulated sidecar runs in.
     pub namespace: Option<String>,
+    /// What Envoy speaks to each backend, from the manifests.
+    pub protocols: Protocols,
+    /// Mesh mode: the sidecar's outbound routes, to show where a decision lands.
+    pub sidecar: Option<SidecarRoutes>,
     /// The cases.
     pub cases: Vec<Case>,
 }
@@ -398,6 +414,23 @@ impl LoadedFile {
             (Some(_), None) => None,
             (None, asked) => manifests.choose_gateway(asked.as_deref())?,
         };
+        let policy = match file.outbound_traffic_policy.as_deref() {
+            None | Some("ALLOW_ANY") => OutboundPolicy::AllowAny,
+            Some("REGISTRY_ONLY") => OutboundPolicy::RegistryOnly,
+            Some(other) => bail!(
+                "{}: outbound_traffic_policy {other:?} is not ALLOW_ANY or REGISTRY_ONLY",
+                path.display()
+            ),
+        };
+        let protocols = Protocols::new(&manifests.resources);
+        let sidecar = gateway.is_none().then(|| {
+            SidecarRoutes::new(
+                &manifests.resources,
+                &protocols,
+                file.namespace.as_deref(),
+                policy,
+            )
+        });
         let config = manifests.plugin_config(gateway.as_deref(), file.target.as_ref());
         let cluster_header = file
             .target
@@ -411,6 +444,8 @@ impl LoadedFile {
             configuration: serde_json::to_vec(&config)?,
             cluster_header,
             namespace: file.namespace,
+            sidecar,
+            protocols,
             cases: file.cases,
         })
     }
@@ -487,12 +522,14 @@ impl Case {
         }
     }
 
-    /// Runs the case; `Ok` holds the observation of its first request, `Err` every mismatch.
+    /// Runs the case on `file`'s proxy; `Ok` holds the observation of its first request, `Err`
+    /// every mismatch.
     ///
     /// # Errors
     ///
     /// The list of differences between what was expected and what happened.
-    pub fn run(&self, proxy: &mut Proxy, cluster_header: &str) -> Result<Observed, Vec<String>> {
+    pub fn run(&self, proxy: &mut Proxy, file: &LoadedFile) -> Result<Observed, Vec<String>> {
+        let cluster_header = file.cluster_header.as_str();
         let mut request = self
             .request_spec()
             .build()
@@ -504,7 +541,11 @@ impl Case {
             .transpose()
             .map_err(|e| vec![e.to_string()])?;
         let outcome = proxy.stream(&request);
-        let observed = Observed::new(&request, &outcome, cluster_header);
+        let mut observed =
+            Observed::new(&request, &outcome, cluster_header).with_protocol(&file.protocols);
+        if let Some(sidecar) = &file.sidecar {
+            observed.routed = sidecar.route_observed(&request, &observed);
+        }
         let mut problems = self.expect.compare(&observed);
         let logged = proxy.logs().iter().chain(&outcome.logs);
         let logged: Vec<&str> = logged.map(|l| l.message.as_str()).collect();
@@ -578,6 +619,16 @@ impl Expect {
         );
         check("backend", self.backend.clone(), o.backend.clone());
         check("cluster", self.cluster.clone(), o.cluster.clone());
+        check(
+            "protocol",
+            self.protocol.clone(),
+            o.protocol.map(str::to_owned),
+        );
+        check(
+            "routed_cluster",
+            self.routed_cluster.clone(),
+            o.routed.clone(),
+        );
         check(
             "path",
             self.path.clone(),

@@ -28,9 +28,10 @@ USAGE:
     host-sim package --out DIR [--wasm FILE] [--tag TAG]
     host-sim bench [--rules N]... [--streams N] [--warmup N] [--seed N] [--json]
                    [--wasm FILE] [--floor FILE]
+    host-sim bench --config PATH [--gateway NAMESPACE/NAME] [--requests CASE_FILE] [OPTIONS]
     host-sim serve --config PATH [--gateway NAMESPACE/NAME] --listen ADDR:PORT[=GATEWAY_PORT]...
                    --upstream NAMESPACE/NAME:PORT=HOST:PORT... [--admin ADDR:PORT] [--workers N]
-                   [--wasm FILE] [--cert FILE --key FILE] [--poll-ms N]
+                   [--wasm FILE] [--cert FILE --key FILE] [--poll-ms N] [--cluster-header NAME]
     host-sim serve --wasm FILE --plugin-config STRING|@FILE --listen ADDR:PORT...
                    --upstream CLUSTER|*=HOST:PORT... [OPTIONS]
     host-sim echo --listen ADDR:PORT [--name NAME]
@@ -44,7 +45,9 @@ COMMANDS:
     config  print the plugin configuration, Istio objects or an Envoy bootstrap
     package write gatewasm.wasm as the OCI image Istio pulls: layout folder DIR and DIR.tar;
             prints the manifest digest (the WasmPlugin's sha256)
-    bench   time gatewasm against the floor filter at 10 to 10,000 generated rules
+    bench   time gatewasm against the floor filter at 10 to 10,000 generated rules, or on
+            your --config manifests with the requests of a case file (default: one request per
+            route rule's first match)
     serve   a local gateway on real sockets (for local runs and tests, not production): every
             request goes through the filter and on to the upstream its cluster names; the
             configuration is reloaded when it changes; https://ADDR:PORT listeners use --cert
@@ -55,15 +58,18 @@ COMMANDS:
 --ingress-class is the IngressClass whose Ingresses the filter serves (default: the only
 ingress-nginx IngressClass in the manifests, else nginx); a case file's ingress_class wins.
 --client is the client address Envoy reports (source.address; default 10.0.0.10).
---wasm runs another module instead of the one built from this workspace.
+--wasm runs another module instead of the one built from this workspace; any proxy-wasm module
+(ABI 0.2.1) runs, with --plugin-config as its configuration instead of manifests.
 
 config chooses the only Gateway in the manifests unless --gateway says otherwise; manifests
 without a Gateway mean mesh (sidecar) mode. Options by format:
+    json    --target clusterHeader|authority (mesh mode; default clusterHeader)
     istio   --image URL  --sha256 HEX | --package-dir DIR  --fail-strategy reload|close|open
             --namespace NS  --name NAME  --selector KEY=VALUE (mesh mode, repeatable)
+            --target clusterHeader|authority (mesh mode; clusterHeader adds the route patch)
     envoy   --address NAMESPACE/NAME:PORT=HOST:PORT (repeatable; default: the Service's DNS name)
             --runtime v8|wamr|wasmtime  --module PATH  --admin HOST:PORT
-            --tls-dir DIR | --plaintext-https  --fail-strategy reload|close
+            --tls-dir DIR | --plaintext-https  --upstream-ca FILE  --fail-strategy reload|close
 Exit status: 0 success, 1 a case failed, no route matched or check found a problem,
 2 usage or configuration error (for check: unreadable manifests).";
 
@@ -93,10 +99,8 @@ pub enum Command {
 /// Arguments of `host-sim route`.
 #[derive(Debug)]
 pub struct RouteArgs {
-    /// Manifests.
-    pub config: PathBuf,
-    /// Gateway to implement.
-    pub gateway: Option<String>,
+    /// Manifests, or a plugin configuration for another module (`--plugin-config`).
+    pub config: Source,
     /// IngressClass to serve.
     pub ingress_class: Option<String>,
     /// The request.
@@ -153,6 +157,12 @@ pub struct BenchArgs {
     pub wasm: Option<PathBuf>,
     /// Floor filter module to run.
     pub floor: Option<PathBuf>,
+    /// A user's manifests instead of generated route sets.
+    pub config: Option<PathBuf>,
+    /// The Gateway to implement, with `config`.
+    pub gateway: Option<String>,
+    /// A case file whose requests are the mix, with `config`.
+    pub requests: Option<PathBuf>,
 }
 
 /// Parses `std::env::args`.
@@ -196,11 +206,13 @@ where
 fn route(parser: &mut lexopt::Parser) -> Result<RouteArgs> {
     let (mut config, mut gateway, mut request, mut json, mut wasm) =
         (None, None, None, false, None);
+    let mut plugin_config = None;
     let mut ingress_class = None;
     let mut spec = RequestSpec::default();
     while let Some(arg) = parser.next()? {
         match arg {
             Long("config") => config = Some(PathBuf::from(parser.value()?)),
+            Long("plugin-config") => plugin_config = Some(parser.value()?.string()?),
             Long("gateway") => gateway = Some(parser.value()?.string()?),
             Long("ingress-class") => ingress_class = Some(parser.value()?.string()?),
             Long("client") => spec.client = Some(parser.value()?.string()?),
@@ -219,7 +231,17 @@ fn route(parser: &mut lexopt::Parser) -> Result<RouteArgs> {
             other => return Err(other.unexpected().into()),
         }
     }
-    let config = config.context("route needs --config PATH")?;
+    let config = match (config, plugin_config) {
+        (None, Some(value)) if wasm.is_some() && gateway.is_none() => Source::plugin_config(value),
+        (Some(path), None) => Source::Manifests { path, gateway },
+        (None, Some(_)) => {
+            bail!("--plugin-config is for another module: pass it with --wasm FILE, without --gateway")
+        }
+        (Some(_), Some(_)) => bail!("route takes --config PATH or --plugin-config, not both"),
+        (None, None) => {
+            bail!("route needs --config PATH (or --wasm FILE --plugin-config STRING|@FILE)")
+        }
+    };
     let request = request.context("route needs --request 'METHOD URL'")?;
     match request.split_once(' ') {
         Some((method, url)) => {
@@ -230,7 +252,6 @@ fn route(parser: &mut lexopt::Parser) -> Result<RouteArgs> {
     }
     Ok(RouteArgs {
         config,
-        gateway,
         ingress_class,
         request: spec,
         json,
@@ -296,6 +317,9 @@ fn bench(parser: &mut lexopt::Parser) -> Result<BenchArgs> {
         json: false,
         wasm: None,
         floor: None,
+        config: None,
+        gateway: None,
+        requests: None,
     };
     while let Some(arg) = parser.next()? {
         match arg {
@@ -306,8 +330,17 @@ fn bench(parser: &mut lexopt::Parser) -> Result<BenchArgs> {
             Long("json") => args.json = true,
             Long("wasm") => args.wasm = Some(PathBuf::from(parser.value()?)),
             Long("floor") => args.floor = Some(PathBuf::from(parser.value()?)),
+            Long("config") => args.config = Some(PathBuf::from(parser.value()?)),
+            Long("gateway") => args.gateway = Some(parser.value()?.string()?),
+            Long("requests") => args.requests = Some(PathBuf::from(parser.value()?)),
             other => return Err(other.unexpected().into()),
         }
+    }
+    if args.config.is_some() && !args.rules.is_empty() {
+        bail!("bench takes --config PATH (your routes) or --rules N (generated ones), not both");
+    }
+    if args.config.is_none() && (args.requests.is_some() || args.gateway.is_some()) {
+        bail!("--requests and --gateway go with --config PATH");
     }
     if args.rules.is_empty() {
         args.rules = vec![10, 100, 1_000, 10_000];

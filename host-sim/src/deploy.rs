@@ -7,14 +7,13 @@
 //! module. Documents are ordered YAML values, so JSON and YAML renderings keep the field order a
 //! reader expects. Turning documents into text and reading flags is `cmd::config`'s job.
 
-use std::collections::BTreeSet;
-
 use anyhow::{bail, Context, Result};
 use gatewasm_core::{Backend, Problem, DEFAULT_CLUSTER_HEADER};
 use serde_json::Value as Json;
 use serde_norway::Value as Yaml;
 
 use crate::manifests::Manifests;
+use crate::protocol::{object_namespace, Protocols};
 
 /// Builds an ordered mapping: `map! { "key" => value, ... }`, each value anything that converts
 /// into a YAML value.
@@ -27,6 +26,7 @@ macro_rules! map {
     }};
 }
 
+mod backend_tls;
 pub mod envoy;
 pub mod istio;
 pub mod oci;
@@ -43,6 +43,34 @@ pub enum Mode {
     },
     /// No Gateway: an Istio sidecar's outbound filter, `authority` target.
     Mesh,
+}
+
+/// How a sidecar's filter hands its decision to Envoy's router (mesh mode only; a Gateway's
+/// proxy always uses `clusterHeader` and its route patch).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum MeshTarget {
+    /// Set `x-gatewasm-cluster`; the `SIDECAR_OUTBOUND` route patch sends the request to that
+    /// cluster. Reaches every backend the sidecar has a cluster for, on any port.
+    #[default]
+    ClusterHeader,
+    /// Rewrite `:authority`; Istio's own virtual hosts pick the cluster. No EnvoyFilter, but
+    /// only backends on the port the caller dialled are reached (`sidecar_reach` in the core).
+    Authority,
+}
+
+impl MeshTarget {
+    /// Reads `clusterHeader` or `authority`.
+    ///
+    /// # Errors
+    ///
+    /// On any other value.
+    pub fn parse(value: &str) -> Result<Self> {
+        match value {
+            "clusterHeader" => Ok(Self::ClusterHeader),
+            "authority" => Ok(Self::Authority),
+            _ => bail!("unknown target mode {value:?} (expected clusterHeader or authority)"),
+        }
+    }
 }
 
 /// What the proxy does when the filter fails (a trap, a VM that cannot start).
@@ -104,12 +132,16 @@ pub struct Generated {
 pub struct Plan {
     /// Gateway or mesh.
     pub mode: Mode,
+    /// Mesh mode: how the decision reaches the router.
+    pub mesh_target: MeshTarget,
     /// The plugin configuration: `gateway`, `target`, `resources`, in that order.
     pub plugin_config: Yaml,
     /// Every backend a rule can send to, from the compiled route table.
     pub backends: Vec<Backend>,
-    /// `namespace/name:port` of backends a GRPCRoute names: they need HTTP/2 upstream.
-    pub grpc_backends: BTreeSet<String>,
+    /// What Envoy speaks to each backend.
+    pub protocols: Protocols,
+    /// The manifests' objects of other kinds (BackendTLSPolicies among them).
+    pub others: Vec<Json>,
     /// What the compiler said about the configuration.
     pub problems: Vec<Problem>,
     /// The Gateway object, in Gateway mode.
@@ -120,13 +152,18 @@ impl Plan {
     /// Reads the mode, builds the plugin configuration and compiles it.
     ///
     /// `gateway` is the `--gateway` flag. Without it, the only Gateway in the manifests is used,
-    /// and manifests without any Gateway mean mesh mode.
+    /// and manifests without any Gateway mean mesh mode, where `mesh_target` applies.
     ///
     /// # Errors
     ///
     /// When the Gateway asked for is not in the manifests, when several are and none was asked
-    /// for, or when the configuration cannot be compiled at all.
-    pub fn new(manifests: &Manifests, gateway: Option<&str>) -> Result<Self> {
+    /// for, when `authority` is asked for a Gateway, or when the configuration cannot be
+    /// compiled at all.
+    pub fn new(
+        manifests: &Manifests,
+        gateway: Option<&str>,
+        mesh_target: MeshTarget,
+    ) -> Result<Self> {
         let gateways = manifests.gateways();
         let key = match (gateway, gateways.as_slice()) {
             (Some(asked), _) => Some(asked.to_owned()),
@@ -170,13 +207,21 @@ impl Plan {
                 (mode, Some(gateway))
             }
         };
-        let plugin_config = plugin_config(manifests, &mode)?;
+        if mode != Mode::Mesh && mesh_target == MeshTarget::Authority {
+            bail!(
+                "--target authority is for sidecars; a Gateway's proxy uses clusterHeader and \
+                 the route patch (pass manifests without a Gateway for mesh mode)"
+            );
+        }
+        let plugin_config = plugin_config(manifests, &mode, mesh_target)?;
         let compiled = gatewasm_core::compile_bytes(&serde_json::to_vec(&plugin_config)?)
             .context("the plugin configuration cannot be compiled")?;
         Ok(Self {
             mode,
+            mesh_target,
             backends: compiled.table.backends().to_vec(),
-            grpc_backends: grpc_backends(&manifests.resources),
+            protocols: Protocols::new(&manifests.resources),
+            others: manifests.others.clone(),
             problems: compiled.problems,
             plugin_config,
             gateway,
@@ -194,14 +239,15 @@ impl Plan {
 }
 
 /// The plugin configuration for a mode, fields in DESIGN.md's order.
-fn plugin_config(manifests: &Manifests, mode: &Mode) -> Result<Yaml> {
+fn plugin_config(manifests: &Manifests, mode: &Mode, mesh_target: MeshTarget) -> Result<Yaml> {
     let mut config = serde_norway::Mapping::new();
     let target = match mode {
         Mode::Gateway { namespace, name } => {
             config.insert("gateway".into(), format!("{namespace}/{name}").into());
             map! { "mode" => "clusterHeader", "header" => DEFAULT_CLUSTER_HEADER }
         }
-        Mode::Mesh => map! { "mode" => "authority" },
+        Mode::Mesh if mesh_target == MeshTarget::Authority => map! { "mode" => "authority" },
+        Mode::Mesh => map! { "mode" => "clusterHeader", "header" => DEFAULT_CLUSTER_HEADER },
     };
     config.insert("target".into(), target);
     if let Some(class) = manifests.ingress_class() {
@@ -214,66 +260,11 @@ fn plugin_config(manifests: &Manifests, mode: &Mode) -> Result<Yaml> {
     Ok(Yaml::Mapping(config))
 }
 
-/// Keys of the Service backends that speak gRPC, with the route's namespace as default: those
-/// GRPCRoutes name, and the servers of HTTPRoute `ExternalAuth` filters with protocol GRPC.
-fn grpc_backends(resources: &[Json]) -> BTreeSet<String> {
-    let mut keys = BTreeSet::new();
-    for route in resources {
-        let kind = route.get("kind").and_then(Json::as_str);
-        let route_namespace = object_namespace(route);
-        let rules = route.pointer("/spec/rules").and_then(Json::as_array);
-        let rules = rules.into_iter().flatten();
-        let backends: Vec<&Json> = match kind {
-            Some("GRPCRoute") => rules
-                .filter_map(|r| r.get("backendRefs").and_then(Json::as_array))
-                .flatten()
-                .collect(),
-            Some("HTTPRoute") => rules
-                .filter_map(|r| r.get("filters").and_then(Json::as_array))
-                .flatten()
-                .filter_map(|f| f.get("externalAuth"))
-                .filter(|auth| auth.get("protocol").and_then(Json::as_str) == Some("GRPC"))
-                .filter_map(|auth| auth.get("backendRef"))
-                .collect(),
-            _ => continue,
-        };
-        keys.extend(
-            backends
-                .into_iter()
-                .filter_map(|b| service_key(b, route_namespace)),
-        );
-    }
-    keys
-}
-
-/// `namespace/name:port` of a backendRef to a Service.
-fn service_key(backend: &Json, route_namespace: &str) -> Option<String> {
-    let kind = backend
-        .get("kind")
-        .and_then(Json::as_str)
-        .unwrap_or("Service");
-    let name = backend.get("name").and_then(Json::as_str)?;
-    let port = backend.get("port").and_then(Json::as_f64)?;
-    let namespace = backend
-        .get("namespace")
-        .and_then(Json::as_str)
-        .unwrap_or(route_namespace);
-    (kind == "Service").then(|| format!("{namespace}/{name}:{port}"))
-}
-
-/// An object's namespace, `default` when unset.
-fn object_namespace(object: &Json) -> &str {
-    object
-        .pointer("/metadata/namespace")
-        .and_then(Json::as_str)
-        .filter(|ns| !ns.is_empty())
-        .unwrap_or("default")
-}
-
 #[cfg(test)]
 mod tests {
-    use super::{FailStrategy, Mode, Plan};
+    use super::{FailStrategy, MeshTarget, Mode, Plan};
     use crate::manifests::Manifests;
+    use crate::protocol::Protocol;
 
     const GATEWAY: &str = "kind: Gateway\nmetadata: {name: gw, namespace: infra}\nspec: {listeners: [{name: http, port: 80, protocol: HTTP, allowedRoutes: {namespaces: {from: All}}}]}\n";
     const ROUTE: &str = "kind: GRPCRoute\nmetadata: {name: r, namespace: app}\nspec:\n  parentRefs: [{name: gw, namespace: infra}]\n  rules: [{backendRefs: [{name: users, port: 9090}]}]\n";
@@ -287,14 +278,24 @@ mod tests {
     #[test]
     fn grpc_authorization_servers_are_grpc_backends_and_http_ones_are_not() {
         let route = "kind: HTTPRoute\nmetadata: {name: r, namespace: app}\nspec:\n  parentRefs: [{name: gw, namespace: infra}]\n  rules:\n    - filters: [{type: ExternalAuth, externalAuth: {protocol: GRPC, backendRef: {name: authz, namespace: auth, port: 9001}, grpc: {}}}]\n      backendRefs: [{name: web, port: 8080}]\n    - filters: [{type: ExternalAuth, externalAuth: {protocol: HTTP, backendRef: {name: check, port: 9000}, http: {}}}]\n      backendRefs: [{name: web, port: 8080}]\n";
-        let plan = Plan::new(&manifests(&format!("{GATEWAY}---\n{route}")), None).unwrap();
-        let grpc: Vec<_> = plan.grpc_backends.iter().map(String::as_str).collect();
-        assert_eq!(grpc, ["auth/authz:9001"]);
+        let plan = Plan::new(
+            &manifests(&format!("{GATEWAY}---\n{route}")),
+            None,
+            MeshTarget::default(),
+        )
+        .unwrap();
+        assert_eq!(plan.protocols.of("auth/authz:9001"), Protocol::H2c);
+        assert_eq!(plan.protocols.of("app/check:9000"), Protocol::Http1);
     }
 
     #[test]
     fn the_only_gateway_is_implemented_and_its_backends_are_listed() {
-        let plan = Plan::new(&manifests(&format!("{GATEWAY}---\n{ROUTE}")), None).unwrap();
+        let plan = Plan::new(
+            &manifests(&format!("{GATEWAY}---\n{ROUTE}")),
+            None,
+            MeshTarget::default(),
+        )
+        .unwrap();
         assert_eq!(
             plan.mode,
             Mode::Gateway {
@@ -307,26 +308,36 @@ mod tests {
         assert_eq!(json["target"]["mode"], "clusterHeader");
         let keys: Vec<_> = plan.backends.iter().map(|b| b.key.as_str()).collect();
         assert_eq!(keys, ["app/users:9090"]);
-        assert!(plan.grpc_backends.contains("app/users:9090"));
+        assert_eq!(plan.protocols.of("app/users:9090"), Protocol::H2c);
         let text = plan.plugin_config_json().unwrap();
         assert!(text.find("\"gateway\"").unwrap() < text.find("\"resources\"").unwrap());
     }
 
     #[test]
-    fn no_gateway_means_mesh_mode_and_authority_target() {
-        let plan = Plan::new(&manifests(ROUTE), None).unwrap();
+    fn no_gateway_means_mesh_mode_with_either_target() {
+        let plan = Plan::new(&manifests(ROUTE), None, MeshTarget::default()).unwrap();
         assert_eq!(plan.mode, Mode::Mesh);
         let json: serde_json::Value = serde_json::to_value(&plan.plugin_config).unwrap();
-        assert_eq!(json["target"]["mode"], "authority");
+        assert_eq!(json["target"]["mode"], "clusterHeader");
         assert!(json.get("gateway").is_none());
+        let plan = Plan::new(&manifests(ROUTE), None, MeshTarget::Authority).unwrap();
+        let json: serde_json::Value = serde_json::to_value(&plan.plugin_config).unwrap();
+        assert_eq!(json["target"]["mode"], "authority");
+        let gateway = format!("{GATEWAY}---\n{ROUTE}");
+        assert!(Plan::new(&manifests(&gateway), None, MeshTarget::Authority).is_err());
     }
 
     #[test]
     fn a_missing_or_ambiguous_gateway_is_an_error() {
-        let err = Plan::new(&manifests(GATEWAY), Some("infra/other")).unwrap_err();
+        let err = Plan::new(
+            &manifests(GATEWAY),
+            Some("infra/other"),
+            MeshTarget::default(),
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("infra/gw"), "{err}");
         let two = format!("{GATEWAY}---\n{}", GATEWAY.replace("name: gw", "name: gw2"));
-        let err = Plan::new(&manifests(&two), None).unwrap_err();
+        let err = Plan::new(&manifests(&two), None, MeshTarget::default()).unwrap_err();
         assert!(err.to_string().contains("--gateway"), "{err}");
     }
 

@@ -10,6 +10,7 @@ use serde_json::{json, Value};
 use gatewasm_core::proto::{fields, Field};
 
 use crate::envoy::{Callout, GrpcCall, HttpCall, HttpRequest, StreamOutcome};
+use crate::protocol::Protocols;
 
 /// The observable result of one request.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -24,6 +25,11 @@ pub struct Observed {
     pub backend: Option<String>,
     /// The decision header's value.
     pub cluster: Option<String>,
+    /// What Envoy speaks to the backend (`http/1.1`, `h2c`, `websocket`, `https`, `wss`), from
+    /// the manifests' Service ports; see [`Observed::with_protocol`].
+    pub protocol: Option<&'static str>,
+    /// Mesh mode: where the sidecar's router then sends the request (`sidecar`).
+    pub routed: Option<String>,
     /// Upstream request headers, repeats joined with `,`; `None` when not forwarded.
     pub upstream: Option<BTreeMap<String, String>>,
     /// Headers the filter added or changed.
@@ -212,6 +218,15 @@ impl Observed {
         observed
     }
 
+    /// Adds the upstream protocol of the chosen backend.
+    #[must_use]
+    pub fn with_protocol(mut self, protocols: &Protocols) -> Self {
+        if self.upstream.is_some() {
+            self.protocol = self.backend.as_deref().map(|b| protocols.of(b).name());
+        }
+        self
+    }
+
     /// The upstream value of a header (lowercase name).
     pub fn upstream_header(&self, name: &str) -> Option<&str> {
         self.upstream.as_ref()?.get(name).map(String::as_str)
@@ -225,6 +240,8 @@ impl Observed {
             "rule": self.rule,
             "backend": self.backend,
             "cluster": self.cluster,
+            "protocol": self.protocol,
+            "routed_cluster": self.routed,
             "path": self.upstream_header(":path"),
             "authority": self.upstream_header(":authority"),
             "changed_headers": self.changed.iter().map(|(n, v)| json!({"name": n, "value": v})).collect::<Vec<_>>(),
@@ -260,6 +277,12 @@ impl Observed {
             ));
             if let Some(cluster) = &self.cluster {
                 lines.push(format!("cluster   {cluster}"));
+            }
+            if let Some(protocol) = self.protocol {
+                lines.push(format!("protocol  {protocol}"));
+            }
+            if let Some(routed) = &self.routed {
+                lines.push(format!("routed    {routed} (the sidecar's router)"));
             }
             lines.push(format!(
                 "upstream  {} {}",

@@ -17,6 +17,7 @@ mod echo;
 mod handler;
 mod listener;
 mod stats;
+mod tls;
 mod upstream;
 mod watch;
 mod worker;
@@ -73,7 +74,7 @@ pub fn run(args: &ServeArgs) -> Result<()> {
     let shared = Arc::new(Shared {
         clients: Clients::new(),
         stats: Stats::default(),
-        cluster_header: gatewasm_core::DEFAULT_CLUSTER_HEADER.to_owned(),
+        cluster_header: args.cluster_header.clone(),
         access_log: true,
     });
     shared.stats.reload(Some(first.number));

@@ -57,7 +57,7 @@ fn module() -> Result<&'static WasmModule, Failed> {
 fn run(file: &LoadedFile, index: usize) -> Result<(), Failed> {
     let mut proxy = file.start(module()?).map_err(|e| format!("{e:#}"))?;
     let case = &file.cases[index];
-    case.run(&mut proxy, &file.cluster_header)
+    case.run(&mut proxy, file)
         .map(|_| ())
         .map_err(|problems| format!("{}\n  {}", case.name, problems.join("\n  ")).into())
 }

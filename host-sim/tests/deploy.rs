@@ -325,6 +325,82 @@ fn other_gateways_and_options_load_into_envoys_types() {
 }
 
 #[test]
+fn backend_protocols_shape_clusters_in_one_bootstrap() {
+    let args = [
+        "config",
+        "testdata/cases/upstream/manifests/protocols.yaml",
+        "--format",
+        "envoy",
+    ];
+    let bootstrap = envoy_bootstrap(&args);
+    let clusters = bootstrap["static_resources"]["clusters"]
+        .as_array()
+        .unwrap();
+    let cluster = |service: &str| {
+        let name = format!("outbound|{service}.app.svc.cluster.local");
+        clusters
+            .iter()
+            .find(|c| c["name"] == name.as_str())
+            .unwrap_or_else(|| panic!("no cluster {name}"))
+    };
+    let http2 = |c: &Value| {
+        c.pointer("/typed_extension_protocol_options/envoy.extensions.upstreams.http.v3.HttpProtocolOptions/explicit_http_config/http2_protocol_options")
+            .is_some()
+    };
+    for h2 in ["8080||h2c", "9000||named", "9090||grpc"] {
+        assert!(
+            http2(cluster(h2)),
+            "{h2} speaks HTTP/2 with prior knowledge"
+        );
+    }
+    for h1 in ["8080||plain", "8080||ws", "8443||secure", "8443||wss"] {
+        assert!(!http2(cluster(h1)), "{h1} speaks HTTP/1.1");
+    }
+    let tls = &cluster("8443||secure")["transport_socket"]["typed_config"];
+    assert_eq!(tls["sni"], "secure.app.example.com");
+    let validation = &tls["common_tls_context"]["validation_context"];
+    assert_eq!(
+        validation["trusted_ca"]["filename"],
+        "/etc/envoy/certs/app/secure-ca/ca.crt"
+    );
+    assert_eq!(
+        validation["match_typed_subject_alt_names"][0]["matcher"]["exact"],
+        "secure.app.example.com"
+    );
+    for plain in ["8080||plain", "8080||h2c", "8080||ws", "8443||wss"] {
+        assert!(cluster(plain).get("transport_socket").is_none(), "{plain}");
+    }
+    let stderr = String::from_utf8(host_sim(&args).stderr).unwrap();
+    assert!(
+        stderr.contains("backend app/wss:8443 speaks wss but nothing says how to verify"),
+        "{stderr}"
+    );
+    let hcm = &bootstrap["static_resources"]["listeners"][0]["filter_chains"][0]["filters"][0]
+        ["typed_config"];
+    assert_eq!(
+        hcm["upgrade_configs"],
+        serde_json::json!([{"upgrade_type": "websocket"}]),
+        "WebSocket upgrades allowed, CONNECT not"
+    );
+    // An explicit CA verifies the backend no policy covers.
+    let mut flagged = args.to_vec();
+    flagged.extend(["--upstream-ca", "/etc/ssl/mesh-ca.pem"]);
+    let bootstrap = envoy_bootstrap(&flagged);
+    let wss = bootstrap["static_resources"]["clusters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "outbound|8443||wss.app.svc.cluster.local")
+        .unwrap();
+    let tls = &wss["transport_socket"]["typed_config"];
+    assert_eq!(tls["sni"], "wss.app.svc.cluster.local");
+    assert_eq!(
+        tls["common_tls_context"]["validation_context"]["trusted_ca"]["filename"],
+        "/etc/ssl/mesh-ca.pem"
+    );
+}
+
+#[test]
 fn envoys_types_refuse_a_misspelt_field() {
     let (_, args) = EXAMPLES[0];
     let mut bootstrap = envoy_bootstrap(args);
@@ -417,19 +493,67 @@ fn doubles(value: &Value) -> Value {
 }
 
 #[test]
-fn the_sidecar_wasmplugin_passes_istios_schema() {
+fn the_sidecar_wasmplugin_and_route_patch_pass_istios_schemas() {
     let (_, args) = EXAMPLES[2];
     let objects = istio_objects(args);
-    let [plugin] = objects.as_slice() else {
-        panic!("a sidecar needs the WasmPlugin alone, got {objects:?}");
+    let [plugin, filter] = objects.as_slice() else {
+        panic!("a sidecar in clusterHeader mode needs the WasmPlugin and the route patch, got {objects:?}");
     };
     assert_eq!(plugin["spec"]["match"][0]["mode"], "CLIENT");
     assert_eq!(
         plugin["spec"]["pluginConfig"]["target"]["mode"],
-        "authority"
+        "clusterHeader"
     );
     assert!(plugin["spec"].get("targetRefs").is_none());
+    assert_eq!(filter["kind"], "EnvoyFilter");
+    assert_eq!(
+        filter["spec"]["configPatches"][0]["match"]["context"],
+        "SIDECAR_OUTBOUND"
+    );
+    assert_eq!(
+        filter["spec"]["workloadSelector"],
+        plugin["spec"]["selector"]["matchLabels"]
+            .as_object()
+            .map(|labels| serde_json::json!({ "labels": labels }))
+            .unwrap(),
+        "the patch selects the workloads the plugin runs in"
+    );
     compiles(&plugin["spec"]["pluginConfig"]);
+    // authority mode: the WasmPlugin alone, and the filter names what it cannot reach.
+    let mut authority = args.to_vec();
+    authority.extend(["--target", "authority"]);
+    let objects = istio_objects(&authority);
+    let [plugin] = objects.as_slice() else {
+        panic!("authority mode needs the WasmPlugin alone, got {objects:?}");
+    };
+    assert_eq!(
+        plugin["spec"]["pluginConfig"]["target"]["mode"],
+        "authority"
+    );
+    compiles(&plugin["spec"]["pluginConfig"]);
+    let cross_port = [
+        "config",
+        "testdata/cases/mesh/manifests/sidecar-ports.yaml",
+        "--format",
+        "istio",
+        "--target",
+        "authority",
+    ];
+    let stderr = String::from_utf8(host_sim(&cross_port).stderr).unwrap();
+    assert!(
+        stderr.contains(
+            "app/api-v2:9090 is on port 9090, but callers dial Service app/api on port 8080"
+        ),
+        "{stderr}"
+    );
+    let objects = istio_objects(&cross_port[..4]);
+    assert_eq!(
+        objects.len(),
+        2,
+        "clusterHeader by default: plugin and patch"
+    );
+    let stderr = String::from_utf8(host_sim(&cross_port[..4]).stderr).unwrap();
+    assert!(!stderr.contains("callers dial"), "{stderr}");
 }
 
 #[test]

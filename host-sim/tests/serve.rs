@@ -7,6 +7,13 @@
 //! Assertions are about behaviour only; timing numbers from the load run go to BENCHMARKS.md,
 //! never into an assertion.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test helpers report failures by panicking"
+)]
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -106,11 +113,7 @@ fn address(line: &str) -> String {
         .nth(1)
         .or_else(|| line.split("listening on ").nth(1))
         .unwrap();
-    after
-        .split(|c: char| c == ' ' || c == '/')
-        .next()
-        .unwrap()
-        .to_owned()
+    after.split([' ', '/']).next().unwrap().to_owned()
 }
 
 fn echo(name: &str) -> (Running, String) {
@@ -178,8 +181,12 @@ struct Serve {
 }
 
 fn serve(config: &Path, upstreams: &[(&str, &str)]) -> Serve {
+    serve_with(&["--config".as_ref(), config.as_os_str()], upstreams)
+}
+
+fn serve_with(source: &[&std::ffi::OsStr], upstreams: &[(&str, &str)]) -> Serve {
     let mut command = Command::new(HOST_SIM);
-    command.arg("serve").arg("--config").arg(config).args([
+    command.arg("serve").args(source).args([
         "--listen",
         "127.0.0.1:0=443",
         "--admin",
@@ -361,7 +368,7 @@ fn curl_sees_the_seed_routes_over_http1_and_http2() {
         let args = ["-H", "Host: app.example.com", url.as_str()];
         let answers: Vec<Value> = if protocol == "--http1.1" {
             let mut many: Vec<&str> = args[..2].to_vec();
-            many.extend(std::iter::repeat(url.as_str()).take(n));
+            many.extend(std::iter::repeat_n(url.as_str(), n));
             json_lines(&curl(protocol, &many))
         } else {
             std::thread::scope(|scope| {
@@ -482,7 +489,7 @@ fn chromium_enforces_cors_for_allowed_and_disallowed_origins() {
             .current_dir(&browser)
             .arg("cors.mjs")
             .arg(format!("{page_origin}/index.html"))
-            .arg(format!("http://localhost:{}/cors/data", serve_port)));
+            .arg(format!("http://localhost:{serve_port}/cors/data")));
         serde_json::from_slice(&output.stdout).unwrap()
     };
     let from_allowed = fetch(&allowed);
@@ -634,4 +641,115 @@ fn a_bad_update_keeps_the_last_good_table_serving() {
     write_atomically(&dir.0, "routes.yaml", &table("b"));
     gw.running.wait_for("applied");
     assert_eq!(ask(), "api-v2");
+}
+
+#[test]
+fn another_proxy_wasm_module_serves_with_its_plugin_configuration() {
+    require("curl");
+    // The floor filter is not gatewasm: it sets x-floor-cluster: floor and continues.
+    let floor = host_sim::wasm::locate(None, "gatewasm-floor").unwrap();
+    let (_backend, backend) = echo("floor-backend");
+    let gw = serve_with(
+        &[
+            "--wasm".as_ref(),
+            floor.as_os_str(),
+            "--plugin-config".as_ref(),
+            "".as_ref(),
+            "--cluster-header".as_ref(),
+            "x-floor-cluster".as_ref(),
+        ],
+        &[("floor", &backend)],
+    );
+    let echoed = &json_lines(&curl(
+        "--http2-prior-knowledge",
+        &[
+            "-H",
+            "Host: any.example.com",
+            &format!("http://{}/x", gw.addr),
+        ],
+    ))[0];
+    assert_eq!(echoed["name"], "floor-backend", "{echoed}");
+    assert_eq!(echoed["headers"]["x-floor-cluster"], "floor", "{echoed}");
+}
+
+#[test]
+fn an_https_listener_serves_http2_and_http1_with_the_given_certificate() {
+    require("curl");
+    require("openssl");
+    let certs = TempDir::new("tls");
+    let (cert, key) = (certs.0.join("cert.pem"), certs.0.join("key.pem"));
+    run(Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+        ])
+        .args(["-nodes", "-days", "2", "-subj", "/CN=app.example.com"])
+        .args(["-addext", "subjectAltName=DNS:app.example.com", "-keyout"])
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert));
+    let (_v1, v1) = echo("api-v1");
+    let (_v2, v2) = echo("api-v2");
+    let dir = seed_folder("http://127.0.0.1:1");
+    let gw = serve_with(
+        &[
+            "--config".as_ref(),
+            dir.0.as_os_str(),
+            "--cert".as_ref(),
+            cert.as_os_str(),
+            "--key".as_ref(),
+            key.as_os_str(),
+            "--listen".as_ref(),
+            "https://127.0.0.1:0=443".as_ref(),
+        ],
+        &[("app/api-v1:8080", &v1), ("app/api-v2:8080", &v2)],
+    );
+    // serve_with adds a plain listener too; take the HTTPS one from its start-up line.
+    let https = address(
+        gw.running
+            .stderr()
+            .lines()
+            .find(|l| l.contains("listening on https://"))
+            .unwrap_or_default(),
+    );
+    let port = https.rsplit(':').next().unwrap().to_owned();
+    let resolve = format!("app.example.com:{port}:127.0.0.1");
+    let url = format!("https://app.example.com:{port}/api/v2/users");
+    for protocol in ["--http1.1", "--http2"] {
+        let cacert = cert.to_str().unwrap();
+        let body = curl(
+            protocol,
+            &[
+                "--cacert",
+                cacert,
+                "--resolve",
+                &resolve,
+                "-H",
+                "X-Canary: true",
+                &url,
+            ],
+        );
+        let echoed = &json_lines(&body)[0];
+        assert_eq!(echoed["name"], "api-v2", "{body}");
+        assert_eq!(echoed["headers"]["x-route-tag"], "canary-v2", "{body}");
+        let version = curl(
+            protocol,
+            &[
+                "--cacert",
+                cacert,
+                "--resolve",
+                &resolve,
+                "-o",
+                "/dev/null",
+                "-w",
+                "%{http_version}",
+                &url,
+            ],
+        );
+        assert_eq!(version, if protocol == "--http2" { "2" } else { "1.1" });
+    }
 }

@@ -11,7 +11,7 @@ use lexopt::prelude::*;
 
 use crate::deploy::envoy::{Address, EnvoyOptions, Runtime, Tls};
 use crate::deploy::istio::IstioOptions;
-use crate::deploy::FailStrategy;
+use crate::deploy::{FailStrategy, MeshTarget};
 
 /// What `host-sim config` prints.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -41,6 +41,8 @@ pub struct ConfigArgs {
     pub istio: IstioOptions,
     /// An OCI layout written by `host-sim package`, whose manifest digest becomes `sha256`.
     pub package_dir: Option<PathBuf>,
+    /// Mesh mode: how the decision reaches the sidecar's router.
+    pub target: MeshTarget,
 }
 
 /// Arguments of `host-sim package`.
@@ -69,6 +71,7 @@ pub(super) fn config(parser: &mut lexopt::Parser) -> Result<ConfigArgs> {
     let mut envoy = EnvoyOptions::default();
     let mut istio = IstioOptions::default();
     let mut package_dir = None;
+    let mut target = MeshTarget::default();
     // Flags given, with the formats each applies to, checked once the format is known.
     let mut given: Vec<(&'static str, &'static [Format])> = Vec::new();
     const ISTIO: &[Format] = &[Format::Istio];
@@ -91,6 +94,10 @@ pub(super) fn config(parser: &mut lexopt::Parser) -> Result<ConfigArgs> {
                 let fail = FailStrategy::parse(&parser.value()?.string()?)?;
                 (envoy.fail, istio.fail) = (fail, fail);
                 given.push(("--fail-strategy", &[Format::Istio, Format::Envoy]));
+            }
+            Long("target") => {
+                target = MeshTarget::parse(&parser.value()?.string()?)?;
+                given.push(("--target", &[Format::Json, Format::Istio]));
             }
             Long("image") => {
                 istio.image = parser.value()?.string()?;
@@ -149,6 +156,10 @@ pub(super) fn config(parser: &mut lexopt::Parser) -> Result<ConfigArgs> {
                 envoy.tls = Tls::Files(parser.value()?.string()?);
                 given.push(("--tls-dir", ENVOY));
             }
+            Long("upstream-ca") => {
+                envoy.upstream_ca = Some(parser.value()?.string()?);
+                given.push(("--upstream-ca", ENVOY));
+            }
             Long("plaintext-https") => {
                 envoy.tls = Tls::Plaintext;
                 given.push(("--plaintext-https", ENVOY));
@@ -183,6 +194,7 @@ pub(super) fn config(parser: &mut lexopt::Parser) -> Result<ConfigArgs> {
         envoy,
         istio,
         package_dir,
+        target,
     })
 }
 

@@ -27,6 +27,8 @@ pub struct ServeArgs {
     pub wasm: Option<PathBuf>,
     /// How often the configuration is looked at for changes, in milliseconds.
     pub poll_ms: u64,
+    /// The request header that names the cluster, as the route's `cluster_header`.
+    pub cluster_header: String,
 }
 
 /// Where `serve` reads the plugin configuration from; read again whenever it changes.
@@ -43,6 +45,31 @@ pub enum Source {
     Inline(Vec<u8>),
     /// A plugin configuration read from a file (`--plugin-config @FILE`).
     File(PathBuf),
+}
+
+impl Source {
+    /// `--plugin-config STRING|@FILE`.
+    pub fn plugin_config(value: String) -> Self {
+        match value.strip_prefix('@') {
+            Some(file) => Self::File(PathBuf::from(file)),
+            None => Self::Inline(value.into_bytes()),
+        }
+    }
+
+    /// The plugin configuration of `--plugin-config`, read now (`None` for manifests).
+    ///
+    /// # Errors
+    ///
+    /// When the `@FILE` cannot be read.
+    pub fn read_plugin_config(&self) -> Result<Option<Vec<u8>>> {
+        match self {
+            Self::Inline(bytes) => Ok(Some(bytes.clone())),
+            Self::File(path) => std::fs::read(path)
+                .map(Some)
+                .with_context(|| format!("failed to read {}", path.display())),
+            Self::Manifests { .. } => Ok(None),
+        }
+    }
 }
 
 /// One listener: `[http://|https://]ADDR:PORT[=GATEWAY_PORT]`, with a certificate for https.
@@ -117,6 +144,7 @@ pub(super) fn serve(parser: &mut lexopt::Parser) -> Result<ServeArgs> {
         workers: 2,
         wasm: None,
         poll_ms: 200,
+        cluster_header: gatewasm_core::DEFAULT_CLUSTER_HEADER.to_owned(),
     };
     while let Some(arg) = parser.next()? {
         match arg {
@@ -134,15 +162,15 @@ pub(super) fn serve(parser: &mut lexopt::Parser) -> Result<ServeArgs> {
             Long("cert") => cert = Some(PathBuf::from(parser.value()?)),
             Long("key") => key = Some(PathBuf::from(parser.value()?)),
             Long("poll-ms") => args.poll_ms = parser.value()?.parse()?,
+            Long("cluster-header") => {
+                args.cluster_header = parser.value()?.string()?.to_ascii_lowercase();
+            }
             other => return Err(other.unexpected().into()),
         }
     }
     args.source = match (config, plugin_config) {
         (Some(path), None) => Source::Manifests { path, gateway },
-        (None, Some(value)) if gateway.is_none() => match value.strip_prefix('@') {
-            Some(file) => Source::File(PathBuf::from(file)),
-            None => Source::Inline(value.into_bytes()),
-        },
+        (None, Some(value)) if gateway.is_none() => Source::plugin_config(value),
         (None, Some(_)) => bail!("--gateway applies to --config manifests, not --plugin-config"),
         (Some(_), Some(_)) => {
             bail!("serve takes --config PATH or --plugin-config STRING|@FILE, not both")

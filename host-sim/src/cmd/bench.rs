@@ -11,17 +11,23 @@
 //! them. Both filters run under the same wasmtime engine and host, so the ratio
 //! is what gatewasm adds over the unavoidable host calls; absolute times are wasmtime's, not V8's
 //! or Envoy's (BENCHMARKS.md).
+//!
+//! With `--config PATH` it measures the same way on a user's manifests and request mix
+//! ([`mix`]) instead of the generated sets.
+
+mod mix;
 
 use std::io::Write;
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 use gatewasm_core::bench::{route_set, BenchRequest, PORT};
 use serde_json::json;
 
 use super::Exit;
 use crate::cli::BenchArgs;
 use crate::envoy::{HttpRequest, PluginOptions, Proxy, WasmModule};
+use crate::request::RequestSpec;
 use crate::wasm;
 
 /// `Proxy::start` runs per size, with and without routes, to time on_configure.
@@ -112,6 +118,9 @@ pub fn bench(args: &BenchArgs) -> Result<Exit> {
     let floor = WasmModule::from_file(&floor_path)?;
     let size_of = |path: &std::path::Path| std::fs::metadata(path).map_or(0, |m| m.len());
     let mut out = std::io::stdout().lock();
+    if let Some(config) = &args.config {
+        return user_mix(args, config, &gatewasm, &floor, &mut out);
+    }
     if !args.json {
         writeln!(
             out,
@@ -180,6 +189,84 @@ pub fn bench(args: &BenchArgs) -> Result<Exit> {
     Ok(Exit::Success)
 }
 
+/// `--config PATH`: gatewasm on the user's configuration against the floor, per request.
+fn user_mix(
+    args: &BenchArgs,
+    config: &std::path::Path,
+    gatewasm: &WasmModule,
+    floor: &WasmModule,
+    out: &mut impl Write,
+) -> Result<Exit> {
+    let (configuration, specs) =
+        mix::load(config, args.gateway.as_deref(), args.requests.as_deref())?;
+    let requests = specs
+        .iter()
+        .map(RequestSpec::build)
+        .collect::<Result<Vec<_>>>()
+        .context("a request of the mix is not usable")?;
+    let label = config.display().to_string();
+    let start_empty_ms = start_ms(gatewasm, b"", args.seed, 0)?;
+    let start_with_ms = start_ms(gatewasm, &configuration, args.seed, 0)?;
+    let options = PluginOptions {
+        configuration,
+        random_seed: args.seed,
+        ..PluginOptions::default()
+    };
+    let mut routed_proxy = Proxy::start(gatewasm, options)
+        .map_err(|e| anyhow::anyhow!("gatewasm refused {label}: {e}"))?;
+    let memory = routed_proxy.memory_size();
+    let mut floor_proxy = Proxy::start(floor, PluginOptions::default())
+        .map_err(|e| anyhow::anyhow!("the floor filter did not start: {e}"))?;
+    let routed = requests
+        .iter()
+        .filter(|r| routed_proxy.stream(r).upstream.is_some())
+        .count();
+    let times = time_rotating(
+        &mut [
+            (&mut routed_proxy, &requests),
+            (&mut floor_proxy, &requests),
+        ],
+        args,
+        &format!("on {label}"),
+    )?;
+    let [gw_times, floor_times]: [Vec<Duration>; 2] = times
+        .try_into()
+        .map_err(|_| anyhow::anyhow!("two filters were timed"))?;
+    let (gw, fl) = (Spread::of(gw_times), Spread::of(floor_times));
+    let on_configure_ms = ((start_with_ms - start_empty_ms) / 2.0).max(0.0);
+    if args.json {
+        let report = json!({
+            "config": label,
+            "requests": requests.len(),
+            "routed": routed,
+            "streams": args.streams,
+            "gatewasm_ns": {"median": gw.median, "p99": gw.p99},
+            "floor_ns": {"median": fl.median, "p99": fl.p99},
+            "ratio_median": gw.median / fl.median,
+            "on_configure_ms": on_configure_ms,
+            "memory_bytes": memory,
+        });
+        writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
+    } else {
+        writeln!(
+            out,
+            "{label}: {} requests in the mix, {routed} forwarded; {} streams per filter after {} \
+             warm-up\n  gatewasm p50 {:.2} µs, p99 {:.2} µs; floor p50 {:.2} µs, p99 {:.2} µs; \
+             ratio {:.2}\n  on_configure {on_configure_ms:.2} ms; linear memory {:.2} MiB",
+            requests.len(),
+            args.streams,
+            args.warmup,
+            gw.median / 1e3,
+            gw.p99 / 1e3,
+            fl.median / 1e3,
+            fl.p99 / 1e3,
+            gw.median / fl.median,
+            memory as f64 / f64::from(1u32 << 20),
+        )?;
+    }
+    Ok(Exit::Success)
+}
+
 fn measure(
     gatewasm: &WasmModule,
     floor: &WasmModule,
@@ -194,18 +281,8 @@ fn measure(
         random_seed: args.seed,
         ..PluginOptions::default()
     };
-    let start_ms = |configuration: &[u8]| -> Result<f64> {
-        let mut times = Vec::with_capacity(START_RUNS);
-        for _ in 0..START_RUNS {
-            let began = Instant::now();
-            let proxy = Proxy::start(gatewasm, options(configuration.to_vec()));
-            times.push(began.elapsed());
-            proxy.map_err(|e| anyhow::anyhow!("gatewasm refused the {rules}-rule set: {e}"))?;
-        }
-        Ok(Spread::of(times).median / 1e6)
-    };
-    let start_empty_ms = start_ms(b"")?;
-    let start_ms = start_ms(&set.configuration)?;
+    let start_empty_ms = start_ms(gatewasm, b"", args.seed, rules)?;
+    let start_ms = start_ms(gatewasm, &set.configuration, args.seed, rules)?;
 
     let mut routed_proxy = Proxy::start(gatewasm, options(set.configuration.clone()))
         .map_err(|e| anyhow::anyhow!("gatewasm refused the {rules}-rule set: {e}"))?;
@@ -228,30 +305,19 @@ fn measure(
         }
         routed += usize::from(outcome.upstream.is_some());
     }
-    // gatewasm, floor, gatewasm with the smallest set: times and the request each one gets.
-    let mut times: [Vec<Duration>; 3] = std::array::from_fn(|_| Vec::with_capacity(args.streams));
-    let streams = requests.iter().cycle().zip(small_requests.iter().cycle());
-    for (i, (request, small_request)) in streams.take(args.warmup + args.streams).enumerate() {
-        let measured = i >= args.warmup;
-        // Rotate which one goes first, so none always runs on a warmer cache.
-        for slot in (0..3).map(|k| (i + k) % 3) {
-            let (proxy, request) = match slot {
-                0 => (&mut routed_proxy, request),
-                1 => (&mut floor_proxy, request),
-                _ => (&mut small_proxy, small_request),
-            };
-            let began = Instant::now();
-            let outcome = proxy.stream(request);
-            let elapsed = began.elapsed();
-            if let Some(trap) = outcome.trap {
-                bail!("a filter trapped at {rules} rules: {trap}");
-            }
-            if let (true, Some(list)) = (measured, times.get_mut(slot)) {
-                list.push(elapsed);
-            }
-        }
-    }
-    let [gw_times, floor_times, small_times] = times;
+    // gatewasm, floor, gatewasm with the smallest set, each with the requests it gets.
+    let times = time_rotating(
+        &mut [
+            (&mut routed_proxy, &requests),
+            (&mut floor_proxy, &requests),
+            (&mut small_proxy, &small_requests),
+        ],
+        args,
+        &format!("at {rules} rules"),
+    )?;
+    let [gw_times, floor_times, small_times]: [Vec<Duration>; 3] = times
+        .try_into()
+        .map_err(|_| anyhow::anyhow!("three filters were timed"))?;
     Ok(SizeResult {
         rules,
         routed,
@@ -263,6 +329,62 @@ fn measure(
         start_empty_ms,
         memory,
     })
+}
+
+/// Median time of `Proxy::start` with `configuration`, over [`START_RUNS`] starts.
+fn start_ms(module: &WasmModule, configuration: &[u8], seed: u64, rules: usize) -> Result<f64> {
+    let mut times = Vec::with_capacity(START_RUNS);
+    for _ in 0..START_RUNS {
+        let options = PluginOptions {
+            configuration: configuration.to_vec(),
+            random_seed: seed,
+            ..PluginOptions::default()
+        };
+        let began = Instant::now();
+        let proxy = Proxy::start(module, options);
+        times.push(began.elapsed());
+        proxy.map_err(|e| anyhow::anyhow!("gatewasm refused the {rules}-rule set: {e}"))?;
+    }
+    Ok(Spread::of(times).median / 1e6)
+}
+
+/// Sends `args.warmup` then `args.streams` streams through every proxy, each cycling through
+/// its own requests, rotating which proxy goes first; returns each one's measured times.
+///
+/// # Errors
+///
+/// When a filter traps (`at` says where, for the message).
+fn time_rotating(
+    contenders: &mut [(&mut Proxy, &Vec<HttpRequest>)],
+    args: &BenchArgs,
+    at: &str,
+) -> Result<Vec<Vec<Duration>>> {
+    let count = contenders.len();
+    let mut times: Vec<Vec<Duration>> = (0..count)
+        .map(|_| Vec::with_capacity(args.streams))
+        .collect();
+    for i in 0..args.warmup + args.streams {
+        let measured = i >= args.warmup;
+        // Rotate which one goes first, so none always runs on a warmer cache.
+        for slot in (0..count).map(|k| (i + k) % count) {
+            let Some((proxy, requests)) = contenders.get_mut(slot) else {
+                continue;
+            };
+            let Some(request) = requests.get(i % requests.len().max(1)) else {
+                continue;
+            };
+            let began = Instant::now();
+            let outcome = proxy.stream(request);
+            let elapsed = began.elapsed();
+            if let Some(trap) = outcome.trap {
+                bail!("a filter trapped {at}: {trap}");
+            }
+            if let (true, Some(list)) = (measured, times.get_mut(slot)) {
+                list.push(elapsed);
+            }
+        }
+    }
+    Ok(times)
 }
 
 fn http_request(request: &BenchRequest) -> HttpRequest {

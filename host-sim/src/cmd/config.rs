@@ -24,7 +24,7 @@ use crate::manifests::Manifests;
 pub fn config(args: &ConfigArgs) -> Result<Exit> {
     let mut manifests = Manifests::load(&args.config)?;
     manifests.ingress_class.clone_from(&args.ingress_class);
-    let plan = Plan::new(&manifests, args.gateway.as_deref())?;
+    let plan = Plan::new(&manifests, args.gateway.as_deref(), args.target)?;
     let text = match args.format {
         Format::Json => format!("{}\n", plan.plugin_config_json()?),
         Format::Istio => {

@@ -5,10 +5,12 @@ use std::io::Write;
 use anyhow::{Context, Result};
 
 use super::Exit;
-use crate::cli::RouteArgs;
+use crate::cli::{RouteArgs, Source};
 use crate::envoy::{PluginOptions, Proxy, WasmModule};
 use crate::manifests::Manifests;
 use crate::observe::Observed;
+use crate::protocol::Protocols;
+use crate::sidecar::{OutboundPolicy, SidecarRoutes};
 use crate::wasm;
 
 /// Runs `host-sim route`.
@@ -17,10 +19,15 @@ use crate::wasm;
 ///
 /// When the manifests, the module or the request cannot be used.
 pub fn route(args: &RouteArgs) -> Result<Exit> {
-    let mut manifests = Manifests::load(&args.config)?;
-    manifests.ingress_class.clone_from(&args.ingress_class);
-    let gateway = manifests.choose_gateway(args.gateway.as_deref())?;
-    let configuration = serde_json::to_vec(&manifests.plugin_config(gateway.as_deref(), None))?;
+    let configuration = match &args.config {
+        Source::Manifests { path, gateway } => {
+            let mut manifests = Manifests::load(path)?;
+            manifests.ingress_class.clone_from(&args.ingress_class);
+            let gateway = manifests.choose_gateway(gateway.as_deref())?;
+            serde_json::to_vec(&manifests.plugin_config(gateway.as_deref(), None))?
+        }
+        other => other.read_plugin_config()?.unwrap_or_default(),
+    };
     let module = WasmModule::from_file(&wasm::locate(args.wasm.as_deref(), wasm::FILTER_PACKAGE)?)?;
     let options = PluginOptions {
         configuration,
@@ -30,11 +37,18 @@ pub fn route(args: &RouteArgs) -> Result<Exit> {
     let mut proxy = Proxy::start(&module, options)
         .map_err(|e| anyhow::anyhow!("the filter refused the configuration: {e}"))?;
     let request = args.request.build().context("invalid --request")?;
-    let observed = Observed::new(
+    let protocols = Protocols::new(&manifests.resources);
+    let mut observed = Observed::new(
         &request,
         &proxy.stream(&request),
         gatewasm_core::DEFAULT_CLUSTER_HEADER,
-    );
+    )
+    .with_protocol(&protocols);
+    if gateway.is_none() {
+        let policy = OutboundPolicy::default();
+        let sidecar = SidecarRoutes::new(&manifests.resources, &protocols, None, policy);
+        observed.routed = sidecar.route_observed(&request, &observed);
+    }
     let mut out = std::io::stdout().lock();
     if args.json {
         writeln!(

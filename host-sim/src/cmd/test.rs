@@ -34,7 +34,7 @@ pub fn test(args: &TestArgs) -> Result<Exit> {
             }
         };
         for case in &file.cases {
-            match case.run(&mut proxy, &file.cluster_header) {
+            match case.run(&mut proxy, &file) {
                 Ok(observed) => {
                     passed += 1;
                     if args.verbose {

@@ -3,7 +3,9 @@
 //! Each port of the Gateway's HTTP and HTTPS listeners becomes an Envoy listener whose HTTP
 //! connection manager runs the wasm filter, then the router with a single route that takes its
 //! cluster from `x-gatewasm-cluster` (reference §5b). Each backend of the compiled route table
-//! becomes a cluster named as the filter names it. Certificates for HTTPS listeners are files
+//! becomes a cluster named as the filter names it, speaking the backend's protocol (`protocol`:
+//! HTTP/2 with prior knowledge for h2c and gRPC, TLS where `backend_tls` says how to verify it).
+//! The connection managers allow WebSocket upgrades and not CONNECT. Certificates for HTTPS listeners are files
 //! named after the listener's `certificateRefs` (`<tls-dir>/<namespace>/<name>/tls.crt` and
 //! `tls.key`, the layout of a mounted Kubernetes TLS Secret), or, on request, the listener is
 //! served in plain text. Listeners of other protocols (TLS, TCP, UDP) are left out with a note.
@@ -18,7 +20,8 @@ use gatewasm_core::DEFAULT_CLUSTER_HEADER;
 use serde_json::Value as Json;
 use serde_norway::Value as Yaml;
 
-use super::{FailStrategy, Generated, Mode, Plan};
+use super::{backend_tls, FailStrategy, Generated, Mode, Plan};
+use crate::protocol::Protocol;
 
 /// The Envoy wasm runtime that runs the module.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -112,6 +115,8 @@ pub struct EnvoyOptions {
     pub admin: Address,
     /// Certificates for HTTPS listeners.
     pub tls: Tls,
+    /// CA bundle for TLS backends that no BackendTLSPolicy covers.
+    pub upstream_ca: Option<String>,
 }
 
 impl Default for EnvoyOptions {
@@ -126,6 +131,7 @@ impl Default for EnvoyOptions {
                 port: 9901,
             },
             tls: Tls::Files(DEFAULT_TLS_DIR.to_owned()),
+            upstream_ca: None,
         }
     }
 }
@@ -181,22 +187,42 @@ pub fn bootstrap(plan: &Plan, options: &EnvoyOptions) -> Result<Generated> {
         &http_filters,
         &mut notes,
     )?;
-    let clusters: Vec<Yaml> = plan
-        .backends
-        .iter()
-        .map(|backend| {
-            let address = options
-                .addresses
-                .get(&backend.key)
-                .cloned()
-                .unwrap_or_else(|| kubernetes_address(&backend.key));
-            cluster(
-                &backend.cluster,
-                &address,
-                plan.grpc_backends.contains(&backend.key),
-            )
-        })
-        .collect();
+    let ca_dir = match &options.tls {
+        Tls::Files(dir) => dir.as_str(),
+        Tls::Plaintext => DEFAULT_TLS_DIR,
+    };
+    let mut clusters = Vec::new();
+    for backend in &plan.backends {
+        let address = options
+            .addresses
+            .get(&backend.key)
+            .cloned()
+            .unwrap_or_else(|| kubernetes_address(&backend.key));
+        let protocol = plan.protocols.of(&backend.key);
+        let verification = backend_tls::verification(
+            &plan.others,
+            &backend.key,
+            plan.protocols.port_name(&backend.key),
+            options.upstream_ca.as_deref(),
+            ca_dir,
+        );
+        if protocol.tls() && verification.is_none() {
+            notes.push(format!(
+                "backend {} speaks {} but nothing says how to verify its certificate: its \
+                 cluster has no TLS, so the backend will refuse the connection; add a \
+                 BackendTLSPolicy for the Service (validation.hostname and caCertificateRefs \
+                 or wellKnownCACertificates) or pass --upstream-ca FILE",
+                backend.key,
+                protocol.name()
+            ));
+        }
+        clusters.push(cluster(
+            &backend.cluster,
+            &address,
+            protocol,
+            verification.as_ref(),
+        ));
+    }
     if clusters.is_empty() {
         notes.push(
             "no route sends anywhere: the bootstrap has no clusters, and every request gets 404 or 500"
@@ -436,6 +462,9 @@ fn connection_manager(stat_prefix: &str, http_filters: &Yaml) -> Yaml {
                 }],
             },
             "http_filters" => http_filters.clone(),
+            // WebSocket upgrades reach the backend the filter chose (HTTPRoute
+            // BackendProtocolWebSocket); CONNECT is not listed, so Envoy refuses it.
+            "upgrade_configs" => vec![map! { "upgrade_type" => "websocket" }],
         },
     }
 }
@@ -487,8 +516,14 @@ fn http_filters(plan: &Plan, options: &EnvoyOptions) -> Result<Yaml> {
     .into())
 }
 
-/// One cluster: DNS-resolved for names, static for IP addresses; HTTP/2 for gRPC backends.
-fn cluster(name: &str, address: &Address, http2: bool) -> Yaml {
+/// One cluster: DNS-resolved for names, static for IP addresses; HTTP/2 with prior knowledge
+/// for h2c and gRPC backends, HTTP/1.1 (upgrades included) otherwise; TLS where verified.
+fn cluster(
+    name: &str,
+    address: &Address,
+    protocol: Protocol,
+    tls: Option<&backend_tls::Verification>,
+) -> Yaml {
     let literal_ip = address.host.parse::<IpAddr>().is_ok();
     let mut cluster = serde_norway::Mapping::new();
     cluster.insert("name".into(), name.into());
@@ -500,7 +535,7 @@ fn cluster(name: &str, address: &Address, http2: bool) -> Yaml {
         cluster.insert("dns_lookup_family".into(), "V4_PREFERRED".into());
     }
     cluster.insert("connect_timeout".into(), "5s".into());
-    if http2 {
+    if protocol == Protocol::H2c {
         cluster.insert(
             "typed_extension_protocol_options".into(),
             map! {
@@ -509,6 +544,12 @@ fn cluster(name: &str, address: &Address, http2: bool) -> Yaml {
                     "explicit_http_config" => map! { "http2_protocol_options" => map! {} },
                 },
             },
+        );
+    }
+    if let Some(tls) = tls {
+        cluster.insert(
+            "transport_socket".into(),
+            backend_tls::transport_socket(tls),
         );
     }
     cluster.insert(
@@ -555,13 +596,13 @@ fn names(group: &[&Listener]) -> String {
 #[cfg(test)]
 mod tests {
     use super::{bootstrap, Address, EnvoyOptions, Runtime, Tls};
-    use crate::deploy::{FailStrategy, Plan};
+    use crate::deploy::{FailStrategy, MeshTarget, Plan};
     use crate::manifests::Manifests;
 
     fn plan(text: &str) -> Plan {
         let mut m = Manifests::default();
         m.add_yaml(text).unwrap();
-        Plan::new(&m, None).unwrap()
+        Plan::new(&m, None, MeshTarget::default()).unwrap()
     }
 
     const MANIFESTS: &str = "\

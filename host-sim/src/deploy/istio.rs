@@ -4,9 +4,12 @@
 //! Gateway mode attaches the plugin to the Gateway with `targetRefs` and inserts one route at the
 //! top of every virtual host of that gateway's proxies: "send a request carrying
 //! `x-gatewasm-cluster` to the cluster it names" (DESIGN.md, reference §5a/§5b). Mesh mode runs
-//! the plugin on the outbound side of sidecars (`match: [{mode: CLIENT}]`) in `authority` mode,
-//! where Istio's own virtual hosts pick the Service's cluster and no patch is needed. Rendering
-//! and flags live in `cmd::config`.
+//! the plugin on the outbound side of sidecars (`match: [{mode: CLIENT}]`), by default in
+//! `clusterHeader` mode with the same route patch for `SIDECAR_OUTBOUND`: a sidecar routes by
+//! the port the caller dialled, so only a route that names the cluster reaches a backend on
+//! another port (see `sidecar` in host-sim). `--target authority` keeps Istio's own virtual
+//! hosts and needs no patch, for backends on the dialled port only. Rendering and flags live in
+//! `cmd::config`.
 
 use std::collections::BTreeMap;
 
@@ -14,7 +17,7 @@ use anyhow::{bail, Result};
 use gatewasm_core::DEFAULT_CLUSTER_HEADER;
 use serde_norway::Value as Yaml;
 
-use super::{FailStrategy, Generated, Mode, Plan};
+use super::{FailStrategy, Generated, MeshTarget, Mode, Plan};
 
 /// The image URL used when none is given: valid, and plainly a placeholder.
 pub const DEFAULT_IMAGE: &str = concat!(
@@ -107,7 +110,16 @@ pub fn objects(plan: &Plan, options: &IstioOptions) -> Result<Generated> {
                 }],
             };
             documents.push(wasm_plugin(plan, options, namespace, target, sha256)?);
-            documents.push(envoy_filter(&options.name, namespace, name));
+            let labels = [(
+                Yaml::from("gateway.networking.k8s.io/gateway-name"),
+                Yaml::from(name.as_str()),
+            )];
+            documents.push(envoy_filter(
+                &options.name,
+                namespace,
+                labels.into_iter().collect(),
+                "GATEWAY",
+            ));
         }
         Mode::Mesh => {
             let namespace = match &options.namespace {
@@ -128,6 +140,13 @@ pub fn objects(plan: &Plan, options: &IstioOptions) -> Result<Generated> {
                 ));
             }
             target.insert("match".into(), vec![map! { "mode" => "CLIENT" }].into());
+            if plan.mesh_target == MeshTarget::ClusterHeader && options.fail == FailStrategy::Open {
+                bail!(
+                    "--fail-strategy open would let a client's own {DEFAULT_CLUSTER_HEADER} header \
+                     choose the cluster whenever the filter is skipped; use reload or close, or \
+                     --target authority"
+                );
+            }
             documents.push(wasm_plugin(
                 plan,
                 options,
@@ -135,6 +154,19 @@ pub fn objects(plan: &Plan, options: &IstioOptions) -> Result<Generated> {
                 Yaml::Mapping(target),
                 sha256,
             )?);
+            if plan.mesh_target == MeshTarget::ClusterHeader {
+                let labels: serde_norway::Mapping = options
+                    .selector
+                    .iter()
+                    .map(|(k, v)| (Yaml::from(k.as_str()), Yaml::from(v.as_str())))
+                    .collect();
+                documents.push(envoy_filter(
+                    &options.name,
+                    &namespace,
+                    labels,
+                    "SIDECAR_OUTBOUND",
+                ));
+            }
         }
     }
     Ok(Generated { documents, notes })
@@ -168,30 +200,43 @@ fn wasm_plugin(
     })
 }
 
-/// The route patch: first in every virtual host of the gateway's proxies, taken only by
-/// requests that carry the decision header. Istio's own routes stay below it, unchanged, so the
-/// rules' header filters are not applied a second time.
-fn envoy_filter(plugin: &str, namespace: &str, gateway: &str) -> Yaml {
+/// The route patch: first in every virtual host of the selected proxies (`context` GATEWAY or
+/// SIDECAR_OUTBOUND), taken only by requests that carry the decision header. Istio's own routes
+/// stay below it, unchanged, so the rules' header filters are not applied a second time. Empty
+/// `labels` select every workload of the namespace.
+fn envoy_filter(
+    plugin: &str,
+    namespace: &str,
+    labels: serde_norway::Mapping,
+    context: &str,
+) -> Yaml {
+    let mut spec = serde_norway::Mapping::new();
+    if !labels.is_empty() {
+        spec.insert(
+            "workloadSelector".into(),
+            map! { "labels" => Yaml::Mapping(labels) },
+        );
+    }
+    spec.insert(
+        "configPatches".into(),
+        vec![map! {
+            "applyTo" => "HTTP_ROUTE",
+            "match" => map! {
+                "context" => context,
+                "routeConfiguration" => map! {},
+            },
+            "patch" => map! {
+                "operation" => "INSERT_FIRST",
+                "value" => decision_route(),
+            },
+        }]
+        .into(),
+    );
     map! {
         "apiVersion" => "networking.istio.io/v1alpha3",
         "kind" => "EnvoyFilter",
         "metadata" => metadata(&format!("{plugin}-cluster-header"), namespace),
-        "spec" => map! {
-            "workloadSelector" => map! {
-                "labels" => map! { "gateway.networking.k8s.io/gateway-name" => gateway },
-            },
-            "configPatches" => vec![map! {
-                "applyTo" => "HTTP_ROUTE",
-                "match" => map! {
-                    "context" => "GATEWAY",
-                    "routeConfiguration" => map! {},
-                },
-                "patch" => map! {
-                    "operation" => "INSERT_FIRST",
-                    "value" => decision_route(),
-                },
-            }],
-        },
+        "spec" => Yaml::Mapping(spec),
     }
 }
 
@@ -273,7 +318,7 @@ fn normalise_sha256(value: &str) -> Result<String> {
 #[cfg(test)]
 mod tests {
     use super::{objects, IstioOptions, DEFAULT_IMAGE};
-    use crate::deploy::{FailStrategy, Plan};
+    use crate::deploy::{FailStrategy, MeshTarget, Plan};
     use crate::manifests::Manifests;
 
     const GATEWAY: &str = "kind: Gateway\nmetadata: {name: gw, namespace: infra}\nspec: {listeners: [{name: http, port: 80, protocol: HTTP}]}\n---\n";
@@ -282,7 +327,7 @@ mod tests {
     fn plan(text: &str) -> Plan {
         let mut m = Manifests::default();
         m.add_yaml(text).unwrap();
-        Plan::new(&m, None).unwrap()
+        Plan::new(&m, None, MeshTarget::default()).unwrap()
     }
 
     fn json(value: &serde_norway::Value) -> serde_json::Value {
@@ -317,13 +362,41 @@ mod tests {
     }
 
     #[test]
-    fn mesh_mode_runs_on_the_client_side_in_authority_mode() {
+    fn mesh_mode_patches_the_sidecars_routes_for_the_cluster_header() {
+        let mut options = IstioOptions::default();
+        options.selector.insert("app".into(), "shop".into());
+        let generated = objects(&plan(ROUTE), &options).unwrap();
+        let [plugin, filter] = generated.documents.as_slice() else {
+            panic!("two documents expected");
+        };
+        let (plugin, filter) = (json(plugin), json(filter));
+        assert_eq!(
+            plugin["spec"]["pluginConfig"]["target"]["mode"],
+            "clusterHeader"
+        );
+        assert_eq!(filter["metadata"]["namespace"], "app");
+        assert_eq!(filter["spec"]["workloadSelector"]["labels"]["app"], "shop");
+        let patch = &filter["spec"]["configPatches"][0];
+        assert_eq!(patch["match"]["context"], "SIDECAR_OUTBOUND");
+        assert_eq!(patch["patch"]["operation"], "INSERT_FIRST");
+        let open = IstioOptions {
+            fail: FailStrategy::Open,
+            ..IstioOptions::default()
+        };
+        assert!(objects(&plan(ROUTE), &open).is_err());
+    }
+
+    #[test]
+    fn mesh_mode_in_authority_mode_needs_no_patch() {
         let mut options = IstioOptions {
             fail: FailStrategy::Open,
             ..IstioOptions::default()
         };
         options.selector.insert("app".into(), "shop".into());
-        let generated = objects(&plan(ROUTE), &options).unwrap();
+        let mut m = Manifests::default();
+        m.add_yaml(ROUTE).unwrap();
+        let authority = Plan::new(&m, None, MeshTarget::Authority).unwrap();
+        let generated = objects(&authority, &options).unwrap();
         let [plugin] = generated.documents.as_slice() else {
             panic!("one document expected");
         };

@@ -3,16 +3,17 @@
 //! address of every Envoy cluster it can name. One [`Generation`] is one such reading; a
 //! request keeps the generation it started under until it ends.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 
 use crate::cli::{Source, UpstreamSpec};
 use crate::deploy::envoy::Address;
-use crate::deploy::Plan;
+use crate::deploy::{MeshTarget, Plan};
 use crate::manifests::Manifests;
+use crate::protocol::Protocol;
 
 /// Where a cluster's requests go.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -50,7 +51,8 @@ impl Generation {
         let (configuration, problems, backends, grpc) = match source {
             Source::Manifests { path, gateway } => {
                 let manifests = Manifests::load(path)?;
-                let plan = Plan::new(&manifests, gateway.as_deref())?;
+                // A local gateway picks clusters by name, so the mesh runs in clusterHeader mode too.
+                let plan = Plan::new(&manifests, gateway.as_deref(), MeshTarget::ClusterHeader)?;
                 let backends: BTreeMap<String, String> = plan
                     .backends
                     .iter()
@@ -60,21 +62,18 @@ impl Generation {
                     plan.plugin_config_json()?.into_bytes(),
                     plan.problems.iter().map(ToString::to_string).collect(),
                     backends,
-                    plan.grpc_backends,
+                    plan.backends
+                        .iter()
+                        .filter(|b| plan.protocols.of(&b.key) == Protocol::H2c)
+                        .map(|b| b.key.clone())
+                        .collect::<BTreeSet<String>>(),
                 )
             }
-            Source::Inline(bytes) => (
-                bytes.clone(),
+            Source::Inline(_) | Source::File(_) => (
+                source.read_plugin_config()?.unwrap_or_default(),
                 Vec::new(),
                 BTreeMap::new(),
-                Default::default(),
-            ),
-            Source::File(path) => (
-                std::fs::read(path)
-                    .with_context(|| format!("failed to read {}", path.display()))?,
-                Vec::new(),
-                BTreeMap::new(),
-                Default::default(),
+                BTreeSet::new(),
             ),
         };
         let mut clusters = BTreeMap::new();

@@ -41,6 +41,7 @@ pub(super) async fn handle(
     shared: Arc<Shared>,
     worker: Worker,
     listener: Listener,
+    sni: Option<String>,
     request: Request<Incoming>,
 ) -> Result<Response<Body>, Infallible> {
     let start = (SystemTime::now(), Instant::now());
@@ -80,6 +81,12 @@ pub(super) async fn handle(
         vec!["request".to_owned(), "protocol".to_owned()],
         protocol.as_bytes().to_vec(),
     ));
+    if let Some(sni) = sni {
+        filter_request.properties.push((
+            vec!["connection".to_owned(), "requested_server_name".to_owned()],
+            sni.into_bytes(),
+        ));
+    }
     let grpc = is_grpc_request(&HeaderMap::from_pairs(&filter_request.headers));
     let body = match read_body(body).await {
         Ok(body) => body,

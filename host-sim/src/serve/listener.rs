@@ -12,9 +12,11 @@ use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
+use tokio_rustls::TlsAcceptor;
 
 use super::handler::{self, Listener};
-use super::worker::Workers;
+use super::tls;
+use super::worker::{Worker, Workers};
 use super::{Body, Shared};
 use crate::cli::ServeArgs;
 
@@ -43,8 +45,9 @@ pub(super) async fn bind_all(
             "serve: listening on {scheme}://{bound} (Gateway port {})",
             listener.gateway_port
         );
+        let tls = listen.tls.as_ref().map(tls::acceptor).transpose()?;
         let (shared, workers) = (Arc::clone(shared), Arc::clone(workers));
-        tasks.push(tokio::spawn(accept(socket, listener, shared, workers)));
+        tasks.push(tokio::spawn(accept(socket, listener, tls, shared, workers)));
     }
     if let Some(address) = args.admin {
         let socket = TcpListener::bind(address)
@@ -59,6 +62,7 @@ pub(super) async fn bind_all(
 async fn accept(
     socket: TcpListener,
     listener: Listener,
+    tls: Option<TlsAcceptor>,
     shared: Arc<Shared>,
     workers: Arc<Workers>,
 ) -> Result<()> {
@@ -69,15 +73,43 @@ async fn accept(
         let _ = stream.set_nodelay(true);
         let worker = workers.next();
         let shared = Arc::clone(&shared);
+        let tls = tls.clone();
         tokio::spawn(async move {
-            let service = service_fn(move |request| {
-                handler::handle(Arc::clone(&shared), worker.clone(), listener, request)
-            });
-            let _ = auto::Builder::new(TokioExecutor::new())
-                .serve_connection(TokioIo::new(stream), service)
-                .await;
+            let Some(tls) = tls else {
+                serve_connection(stream, listener, None, shared, worker).await;
+                return;
+            };
+            let Ok(stream) = tls.accept(stream).await else {
+                return;
+            };
+            let sni = stream.get_ref().1.server_name().map(str::to_owned);
+            serve_connection(stream, listener, sni, shared, worker).await;
         });
     }
+}
+
+/// HTTP/1.1 or HTTP/2 on one connection, every request through `worker`.
+async fn serve_connection<S>(
+    stream: S,
+    listener: Listener,
+    sni: Option<String>,
+    shared: Arc<Shared>,
+    worker: Worker,
+) where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let service = service_fn(move |request| {
+        handler::handle(
+            Arc::clone(&shared),
+            worker.clone(),
+            listener,
+            sni.clone(),
+            request,
+        )
+    });
+    let _ = auto::Builder::new(TokioExecutor::new())
+        .serve_connection(TokioIo::new(stream), service)
+        .await;
 }
 
 /// `GET /stats` (text) and `GET /stats?format=json`.

@@ -24,11 +24,13 @@ mod order;
 mod parents;
 mod routes;
 mod rules;
+mod sidecar_reach;
 mod status;
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::config::{ConfigError, PluginConfig, ReferenceGrant, Resource, Service, Unknown};
+use crate::effect::Target;
 use crate::fnv::FnvHashMap;
 use crate::hostname::Hostname;
 use crate::precedence::Rank;
@@ -279,6 +281,19 @@ pub fn compile(config: &PluginConfig) -> Result<Compiled, ConfigError> {
             }
         }
         for (rule_index, name, parts) in compiled_rules {
+            if let (Parents::Mesh(mesh), Target::Authority) = (&parents, &table.target) {
+                let scopes: Vec<usize> = attached.keys().copied().collect();
+                let (backends, label) = (&table.backends, &label);
+                sidecar_reach::check(
+                    mesh,
+                    &scopes,
+                    label,
+                    rule_index,
+                    &parts.backends,
+                    backends,
+                    &mut problems,
+                );
+            }
             let rule_id = u32::try_from(table.rules.len()).unwrap_or(u32::MAX);
             let index = u16::try_from(rule_index).unwrap_or(u16::MAX);
             table.rules.push(Rule {

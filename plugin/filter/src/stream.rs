@@ -238,7 +238,19 @@ impl HttpContext for Stream {
                 host::send_local_reply(reply);
                 Next::Pause
             }
-            Action::Pass => Next::Continue,
+            Action::Pass => {
+                // A request the filter leaves alone must not pick its own cluster: the sidecar's
+                // decision route would honour a decision header the client sent.
+                if let Target::ClusterHeader(header) = self.table.target() {
+                    if headers
+                        .iter()
+                        .any(|(name, _)| name.eq_ignore_ascii_case(header))
+                    {
+                        host::remove_header(HeaderMap::Request, header);
+                    }
+                }
+                Next::Continue
+            }
         }
     }
 

@@ -162,6 +162,19 @@ impl<'c> MeshParents<'c> {
             })
     }
 
+    /// `namespace/name` of a scope's Service and the port callers dial to reach it.
+    pub(crate) fn scope_service(&self, scope: usize) -> Option<(String, Option<u16>)> {
+        self.scopes
+            .get(scope)
+            .map(|(ns, name, port)| (format!("{ns}/{name}"), *port))
+    }
+
+    /// Whether Service `namespace/name` listens on `port`; `None` when the Service is unknown.
+    pub(crate) fn has_port(&self, namespace: &str, name: &str, port: u16) -> Option<bool> {
+        let service = self.services.get(&(namespace, name))?;
+        Some(service.ports.iter().any(|&(_, p)| p == port))
+    }
+
     /// Port of each scope, by scope index.
     pub(crate) fn scope_ports(&self) -> Vec<Option<u16>> {
         self.scopes.iter().map(|(_, _, port)| *port).collect()

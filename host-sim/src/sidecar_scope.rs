@@ -1,0 +1,135 @@
+//! Mesh backends an Istio `Sidecar` resource hides from the sidecars that would route to them.
+//!
+//! A `Sidecar` with `egress` limits the Services the sidecars of its namespace know: a backend
+//! outside every `egress[].hosts` entry has no cluster and no virtual host there, so a decision
+//! for it fails in either target mode (clusterHeader: Envoy answers 503 for the unknown cluster;
+//! authority: the catch-all takes the call). Which workloads a route's decisions run in follows
+//! GEP-1294: a consumer route's in its own namespace, a producer route's in every namespace.
+//! `workloadSelector` is not narrowed further: a selected Sidecar is taken to cover the
+//! namespace, which can only add warnings. The filter itself never sees these objects.
+
+use serde_json::Value;
+
+use crate::diagnose::{array_at, kind, label, name, namespace, parent_ref_target, routes, str_at};
+use crate::manifests::Manifests;
+use gatewasm_core::Problem;
+
+/// Warns about every backendRef of a mesh route that a `Sidecar` in a calling namespace hides.
+pub fn check(manifests: &Manifests, problems: &mut Vec<Problem>) {
+    let sidecars: Vec<&Value> = manifests
+        .others
+        .iter()
+        .filter(|o| kind(o) == "Sidecar" && o.pointer("/spec/egress").is_some())
+        .collect();
+    if sidecars.is_empty() {
+        return;
+    }
+    for route in routes(manifests) {
+        let route_ns = namespace(route);
+        let mut producer = false;
+        let mut consumer = false;
+        for parent in array_at(route, "/spec/parentRefs") {
+            let (group, parent_kind, parent_ns) = parent_ref_target(parent, route_ns);
+            if (group, parent_kind) == ("", "Service") {
+                producer |= parent_ns == route_ns;
+                consumer |= parent_ns != route_ns;
+            }
+        }
+        if !producer && !consumer {
+            continue;
+        }
+        for sidecar in &sidecars {
+            let callers = namespace(sidecar);
+            if !producer && callers != route_ns {
+                continue; // a consumer route's decisions run in its own namespace only
+            }
+            for (r, rule) in array_at(route, "/spec/rules").iter().enumerate() {
+                for (b, backend) in array_at(rule, "/backendRefs").iter().enumerate() {
+                    let Some(service) = str_at(backend, "/name") else {
+                        continue;
+                    };
+                    let service_ns = str_at(backend, "/namespace").unwrap_or(route_ns);
+                    if visible(sidecar, service_ns, service) {
+                        continue;
+                    }
+                    let fqdn = format!("{service}.{service_ns}.svc.cluster.local");
+                    problems.push(
+                        Problem::warning(
+                            label(route),
+                            format!("spec.rules[{r}].backendRefs[{b}]"),
+                            format!(
+                                "Service {service_ns}/{service} is outside the egress hosts of \
+                                 Sidecar {callers}/{}, so the sidecars of namespace {callers} \
+                                 have no cluster for it: a call this rule sends there gets 503 \
+                                 in clusterHeader mode and goes to the catch-all in authority \
+                                 mode",
+                                name(sidecar)
+                            ),
+                        )
+                        .with_hint(format!(
+                            "add \"{service_ns}/{fqdn}\" (or \"{service_ns}/*\") to the \
+                             Sidecar's egress hosts"
+                        )),
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// Whether some `egress[].hosts` entry (`namespace/dnsName`; `.` the Sidecar's namespace, `*`
+/// any, `~` none; `*` or `*.suffix` wildcards) admits the Service.
+fn visible(sidecar: &Value, service_ns: &str, service: &str) -> bool {
+    let own = namespace(sidecar);
+    let fqdn = format!("{service}.{service_ns}.svc.cluster.local");
+    array_at(sidecar, "/spec/egress")
+        .iter()
+        .flat_map(|e| array_at(e, "/hosts"))
+        .filter_map(Value::as_str)
+        .any(|entry| {
+            let (ns, host) = entry.split_once('/').unwrap_or(("*", entry));
+            let ns_ok = match ns {
+                "*" => true,
+                "." => own == service_ns,
+                "~" => false,
+                other => other == service_ns,
+            };
+            let host_ok = host == "*"
+                || host == fqdn
+                || host
+                    .strip_prefix('*')
+                    .is_some_and(|suffix| fqdn.ends_with(suffix));
+            ns_ok && host_ok
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check;
+    use crate::manifests::Manifests;
+
+    const MESH: &str = "kind: Service\nmetadata: {name: api, namespace: app}\nspec: {ports: [{name: http, port: 8080}]}\n---\nkind: HTTPRoute\nmetadata: {name: r, namespace: app}\nspec:\n  parentRefs: [{group: \"\", kind: Service, name: api, port: 8080}]\n  rules: [{backendRefs: [{name: api-v2, port: 8080}, {name: pay, namespace: payments, port: 8080}]}]\n---\n";
+
+    fn problems(sidecar: &str) -> Vec<String> {
+        let mut m = Manifests::default();
+        m.add_yaml(&format!("{MESH}{sidecar}")).unwrap();
+        let mut problems = Vec::new();
+        check(&m, &mut problems);
+        problems.iter().map(ToString::to_string).collect()
+    }
+
+    #[test]
+    fn a_backend_outside_the_egress_hosts_is_named_with_the_fix() {
+        let narrow = problems("apiVersion: networking.istio.io/v1\nkind: Sidecar\nmetadata: {name: default, namespace: client}\nspec: {egress: [{hosts: [\"./*\", \"app/*\"]}]}\n");
+        assert_eq!(narrow.len(), 1, "{narrow:?}");
+        assert!(
+            narrow[0].contains("backendRefs[1]: Service payments/pay is outside the egress hosts of Sidecar client/default"),
+            "{narrow:?}"
+        );
+        assert!(narrow[0].contains("payments/pay.payments.svc.cluster.local"));
+        let wide = problems("kind: Sidecar\nmetadata: {name: default, namespace: client}\nspec: {egress: [{hosts: [\"*/*\"]}]}\n");
+        assert!(wide.is_empty(), "{wide:?}");
+        let suffix = problems("kind: Sidecar\nmetadata: {name: default, namespace: client}\nspec: {egress: [{hosts: [\"app/*\", \"payments/*.payments.svc.cluster.local\"]}]}\n");
+        assert!(suffix.is_empty(), "{suffix:?}");
+    }
+}
