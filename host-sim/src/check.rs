@@ -13,7 +13,7 @@ mod dead_rules;
 mod findings;
 mod hints;
 mod model;
-mod objects;
+pub(crate) mod objects;
 mod status;
 
 use anyhow::Result;

@@ -10,7 +10,9 @@
 
 use serde_json::Value;
 
-use crate::diagnose::{array_at, kind, label, name, namespace, parent_ref_target, routes, str_at};
+use crate::check::objects::{
+    array_at, kind, label, name, namespace, parent_ref_target, routes, str_at,
+};
 use crate::manifests::Manifests;
 use gatewasm_core::Problem;
 

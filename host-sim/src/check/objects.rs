@@ -8,32 +8,32 @@ use serde_json::Value;
 use crate::manifests::Manifests;
 
 /// The Gateway API group.
-pub(super) const GATEWAY_GROUP: &str = "gateway.networking.k8s.io";
+pub(crate) const GATEWAY_GROUP: &str = "gateway.networking.k8s.io";
 
 /// `kind`, or empty.
-pub(super) fn kind(object: &Value) -> &str {
+pub(crate) fn kind(object: &Value) -> &str {
     object.get("kind").and_then(Value::as_str).unwrap_or("")
 }
 
 /// `metadata.name`, or empty.
-pub(super) fn name(object: &Value) -> &str {
+pub(crate) fn name(object: &Value) -> &str {
     str_at(object, "/metadata/name").unwrap_or("")
 }
 
 /// `metadata.namespace`, `default` when unset.
-pub(super) fn namespace(object: &Value) -> &str {
+pub(crate) fn namespace(object: &Value) -> &str {
     str_at(object, "/metadata/namespace")
         .filter(|ns| !ns.is_empty())
         .unwrap_or("default")
 }
 
 /// `namespace/name`.
-pub(super) fn key(object: &Value) -> String {
+pub(crate) fn key(object: &Value) -> String {
     format!("{}/{}", namespace(object), name(object))
 }
 
 /// `Kind namespace/name`, or `Kind name` for cluster-scoped kinds, as problems name objects.
-pub(super) fn label(object: &Value) -> String {
+pub(crate) fn label(object: &Value) -> String {
     match kind(object) {
         "GatewayClass" | "Namespace" => format!("{} {}", kind(object), name(object)),
         other => format!("{other} {}", key(object)),
@@ -41,12 +41,12 @@ pub(super) fn label(object: &Value) -> String {
 }
 
 /// A string at a JSON pointer.
-pub(super) fn str_at<'a>(object: &'a Value, pointer: &str) -> Option<&'a str> {
+pub(crate) fn str_at<'a>(object: &'a Value, pointer: &str) -> Option<&'a str> {
     object.pointer(pointer).and_then(Value::as_str)
 }
 
 /// An array at a JSON pointer, empty when absent.
-pub(super) fn array_at<'a>(object: &'a Value, pointer: &str) -> &'a [Value] {
+pub(crate) fn array_at<'a>(object: &'a Value, pointer: &str) -> &'a [Value] {
     object
         .pointer(pointer)
         .and_then(Value::as_array)
@@ -54,7 +54,7 @@ pub(super) fn array_at<'a>(object: &'a Value, pointer: &str) -> &'a [Value] {
 }
 
 /// The API group of an object, from its `apiVersion` (`""` for the core group).
-pub(super) fn group(object: &Value) -> &str {
+pub(crate) fn group(object: &Value) -> &str {
     let api_version = object
         .get("apiVersion")
         .and_then(Value::as_str)
@@ -62,7 +62,7 @@ pub(super) fn group(object: &Value) -> &str {
     api_version.rsplit_once('/').map_or("", |(g, _)| g)
 }
 
-pub(super) fn of_kind<'a>(
+pub(crate) fn of_kind<'a>(
     objects: &'a [Value],
     wanted: &'a str,
 ) -> impl Iterator<Item = &'a Value> + 'a {
@@ -70,7 +70,7 @@ pub(super) fn of_kind<'a>(
 }
 
 /// HTTPRoutes and GRPCRoutes, in order.
-pub(super) fn routes(manifests: &Manifests) -> impl Iterator<Item = &Value> + '_ {
+pub(crate) fn routes(manifests: &Manifests) -> impl Iterator<Item = &Value> + '_ {
     manifests
         .resources
         .iter()
@@ -78,17 +78,17 @@ pub(super) fn routes(manifests: &Manifests) -> impl Iterator<Item = &Value> + '_
 }
 
 /// Gateways, in order.
-pub(super) fn gateways(manifests: &Manifests) -> impl Iterator<Item = &Value> + '_ {
+pub(crate) fn gateways(manifests: &Manifests) -> impl Iterator<Item = &Value> + '_ {
     of_kind(&manifests.resources, "Gateway")
 }
 
 /// ListenerSets, in order.
-pub(super) fn listener_sets(manifests: &Manifests) -> impl Iterator<Item = &Value> + '_ {
+pub(crate) fn listener_sets(manifests: &Manifests) -> impl Iterator<Item = &Value> + '_ {
     of_kind(&manifests.resources, "ListenerSet")
 }
 
 /// A parentRef's group, kind and namespace, with the API defaults applied.
-pub(super) fn parent_ref_target<'a>(
+pub(crate) fn parent_ref_target<'a>(
     parent: &'a Value,
     route_namespace: &'a str,
 ) -> (&'a str, &'a str, &'a str) {
@@ -110,23 +110,23 @@ pub(super) fn parent_ref_target<'a>(
 
 /// A listener and the Gateway it belongs to, as written.
 #[derive(Debug)]
-pub(super) struct ListenerRef<'a> {
+pub(crate) struct ListenerRef<'a> {
     /// The Gateway.
-    pub(super) gateway: &'a Value,
+    pub(crate) gateway: &'a Value,
     /// Index in `spec.listeners`.
-    pub(super) index: usize,
+    pub(crate) index: usize,
     /// The listener.
-    pub(super) listener: &'a Value,
+    pub(crate) listener: &'a Value,
 }
 
 impl ListenerRef<'_> {
     /// `name`.
-    pub(super) fn name(&self) -> &str {
+    pub(crate) fn name(&self) -> &str {
         str_at(self.listener, "/name").unwrap_or("")
     }
 
     /// `port`.
-    pub(super) fn port(&self) -> Option<u64> {
+    pub(crate) fn port(&self) -> Option<u64> {
         self.listener
             .get("port")
             .and_then(Value::as_f64)
@@ -136,7 +136,7 @@ impl ListenerRef<'_> {
 
 /// Listeners a parentRef selects: of the Gateway it names, by `sectionName` and `port`
 /// (reference §8.1). Whether they accept the route is another matter.
-pub(super) fn selected_listeners<'a>(
+pub(crate) fn selected_listeners<'a>(
     manifests: &'a Manifests,
     route: &Value,
     parent: &Value,
