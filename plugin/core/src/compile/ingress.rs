@@ -13,7 +13,7 @@ use super::backends::BackendContext;
 use super::{known_services, Names};
 
 /// Compiles the Ingresses among the resources; `None` when there are none.
-#[allow(
+#[expect(
     clippy::too_many_arguments,
     reason = "the shared parts of the route table being built"
 )]

@@ -284,10 +284,7 @@ impl IngressTable {
         table
     }
 
-    #[allow(
-        clippy::too_many_arguments,
-        reason = "one location needs every part of the model"
-    )]
+    /// One location of `server`, compiled; `None` when it cannot be served (reported).
     fn location(
         &mut self,
         model: &NginxModel,
