@@ -17,4 +17,5 @@ pub mod manifests;
 pub mod observe;
 pub mod report;
 pub mod request;
+pub mod serve;
 pub mod wasm;
