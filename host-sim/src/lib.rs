@@ -12,6 +12,7 @@ pub mod deploy;
 pub mod diagnose;
 pub mod envoy;
 pub mod manifests;
+pub mod migrate;
 pub mod observe;
 pub mod report;
 pub mod request;

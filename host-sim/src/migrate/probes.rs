@@ -1,0 +1,250 @@
+//! The requests `migrate --verify` sends: for every location of every host, the edges where
+//! nginx and Gateway API could disagree.
+//!
+//! Per host: the host as written (a wildcard filled with one label, and with two) and with an
+//! explicit port; HTTP, and HTTPS too for TLS hosts. Per path: the path, its parent, a child, a
+//! sibling sharing the prefix, the other trailing slash, another letter case, a query. Per
+//! canary: each header and cookie value that decides, and the plain request for the weight
+//! split. Per CORS location: a preflight, a plain OPTIONS and a request with `Origin`. What the
+//! answers are is [`super::replay`]'s concern.
+
+use std::collections::BTreeSet;
+
+use crate::request::RequestSpec;
+
+use super::notes::Affects;
+use super::plan::{Location, Plan, Server, CATCH_ALL};
+
+/// The host probes use for nginx's catch-all server: no Ingress names it.
+pub const UNKNOWN_HOST: &str = "unknown.invalid";
+
+/// One generated request and what it exercises.
+#[derive(Clone, Debug)]
+pub struct Probe {
+    /// The request.
+    pub request: RequestSpec,
+    /// The server host it targets, as written in the Ingress.
+    pub host: String,
+    /// The location path it was made from.
+    pub path: String,
+    /// `Ingress namespace/name` owning the location.
+    pub source: String,
+    /// What kind of edge it is, for finding the note that explains a difference.
+    pub kind: Affects,
+    /// Whether the outcome is a split over many requests.
+    pub split: bool,
+}
+
+/// Every probe for the plan, without repeats.
+pub fn generate(plan: &Plan) -> Vec<Probe> {
+    let mut probes = Vec::new();
+    let mut seen = BTreeSet::new();
+    for server in &plan.servers {
+        for location in &server.locations {
+            for probe in location_probes(plan, server, location) {
+                let key = (
+                    probe.request.method.clone(),
+                    probe.request.url.clone(),
+                    probe.request.headers.clone(),
+                );
+                if seen.insert(key) {
+                    probes.push(probe);
+                }
+            }
+        }
+    }
+    probes
+}
+
+/// A concrete host name for a server: the host itself, a wildcard filled with `label`, or
+/// [`UNKNOWN_HOST`] for the catch-all.
+fn concrete(host: &str, label: &str) -> String {
+    if host == CATCH_ALL {
+        UNKNOWN_HOST.to_owned()
+    } else if let Some(domain) = host.strip_prefix("*.") {
+        format!("{label}.{domain}")
+    } else {
+        host.to_owned()
+    }
+}
+
+/// A path a regex could match: groups and classes replaced by a sample character.
+fn sample(pattern: &str) -> String {
+    let mut out = pattern
+        .trim_start_matches('^')
+        .trim_end_matches('$')
+        .replace("(/|$)", "/")
+        .replace("(.*)", "x")
+        .replace("(.+)", "x")
+        .replace(".*", "x")
+        .replace(".+", "x")
+        .replace("[^/]+", "x")
+        .replace("[0-9]+", "1")
+        .replace("\\d+", "1");
+    out.retain(|c| !"()?^$".contains(c));
+    let mut unescaped = String::with_capacity(out.len());
+    let mut chars = out.chars();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            unescaped.extend(chars.next());
+        } else {
+            unescaped.push(c);
+        }
+    }
+    unescaped
+}
+
+/// The edges of a path: `(path, kind)`.
+fn path_variants(path: &str) -> Vec<(String, Affects)> {
+    let trimmed = path.trim_end_matches('/');
+    let mut out = vec![
+        (path.to_owned(), Affects::Any),
+        (format!("{path}?q=1"), Affects::Query),
+        (format!("{trimmed}/child"), Affects::Any),
+    ];
+    if !trimmed.is_empty() {
+        out.push((format!("{trimmed}x"), Affects::Any));
+        let parent = match trimmed.rfind('/') {
+            Some(0) | None => "/".to_owned(),
+            Some(at) => trimmed[..at].to_owned(),
+        };
+        out.push((parent, Affects::Any));
+        if path.ends_with('/') {
+            out.push((trimmed.to_owned(), Affects::Any));
+        } else {
+            out.push((format!("{path}/"), Affects::Any));
+        }
+    }
+    let upper = path.to_ascii_uppercase();
+    if upper != path {
+        out.push((upper, Affects::Case));
+    }
+    out
+}
+
+fn location_probes(plan: &Plan, server: &Server, location: &Location) -> Vec<Probe> {
+    let served = &plan.ingresses[location.ingress];
+    let a = &served.annotations;
+    let path = if a.use_regex {
+        sample(&location.path)
+    } else {
+        location.path.clone()
+    };
+    let schemes: &[&str] = if server.tls.is_some() {
+        &["http", "https"]
+    } else {
+        &["http"]
+    };
+    let host = concrete(&server.host, "a");
+    let mut out = Vec::new();
+    let probe = |url: String, kind: Affects| Probe {
+        request: RequestSpec {
+            method: "GET".to_owned(),
+            url,
+            ..RequestSpec::default()
+        },
+        host: server.host.clone(),
+        path: location.path.clone(),
+        source: served.label.clone(),
+        kind,
+        split: false,
+    };
+    for scheme in schemes {
+        for (variant, kind) in path_variants(&path) {
+            out.push(probe(format!("{scheme}://{host}{variant}"), kind));
+        }
+        let port = if *scheme == "https" { 443 } else { 80 };
+        out.push(probe(format!("{scheme}://{host}:{port}{path}"), Affects::Any));
+        if server.host.starts_with("*.") {
+            let deeper = concrete(&server.host, "a.b");
+            out.push(probe(format!("{scheme}://{deeper}{path}"), Affects::Labels));
+        }
+    }
+    let main = schemes.last().copied().unwrap_or("http");
+    let url = format!("{main}://{host}{path}");
+    if let Some((canary, _)) = &location.canary {
+        let canary = plan.ingresses[*canary].annotations.canary.clone().unwrap_or_default();
+        let mut with = |name: &str, value: &str| {
+            let mut p = probe(url.clone(), Affects::Canary);
+            p.request.headers.push((name.to_owned(), value.to_owned()));
+            out.push(p);
+        };
+        if let Some(header) = &canary.by_header {
+            let mut values = vec!["always", "never", "other"];
+            if let Some(value) = &canary.by_header_value {
+                values.push(value);
+            }
+            for value in values {
+                with(header, value);
+            }
+            if let Some(cookie) = &canary.by_cookie {
+                with(header, "never");
+                let last = out.len() - 1;
+                if let Some(p) = out.get_mut(last) {
+                    p.request.headers.push(("Cookie".to_owned(), format!("{cookie}=always")));
+                }
+            }
+        }
+        if let Some(cookie) = &canary.by_cookie {
+            for value in ["always", "never", "other"] {
+                let mut p = probe(url.clone(), Affects::Canary);
+                p.request
+                    .headers
+                    .push(("Cookie".to_owned(), format!("theme=dark; {cookie}={value}")));
+                out.push(p);
+            }
+        }
+        let mut split = probe(url.clone(), Affects::Canary);
+        split.split = true;
+        out.push(split);
+    }
+    if a.cors.is_some() {
+        let mut preflight = probe(url.clone(), Affects::Cors);
+        preflight.request.method = "OPTIONS".to_owned();
+        preflight.request.headers = vec![
+            ("Origin".to_owned(), "https://app.example.org".to_owned()),
+            ("Access-Control-Request-Method".to_owned(), "POST".to_owned()),
+        ];
+        out.push(preflight);
+        let mut options = probe(url.clone(), Affects::Cors);
+        options.request.method = "OPTIONS".to_owned();
+        out.push(options);
+        let mut actual = probe(url.clone(), Affects::Cors);
+        actual.request.headers = vec![("Origin".to_owned(), "https://app.example.org".to_owned())];
+        out.push(actual);
+    }
+    if a.app_root.is_some() {
+        out.push(probe(format!("{main}://{host}/"), Affects::Any));
+    }
+    if a.from_to_www_redirect && server.host != CATCH_ALL {
+        let other = match host.strip_prefix("www.") {
+            Some(bare) => bare.to_owned(),
+            None => format!("www.{host}"),
+        };
+        out.push(probe(format!("http://{other}{path}"), Affects::Any));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{path_variants, sample};
+
+    #[test]
+    fn a_regex_path_gets_a_sample_it_matches() {
+        assert_eq!(sample("/api(/|$)(.*)"), "/api/x");
+        assert_eq!(sample("/users/[0-9]+/orders"), "/users/1/orders");
+        assert_eq!(sample("^/a\\.b$"), "/a.b");
+    }
+
+    #[test]
+    fn a_path_has_its_edges() {
+        let paths: Vec<String> = path_variants("/api").into_iter().map(|(p, _)| p).collect();
+        assert_eq!(
+            paths,
+            ["/api", "/api?q=1", "/api/child", "/apix", "/", "/api/", "/API"]
+        );
+        let paths: Vec<String> = path_variants("/").into_iter().map(|(p, _)| p).collect();
+        assert_eq!(paths, ["/", "/?q=1", "/child"]);
+    }
+}
