@@ -8,6 +8,7 @@
 mod attach;
 mod backends;
 mod filters;
+mod ingress;
 mod limits;
 mod mesh;
 mod rules;
@@ -85,6 +86,8 @@ pub fn compile(config: &PluginConfig) -> Result<Compiled, ConfigError> {
     let mut namespaces = BTreeMap::new();
     let mut service_objects = Vec::new();
     let mut listener_sets = Vec::new();
+    let mut ingresses = Vec::new();
+    let mut ingress_classes = Vec::new();
     for (position, object) in objects.iter().enumerate() {
         match object {
             Resource::Gateway(g) => gateways.push(g),
@@ -96,9 +99,22 @@ pub fn compile(config: &PluginConfig) -> Result<Compiled, ConfigError> {
             }
             Resource::Service(s) => service_objects.push(s),
             Resource::ListenerSet(l) => listener_sets.push((position, l)),
-            Resource::Ingress(_) | Resource::IngressClass(_) => {}
+            Resource::Ingress(i) => ingresses.push((position, i)),
+            Resource::IngressClass(c) => ingress_classes.push(c),
         }
     }
+
+    let mut backend_ids = FnvHashMap::default();
+    table.ingress = ingress::compile_ingresses(
+        config,
+        &ingresses,
+        &ingress_classes,
+        &service_objects,
+        &names,
+        &mut table.backends,
+        &mut backend_ids,
+        &mut problems,
+    );
 
     let listeners;
     let refused_sets: Vec<Owner<'_>>;
@@ -162,7 +178,6 @@ pub fn compile(config: &PluginConfig) -> Result<Compiled, ConfigError> {
         age_key(*position, route.metadata())
     });
     let services = known_services(config, &service_objects);
-    let mut backend_ids = FnvHashMap::default();
     let mut buckets: BTreeMap<(usize, Option<Hostname>), Bucket> = BTreeMap::new();
     let mut kinds: BTreeSet<(usize, &'static str)> = BTreeSet::new();
     let mut status = Status::default();

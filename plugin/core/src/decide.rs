@@ -203,6 +203,9 @@ impl RouteTable {
     pub fn decide(&self, request: &RequestView<'_>, draw: u64) -> Decision<'_> {
         let found = self.find(request).map(|m| self.rules.get(m.rule as usize));
         let Ok(Some(rule)) = found else {
+            if let (Some(ingress), Err(Miss::NoListener | Miss::NoRule)) = (&self.ingress, found) {
+                return ingress.decide(self, request, draw);
+            }
             let (status, details) = match found {
                 Err(Miss::NoListener) if self.is_mesh() => {
                     return Decision {

@@ -169,7 +169,7 @@ impl OriginPattern {
         })
     }
 
-    fn matches(&self, origin: &Self) -> bool {
+    pub(crate) fn matches(&self, origin: &Self) -> bool {
         self.scheme == origin.scheme
             && self.port == origin.port
             && match self.host.strip_prefix('*') {

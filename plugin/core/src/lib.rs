@@ -55,6 +55,7 @@ mod decide;
 mod filters;
 mod fnv;
 mod hostname;
+pub mod ingress;
 mod matcher;
 mod precedence;
 mod problem;
