@@ -277,7 +277,7 @@ fn migrate(parser: &mut lexopt::Parser) -> Result<MigrateArgs> {
         match arg {
             Value(value) if path.is_none() => path = Some(PathBuf::from(value)),
             Long("verify") => verify = true,
-            Long("ingress-class") => options.class = parser.value()?.string()?,
+            Long("ingress-class") => options.class = Some(parser.value()?.string()?),
             Long("watch-without-class") => options.without_class = true,
             Long("gateway") => {
                 let gateway = parser.value()?.string()?;

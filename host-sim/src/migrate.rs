@@ -19,7 +19,7 @@ pub mod verify;
 use anyhow::{Context, Result};
 use serde_json::{json, Value};
 
-use gatewasm_core::config::PluginConfig;
+use gatewasm_core::config::{IngressConfig, PluginConfig};
 use gatewasm_core::Problem;
 
 use crate::manifests::Manifests;
@@ -30,8 +30,9 @@ use plan::Plan;
 /// How to convert.
 #[derive(Clone, Debug)]
 pub struct Options {
-    /// The IngressClass served (ingress-nginx's `--ingress-class`).
-    pub class: String,
+    /// The IngressClass served (ingress-nginx's `--ingress-class`); by default the only
+    /// ingress-nginx IngressClass among the manifests, else `nginx`.
+    pub class: Option<String>,
     /// Whether classless Ingresses are served (`--watch-ingress-without-class`).
     pub without_class: bool,
     /// `namespace/name` of the Gateway to write; by default `nginx` in the Ingresses'
@@ -44,7 +45,7 @@ pub struct Options {
 impl Default for Options {
     fn default() -> Self {
         Self {
-            class: "nginx".to_owned(),
+            class: None,
             without_class: false,
             gateway: None,
             gateway_class: "istio".to_owned(),
@@ -55,6 +56,8 @@ impl Default for Options {
 /// The conversion of the Ingresses in some manifests.
 #[derive(Debug)]
 pub struct Migration {
+    /// The class served, as the filter's `ingress` section says it.
+    pub ingress: IngressConfig,
     /// What nginx makes of the Ingresses.
     pub plan: Plan,
     /// The Gateway the routes attach to.
@@ -93,17 +96,19 @@ impl Migration {
         let bytes = serde_json::to_vec(&json!({ "resources": ingresses }))?;
         let config = PluginConfig::parse(&bytes).context("the Ingresses cannot be read")?;
         let mut problems = Vec::new();
-        let mut plan = Plan::build(
-            config.objects(&mut problems),
-            &options.class,
-            options.without_class,
-        );
+        let ingress = IngressConfig {
+            class: options.class.clone(),
+            watch_without_class: Some(options.without_class),
+            ..IngressConfig::default()
+        };
+        let mut plan = Plan::build(config.objects(&mut problems), &ingress);
         problems.append(&mut plan.problems);
         plan.problems = problems;
-        let gateway = gateway_ref(&plan, options);
+        let gateway = gateway_ref(&plan, &ingress, options);
         let mut notes = Vec::new();
         let objects = convert::objects(&plan, &gateway, &mut notes);
         Ok(Self {
+            ingress,
             plan,
             gateway,
             objects,
@@ -132,15 +137,18 @@ impl Migration {
         Ok(out)
     }
 
-    /// The plugin configuration serving the Ingresses as ingress-nginx does.
+    /// The plugin configuration serving the Ingresses as ingress-nginx does. The decision goes
+    /// to Envoy in a cluster header, as on the converted routes' Gateway, so that the two
+    /// replays differ only where routing does.
     ///
     /// # Errors
     ///
     /// Never in practice: JSON values always serialise.
-    pub fn ingress_configuration(&self, options: &Options) -> Result<Vec<u8>> {
+    pub fn ingress_configuration(&self) -> Result<Vec<u8>> {
         let resources: Vec<&Value> = self.ingresses.iter().chain(&self.context).collect();
         Ok(serde_json::to_vec(&json!({
-            "ingress": {"class": options.class, "watchWithoutClass": options.without_class},
+            "ingress": {"class": self.ingress.class(), "watchWithoutClass": self.ingress.watch_without_class},
+            "target": {"mode": "clusterHeader"},
             "resources": resources,
         }))?)
     }
@@ -159,7 +167,7 @@ impl Migration {
     }
 }
 
-fn gateway_ref(plan: &Plan, options: &Options) -> GatewayRef {
+fn gateway_ref(plan: &Plan, ingress: &IngressConfig, options: &Options) -> GatewayRef {
     let class = options.gateway_class.clone();
     if let Some((namespace, name)) = options.gateway.as_deref().and_then(|g| g.split_once('/')) {
         return GatewayRef {
@@ -168,7 +176,12 @@ fn gateway_ref(plan: &Plan, options: &Options) -> GatewayRef {
             class,
         };
     }
-    let mut namespaces: Vec<&str> = plan.ingresses.iter().map(|s| s.namespace()).collect();
+    let mut namespaces: Vec<&str> = plan
+        .model
+        .ingresses
+        .iter()
+        .map(|s| s.namespace.as_str())
+        .collect();
     namespaces.sort_unstable();
     namespaces.dedup();
     let namespace = match namespaces.as_slice() {
@@ -177,7 +190,7 @@ fn gateway_ref(plan: &Plan, options: &Options) -> GatewayRef {
     };
     GatewayRef {
         namespace,
-        name: options.class.clone(),
+        name: ingress.class().to_owned(),
         class,
     }
 }

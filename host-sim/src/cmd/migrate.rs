@@ -25,7 +25,7 @@ pub fn migrate(args: &MigrateArgs) -> Result<Exit> {
     if args.verify {
         let module =
             WasmModule::from_file(&wasm::locate(args.wasm.as_deref(), wasm::FILTER_PACKAGE)?)?;
-        let verification = Verification::run(&migration, &args.options, &module)?;
+        let verification = Verification::run(&migration, &module)?;
         std::io::stdout()
             .lock()
             .write_all(verification.render(&migration).as_bytes())?;

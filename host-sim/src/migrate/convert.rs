@@ -9,8 +9,10 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
 
+use gatewasm_core::ingress::{Server, CATCH_ALL};
+
 use super::notes::{Affects, Note};
-use super::plan::{Plan, Server, CATCH_ALL};
+use super::plan::Plan;
 use super::rules::{annotation, LocationRules, HTTPS_REDIRECT_CODE};
 
 /// The Gateway API version the objects are written in.
@@ -51,16 +53,23 @@ pub fn objects(plan: &Plan, gateway: &GatewayRef, notes: &mut Vec<Note>) -> Vec<
         "allowedRoutes": {"namespaces": {"from": "All"}},
     })];
     let mut grants: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for server in &plan.servers {
-        let Some((owner, secret)) = &server.tls else { continue };
-        if server.host == CATCH_ALL {
+    for server in plan.servers().filter(|s| s.tls && s.host != CATCH_ALL) {
+        let Some((namespace, secret)) = plan.certificate(&server.host) else {
+            notes.push(
+                Note::rule(
+                    &format!("host {}", server.host),
+                    "TLS without a Secret",
+                    "the host is listed in spec.tls without secretName, so nginx serves it with its default certificate; the HTTPS listener needs a certificate of its own",
+                    "add the certificate's Secret to the listener's certificateRefs",
+                )
+                .on(&server.host, None),
+            );
             continue;
-        }
-        let namespace = plan.ingresses[*owner].namespace();
+        };
         let mut certificate = json!({"kind": "Secret", "name": secret});
         if namespace != gateway.namespace {
             certificate["namespace"] = json!(namespace);
-            grants.entry(namespace.to_owned()).or_default().push(secret.clone());
+            grants.entry(namespace.clone()).or_default().push(secret.clone());
         }
         listeners.push(json!({
             "name": https_listener(&server.host), "port": 443, "protocol": "HTTPS",
@@ -88,8 +97,29 @@ pub fn objects(plan: &Plan, gateway: &GatewayRef, notes: &mut Vec<Note>) -> Vec<
             },
         }));
     }
-    for server in &plan.servers {
+    for server in plan.servers() {
         out.extend(server_routes(plan, server, gateway, notes));
+    }
+    for (from, to) in &plan.model.www_redirects {
+        let Some(owner) = plan
+            .model
+            .server(to)
+            .and_then(|s| s.locations.iter().find_map(|l| l.ingress))
+        else {
+            continue;
+        };
+        let served = &plan.model.ingresses[owner];
+        out.push(json!({
+            "apiVersion": API_VERSION,
+            "kind": "HTTPRoute",
+            "metadata": metadata(&format!("{}-{}", served.name, slug(from)), &served.namespace),
+            "spec": {
+                "parentRefs": [{"name": gateway.name, "namespace": gateway.namespace, "sectionName": HTTP_LISTENER}],
+                "hostnames": [from],
+                "rules": [{"filters": [{"type": "RequestRedirect", "requestRedirect": {
+                    "hostname": to, "statusCode": HTTPS_REDIRECT_CODE}}]}],
+            },
+        }));
     }
     ingress_notes(plan, notes);
     out
@@ -102,14 +132,13 @@ fn server_routes(
     gateway: &GatewayRef,
     notes: &mut Vec<Note>,
 ) -> Vec<Value> {
-    let mut owners: Vec<usize> = server.locations.iter().map(|l| l.ingress).collect();
-    owners.dedup();
-    let mut seen = Vec::new();
-    owners.retain(|o| {
-        let new = !seen.contains(o);
-        seen.push(*o);
-        new
-    });
+    let locations = plan.locations(server);
+    let mut owners: Vec<Option<usize>> = Vec::new();
+    for location in &locations {
+        if !owners.contains(&location.ingress) {
+            owners.push(location.ingress);
+        }
+    }
     if server.host.starts_with("*.") {
         notes.push(
             Note::rule(
@@ -127,11 +156,13 @@ fn server_routes(
     };
     let mut routes = Vec::new();
     for owner in owners {
-        let served = &plan.ingresses[owner];
+        let Some(served) = owner.and_then(|o| plan.model.ingresses.get(o)) else {
+            continue;
+        };
         let base = if server.host == CATCH_ALL {
-            served.name().to_owned()
+            served.name.clone()
         } else {
-            format!("{}-{}", served.name(), slug(&server.host))
+            format!("{}-{}", served.name, slug(&server.host))
         };
         let mut https_rules = Vec::new();
         let mut http_rules = Vec::new();
@@ -144,7 +175,7 @@ fn server_routes(
             https_rules.push(rule.clone());
             http_rules.push(rule);
         }
-        for location in server.locations.iter().filter(|l| l.ingress == owner) {
+        for location in locations.iter().filter(|l| l.ingress == owner) {
             let mut rules = LocationRules {
                 plan,
                 server,
@@ -165,40 +196,22 @@ fn server_routes(
             json!({
                 "apiVersion": API_VERSION,
                 "kind": "HTTPRoute",
-                "metadata": metadata(name, served.namespace()),
+                "metadata": metadata(name, &served.namespace),
                 "spec": spec,
             })
         };
-        match &server.tls {
-            Some(_) if server.host != CATCH_ALL && http_rules != https_rules => {
-                routes.push(route(&base, vec![https_listener(&server.host)], https_rules));
-                routes.push(route(&format!("{base}-http"), vec![HTTP_LISTENER.to_owned()], http_rules));
-            }
-            Some(_) if server.host != CATCH_ALL => routes.push(route(
+        let tls = server.tls && server.host != CATCH_ALL && plan.certificate(&server.host).is_some();
+        if tls && http_rules != https_rules {
+            routes.push(route(&base, vec![https_listener(&server.host)], https_rules));
+            routes.push(route(&format!("{base}-http"), vec![HTTP_LISTENER.to_owned()], http_rules));
+        } else if tls {
+            routes.push(route(
                 &base,
                 vec![HTTP_LISTENER.to_owned(), https_listener(&server.host)],
                 https_rules,
-            )),
-            _ => routes.push(route(&base, vec![HTTP_LISTENER.to_owned()], http_rules)),
-        }
-        if served.annotations.from_to_www_redirect && server.host != CATCH_ALL {
-            let other = match server.host.strip_prefix("www.") {
-                Some(bare) => bare.to_owned(),
-                None => format!("www.{}", server.host),
-            };
-            if !plan.servers.iter().any(|s| s.host == other) {
-                routes.push(json!({
-                    "apiVersion": API_VERSION,
-                    "kind": "HTTPRoute",
-                    "metadata": metadata(&format!("{base}-www"), served.namespace()),
-                    "spec": {
-                        "parentRefs": [parent(HTTP_LISTENER)],
-                        "hostnames": [other],
-                        "rules": [{"filters": [{"type": "RequestRedirect", "requestRedirect": {
-                            "hostname": server.host, "statusCode": HTTPS_REDIRECT_CODE}}]}],
-                    },
-                }));
-            }
+            ));
+        } else {
+            routes.push(route(&base, vec![HTTP_LISTENER.to_owned()], http_rules));
         }
     }
     routes
@@ -207,24 +220,26 @@ fn server_routes(
 /// Notes about annotations no rule can carry: source ranges, body size, backend protocol and
 /// every annotation the filter does not execute.
 fn ingress_notes(plan: &Plan, notes: &mut Vec<Note>) {
-    for served in &plan.ingresses {
+    for (index, served) in plan.model.ingresses.iter().enumerate() {
         let a = &served.annotations;
-        let label = &served.label;
-        let written = |name: &str| {
-            served
-                .ingress
-                .annotations
-                .get(&annotation(name))
-                .cloned()
-                .unwrap_or_default()
-        };
-        let hosts: Vec<String> = served
-            .ingress
-            .spec
-            .rules
-            .iter()
-            .map(|r| r.host.clone().unwrap_or_else(|| CATCH_ALL.to_owned()))
-            .collect();
+        let label = &served.label();
+        let written = |name: &str| plan.written(index, &annotation(name)).unwrap_or_default().to_owned();
+        let hosts: Vec<String> = plan
+            .objects
+            .get(index)
+            .and_then(Option::as_ref)
+            .map(|object| {
+                object
+                    .spec
+                    .rules
+                    .iter()
+                    .map(|r| match r.host.as_deref() {
+                        Some(h) if !h.is_empty() => h.to_ascii_lowercase(),
+                        _ => CATCH_ALL.to_owned(),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
         let mut add = |note: Note| {
             if hosts.is_empty() {
                 notes.push(note);
@@ -269,12 +284,7 @@ fn ingress_notes(plan: &Plan, notes: &mut Vec<Note>) {
             ));
         }
         for not_served in &a.not_served {
-            let value = served
-                .ingress
-                .annotations
-                .get(&not_served.name)
-                .cloned()
-                .unwrap_or_default();
+            let value = plan.written(index, &not_served.name).unwrap_or_default().to_owned();
             let note = if not_served.snippet {
                 Note::annotation(
                     label,

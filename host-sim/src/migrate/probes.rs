@@ -12,8 +12,11 @@ use std::collections::BTreeSet;
 
 use crate::request::RequestSpec;
 
+use gatewasm_core::config::IngressAnnotations;
+use gatewasm_core::ingress::{Location, Server, CATCH_ALL};
+
 use super::notes::Affects;
-use super::plan::{Location, Plan, Server, CATCH_ALL};
+use super::plan::Plan;
 
 /// The host probes use for nginx's catch-all server: no Ingress names it.
 pub const UNKNOWN_HOST: &str = "unknown.invalid";
@@ -39,8 +42,8 @@ pub struct Probe {
 pub fn generate(plan: &Plan) -> Vec<Probe> {
     let mut probes = Vec::new();
     let mut seen = BTreeSet::new();
-    for server in &plan.servers {
-        for location in &server.locations {
+    for server in plan.servers() {
+        for location in plan.locations(server) {
             for probe in location_probes(plan, server, location) {
                 let key = (
                     probe.request.method.clone(),
@@ -123,14 +126,18 @@ fn path_variants(path: &str) -> Vec<(String, Affects)> {
 }
 
 fn location_probes(plan: &Plan, server: &Server, location: &Location) -> Vec<Probe> {
-    let served = &plan.ingresses[location.ingress];
-    let a = &served.annotations;
+    let default = IngressAnnotations::default();
+    let a = location
+        .ingress
+        .and_then(|i| plan.annotations(i))
+        .unwrap_or(&default);
+    let source = location.ingress.map(|i| plan.label(i)).unwrap_or_default();
     let path = if a.use_regex {
-        sample(&location.path)
+        sample(&location.ingress_path)
     } else {
-        location.path.clone()
+        location.ingress_path.clone()
     };
-    let schemes: &[&str] = if server.tls.is_some() {
+    let schemes: &[&str] = if server.tls {
         &["http", "https"]
     } else {
         &["http"]
@@ -144,8 +151,8 @@ fn location_probes(plan: &Plan, server: &Server, location: &Location) -> Vec<Pro
             ..RequestSpec::default()
         },
         host: server.host.clone(),
-        path: location.path.clone(),
-        source: served.label.clone(),
+        path: location.ingress_path.clone(),
+        source: source.clone(),
         kind,
         split: false,
     };
@@ -162,36 +169,32 @@ fn location_probes(plan: &Plan, server: &Server, location: &Location) -> Vec<Pro
     }
     let main = schemes.last().copied().unwrap_or("http");
     let url = format!("{main}://{host}{path}");
-    if let Some((canary, _)) = &location.canary {
-        let canary = plan.ingresses[*canary].annotations.canary.clone().unwrap_or_default();
-        let mut with = |name: &str, value: &str| {
+    let canary = location
+        .service
+        .as_ref()
+        .and_then(|s| plan.canary(s))
+        .and_then(|(i, _)| plan.annotations(i))
+        .and_then(|a| a.canary.clone());
+    if let Some(canary) = canary {
+        let with = |headers: Vec<(String, String)>| {
             let mut p = probe(url.clone(), Affects::Canary);
-            p.request.headers.push((name.to_owned(), value.to_owned()));
-            out.push(p);
+            p.request.headers = headers;
+            p
         };
+        let cookie = |name: &str, value: &str| ("Cookie".to_owned(), format!("theme=dark; {name}={value}"));
         if let Some(header) = &canary.by_header {
             let mut values = vec!["always", "never", "other"];
-            if let Some(value) = &canary.by_header_value {
-                values.push(value);
-            }
+            values.extend(canary.by_header_value.as_deref());
             for value in values {
-                with(header, value);
+                out.push(with(vec![(header.clone(), value.to_owned())]));
             }
-            if let Some(cookie) = &canary.by_cookie {
-                with(header, "never");
-                let last = out.len() - 1;
-                if let Some(p) = out.get_mut(last) {
-                    p.request.headers.push(("Cookie".to_owned(), format!("{cookie}=always")));
-                }
+            if let Some(name) = &canary.by_cookie {
+                out.push(with(vec![(header.clone(), "never".to_owned()), cookie(name, "always")]));
             }
         }
-        if let Some(cookie) = &canary.by_cookie {
+        if let Some(name) = &canary.by_cookie {
             for value in ["always", "never", "other"] {
-                let mut p = probe(url.clone(), Affects::Canary);
-                p.request
-                    .headers
-                    .push(("Cookie".to_owned(), format!("theme=dark; {cookie}={value}")));
-                out.push(p);
+                out.push(with(vec![cookie(name, value)]));
             }
         }
         let mut split = probe(url.clone(), Affects::Canary);
@@ -216,12 +219,8 @@ fn location_probes(plan: &Plan, server: &Server, location: &Location) -> Vec<Pro
     if a.app_root.is_some() {
         out.push(probe(format!("{main}://{host}/"), Affects::Any));
     }
-    if a.from_to_www_redirect && server.host != CATCH_ALL {
-        let other = match host.strip_prefix("www.") {
-            Some(bare) => bare.to_owned(),
-            None => format!("www.{host}"),
-        };
-        out.push(probe(format!("http://{other}{path}"), Affects::Any));
+    for (from, _) in plan.model.www_redirects.iter().filter(|(_, to)| *to == server.host) {
+        out.push(probe(format!("http://{from}{path}"), Affects::Any));
     }
     out
 }

@@ -45,7 +45,7 @@ pub struct Outcome {
     pub backend: Option<String>,
     /// Upstream `:path`.
     pub path: Option<String>,
-    /// Upstream `:authority`.
+    /// Upstream `:authority`, when the filter changed it.
     pub authority: Option<String>,
     /// Headers the filter set on the request (the routing header left out: the backend says it).
     pub set: Vec<(String, String)>,
@@ -61,7 +61,11 @@ impl Outcome {
             status: o.status,
             backend: o.backend.clone(),
             path: o.upstream_header(":path").map(str::to_owned),
-            authority: o.upstream_header(":authority").map(str::to_owned),
+            authority: o
+                .changed
+                .iter()
+                .find(|(name, _)| name == ":authority")
+                .map(|(_, value)| value.clone()),
             set: o
                 .changed
                 .iter()
@@ -73,6 +77,7 @@ impl Outcome {
             response: o
                 .response_headers
                 .iter()
+                .filter(|(name, _)| !name.starts_with(':'))
                 .map(|(n, v)| (n.clone(), v.clone()))
                 .collect(),
         }
@@ -84,11 +89,11 @@ impl Outcome {
         if let Some(backend) = &self.backend {
             let _ = write!(line, " {backend}");
         }
-        if let Some(authority) = &self.authority {
-            let _ = write!(line, " {authority}");
-        }
         if let Some(path) = &self.path {
-            let _ = write!(line, "{path}");
+            let _ = write!(line, " {path}");
+        }
+        if let Some(authority) = &self.authority {
+            let _ = write!(line, " authority={authority}");
         }
         for (name, value) in &self.set {
             let _ = write!(line, " +{name}: {value}");

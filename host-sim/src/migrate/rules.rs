@@ -8,9 +8,10 @@
 use serde_json::{json, Map, Value};
 
 use gatewasm_core::config::{Canary, IngressAnnotations, ANNOTATION_PREFIX};
+use gatewasm_core::ingress::{Location, Server, ServiceRef};
 
 use super::notes::{Affects, Note};
-use super::plan::{Backend, Location, Plan, Port, Server};
+use super::plan::Plan;
 
 /// nginx's redirect code for `ssl-redirect`, `force-ssl-redirect` and `from-to-www-redirect`.
 pub const HTTPS_REDIRECT_CODE: u16 = 308;
@@ -23,12 +24,12 @@ pub fn annotation(name: &str) -> String {
     format!("{ANNOTATION_PREFIX}/{name}")
 }
 
-/// A `backendRefs` entry.
-fn backend_ref(backend: &Backend, weight: Option<u32>) -> Value {
-    let mut object = json!({ "name": backend.name });
-    match &backend.port {
-        Port::Number(number) => object["port"] = json!(number),
-        Port::Name(name) => object["port"] = json!(name),
+/// A `backendRefs` entry (Services are in the route's namespace, as in the Ingress).
+fn backend_ref(service: &ServiceRef, weight: Option<u32>) -> Value {
+    let mut object = json!({ "name": service.name });
+    match service.port.parse::<u32>() {
+        Ok(number) => object["port"] = json!(number),
+        Err(_) => object["port"] = json!(service.port),
     }
     if let Some(weight) = weight {
         object["weight"] = json!(weight);
@@ -37,14 +38,15 @@ fn backend_ref(backend: &Backend, weight: Option<u32>) -> Value {
 }
 
 /// The location's path match: nginx's case-insensitive start-anchored regex in regex mode,
-/// else `Exact` or `PathPrefix`.
-fn path_match(server: &Server, location: &Location) -> Value {
+/// else `Exact` or `PathPrefix` of the path the Ingress wrote.
+fn path_match(plan: &Plan, server: &Server, location: &Location) -> Value {
+    let path = &location.ingress_path;
     if server.regex {
-        json!({"type": "RegularExpression", "value": format!("(?i)(?:{}).*", location.path)})
-    } else if location.exact {
-        json!({"type": "Exact", "value": location.path})
+        json!({"type": "RegularExpression", "value": format!("(?i)(?:{path}).*")})
+    } else if plan.exact(server, location) {
+        json!({"type": "Exact", "value": path})
     } else {
-        json!({"type": "PathPrefix", "value": location.path})
+        json!({"type": "PathPrefix", "value": path})
     }
 }
 
@@ -88,16 +90,30 @@ pub struct LocationRules<'a> {
 }
 
 impl LocationRules<'_> {
-    fn annotations(&self) -> &IngressAnnotations {
-        &self.plan.ingresses[self.location.ingress].annotations
+    /// The owning Ingress's annotations; nginx's defaults where they do not apply.
+    fn annotations(&self) -> IngressAnnotations {
+        match self.location.ingress.and_then(|i| self.plan.annotations(i)) {
+            Some(a) if !self.location.without_redirects => a.clone(),
+            _ => IngressAnnotations::default(),
+        }
     }
 
     fn label(&self) -> String {
-        self.plan.ingresses[self.location.ingress].label.clone()
+        self.location
+            .ingress
+            .map(|i| self.plan.label(i))
+            .unwrap_or_default()
+    }
+
+    fn written(&self, name: &str) -> bool {
+        self.location
+            .ingress
+            .and_then(|i| self.plan.written(i, &annotation(name)))
+            .is_some()
     }
 
     fn note(&mut self, note: Note) {
-        let note = note.on(&self.server.host, Some(&self.location.path));
+        let note = note.on(&self.server.host, Some(&self.location.ingress_path));
         if !self.notes.contains(&note) {
             self.notes.push(note);
         }
@@ -105,12 +121,15 @@ impl LocationRules<'_> {
 
     /// The rules for plain HTTP when `to_https`, which redirect where nginx would.
     pub fn rules(&mut self, to_https: bool) -> Vec<Value> {
-        let path = path_match(self.server, self.location);
-        let a = self.annotations().clone();
+        let Some(primary) = self.location.service.clone() else {
+            return Vec::new();
+        };
+        let path = path_match(self.plan, self.server, self.location);
+        let a = self.annotations();
         if let Some(rules) = self.redirect_rules(&a, &path) {
             return rules;
         }
-        if to_https && (a.force_ssl_redirect || (a.ssl_redirect && self.server.tls.is_some())) {
+        if to_https && (a.force_ssl_redirect || (a.ssl_redirect && self.server.tls)) {
             return vec![json!({
                 "matches": [{"path": path}],
                 "filters": [{"type": "RequestRedirect",
@@ -120,7 +139,7 @@ impl LocationRules<'_> {
         let (filters, path) = self.filters(&a, path);
         let mut extra = Map::new();
         self.timeouts_and_retry(&a, &mut extra);
-        self.session(&a, &mut extra);
+        self.session(&primary, &mut extra);
         let mut rules = Vec::new();
         let rule = |matches: Value, backends: Vec<Value>| {
             let mut rule = json!({"matches": matches, "backendRefs": backends});
@@ -132,17 +151,22 @@ impl LocationRules<'_> {
             }
             rule
         };
-        let primary = &self.location.backend;
-        match self.location.canary.clone() {
+        let primary = &primary;
+        let canary = self
+            .plan
+            .canary(primary)
+            .map(|(ingress, service)| (ingress, service.clone()));
+        match canary {
             None => rules.push(rule(json!([{"path": path}]), vec![backend_ref(primary, None)])),
             Some((canary_ingress, canary_backend)) => {
-                let canary = self.plan.ingresses[canary_ingress]
-                    .annotations
-                    .canary
-                    .clone()
+                let canary = self
+                    .plan
+                    .annotations(canary_ingress)
+                    .and_then(|a| a.canary.clone())
                     .unwrap_or_default();
-                let label = self.plan.ingresses[canary_ingress].label.clone();
-                for (matches, to_canary) in self.canary_matches(&canary, &label, &path, &a) {
+                let label = self.plan.label(canary_ingress);
+                let sticky = self.plan.affinity(primary).is_some();
+                for (matches, to_canary) in self.canary_matches(&canary, &label, &path, sticky) {
                     let backend = if to_canary { &canary_backend } else { primary };
                     rules.push(rule(json!([matches]), vec![backend_ref(backend, None)]));
                 }
@@ -169,7 +193,7 @@ impl LocationRules<'_> {
         canary: &Canary,
         label: &str,
         path: &Value,
-        primary: &IngressAnnotations,
+        sticky: bool,
     ) -> Vec<(Value, bool)> {
         let mut out = Vec::new();
         let with = |header: Value| json!({"path": path, "headers": [header]});
@@ -209,7 +233,7 @@ impl LocationRules<'_> {
                 out.push((with(cookie_match(name, value)), to_canary));
             }
         }
-        if primary.affinity.is_some() && !out.is_empty() {
+        if sticky && !out.is_empty() {
             self.note(
                 Note::annotation(
                     label,
@@ -229,8 +253,7 @@ impl LocationRules<'_> {
     fn redirect_rules(&mut self, a: &IngressAnnotations, path: &Value) -> Option<Vec<Value>> {
         let redirect = a.redirect.as_ref()?;
         let label = self.label();
-        let written = &self.plan.ingresses[self.location.ingress].ingress.annotations;
-        let name = if written.contains_key(&annotation("temporal-redirect")) {
+        let name = if self.written("temporal-redirect") {
             annotation("temporal-redirect")
         } else {
             annotation("permanent-redirect")
@@ -309,14 +332,15 @@ impl LocationRules<'_> {
         let label = self.label();
         let mut rewrite = Map::new();
         let mut rewrote = false;
-        if let Some(target) = a.rewrite_target.as_deref().filter(|t| *t != self.location.path) {
+        let written_path = self.location.ingress_path.clone();
+        if let Some(target) = a.rewrite_target.as_deref().filter(|t| *t != written_path) {
             if !target.contains('$') {
                 rewrite.insert(
                     "path".into(),
                     json!({"type": "ReplaceFullPath", "replaceFullPath": target}),
                 );
                 rewrote = true;
-            } else if let Some(prefix) = prefix_capture(&self.location.path, target) {
+            } else if let Some(prefix) = prefix_capture(&written_path, target) {
                 path = json!({"type": "PathPrefix", "value": prefix});
                 rewrite.insert(
                     "path".into(),
@@ -388,7 +412,8 @@ impl LocationRules<'_> {
             match mirror_service(target) {
                 Some((name, namespace, port)) => {
                     let mut backend = json!({"name": name, "port": port});
-                    if namespace != self.plan.ingresses[self.location.ingress].namespace() {
+                    let own = self.location.service.as_ref().map(|s| s.namespace.as_str());
+                    if Some(namespace.as_str()) != own {
                         backend["namespace"] = json!(namespace);
                     }
                     filters.push(json!({"type": "RequestMirror",
@@ -409,22 +434,33 @@ impl LocationRules<'_> {
     fn timeouts_and_retry(&mut self, a: &IngressAnnotations, extra: &mut Map<String, Value>) {
         let label = self.label();
         let p = &a.proxy;
-        let longest = [p.connect, p.read, p.send].into_iter().flatten().max();
-        if let Some(seconds) = longest {
+        if p.connect.is_some() || p.read.is_some() {
+            let seconds = p.connect.unwrap_or(5) + p.read.unwrap_or(60);
             extra.insert(
                 "timeouts".into(),
-                json!({"backendRequest": format!("{}s", p.connect.unwrap_or(5) + p.read.unwrap_or(60))}),
+                json!({"backendRequest": format!("{seconds}s")}),
             );
-            let name = ["proxy-read-timeout", "proxy-send-timeout", "proxy-connect-timeout"]
-                .into_iter()
-                .find(|n| self.plan.ingresses[self.location.ingress].ingress.annotations.contains_key(&annotation(n)))
-                .unwrap_or("proxy-read-timeout");
+            let name = if self.written("proxy-read-timeout") {
+                "proxy-read-timeout"
+            } else {
+                "proxy-connect-timeout"
+            };
+            let value = p.read.or(p.connect).unwrap_or_default().to_string();
             self.note(Note::annotation(
                 &label,
                 &annotation(name),
-                &seconds.to_string(),
-                "nginx's proxy timeouts are idle times (between two reads or writes) and the connect time; Gateway API timeouts are deadlines, so backendRequest is set to connect + read and a slow response that keeps sending is cut there",
+                &value,
+                "nginx's proxy timeouts are idle times (between two reads from the upstream) and the connect time; Gateway API timeouts are deadlines, so backendRequest is connect + read and a slow response that keeps sending is cut there",
                 "set timeouts.backendRequest to the longest a response may take",
+            ));
+        }
+        if let Some(seconds) = p.send {
+            self.note(Note::annotation(
+                &label,
+                &annotation("proxy-send-timeout"),
+                &seconds.to_string(),
+                "Gateway API has no idle timeout for sending the request body",
+                "set the route's idle timeout in the proxy (Envoy route idle_timeout, Istio DestinationRule) if uploads are slow",
             ));
         }
         if p.next_upstream.is_some() || p.next_upstream_tries.is_some() {
@@ -453,8 +489,17 @@ impl LocationRules<'_> {
         }
     }
 
-    fn session(&mut self, a: &IngressAnnotations, extra: &mut Map<String, Value>) {
-        let Some(affinity) = &a.affinity else { return };
+    /// Cookie affinity of the Service's upstream (the last Ingress asking for it on that
+    /// upstream sets it) as `sessionPersistence`.
+    fn session(&mut self, service: &ServiceRef, extra: &mut Map<String, Value>) {
+        let Some(affinity) = self
+            .plan
+            .affinity(service)
+            .and_then(|i| self.plan.annotations(i))
+            .and_then(|a| a.affinity.clone())
+        else {
+            return;
+        };
         let mut session = json!({"type": "Cookie", "sessionName": affinity.cookie_name});
         if let Some(seconds) = affinity.max_age.or(affinity.expires) {
             session["absoluteTimeout"] = json!(format!("{seconds}s"));

@@ -14,7 +14,7 @@ use crate::envoy::WasmModule;
 use super::notes::Note;
 use super::probes::{self, Probe};
 use super::replay::{self, Difference, Outcomes, Side};
-use super::{Migration, Options};
+use super::Migration;
 
 /// Differences under one cause.
 #[derive(Debug)]
@@ -40,11 +40,11 @@ impl Verification {
     /// # Errors
     ///
     /// When the filter refuses a configuration or a probe cannot be built.
-    pub fn run(migration: &Migration, options: &Options, module: &WasmModule) -> Result<Self> {
+    pub fn run(migration: &Migration, module: &WasmModule) -> Result<Self> {
         let probes = probes::generate(&migration.plan);
         let mut ingress = Side::start(
             module,
-            migration.ingress_configuration(options)?,
+            migration.ingress_configuration()?,
             "the Ingresses",
         )?;
         let mut converted = Side::start(
