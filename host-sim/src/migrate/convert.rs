@@ -109,6 +109,16 @@ pub fn objects(plan: &Plan, gateway: &GatewayRef, notes: &mut Vec<Note>) -> Vec<
             continue;
         };
         let served = &plan.model.ingresses[owner];
+        notes.push(
+            Note::annotation(
+                &served.label(),
+                &annotation("from-to-www-redirect"),
+                "true",
+                "nginx redirects to $scheme://<host>:$server_port$request_uri, the listener's port always written and one trailing slash dropped; a Gateway API redirect writes the port only when it is not the scheme's default and keeps the path",
+                "nothing to do: browsers follow either",
+            )
+            .on(from, None),
+        );
         out.push(json!({
             "apiVersion": API_VERSION,
             "kind": "HTTPRoute",
@@ -201,6 +211,34 @@ fn server_routes(
             })
         };
         let tls = server.tls && server.host != CATCH_ALL && plan.certificate(&server.host).is_some();
+        let redirects = http_rules.iter().any(|r| {
+            r.pointer("/filters/0/requestRedirect/scheme") == Some(&json!("https"))
+        });
+        if redirects {
+            notes.push(
+                Note::annotation(
+                    &served.label(),
+                    &annotation("ssl-redirect"),
+                    "true",
+                    "nginx drops one trailing slash from the path it redirects plain HTTP to (unless preserve-trailing-slash is set); a Gateway API redirect keeps the path as it is",
+                    "nothing to do unless clients rely on the slash being dropped",
+                )
+                .on(&server.host, None)
+                .affecting(Affects::TrailingSlash),
+            );
+        }
+        if let Some(root) = &served.annotations.app_root {
+            notes.push(
+                Note::annotation(
+                    &served.label(),
+                    &annotation("app-root"),
+                    root,
+                    "nginx redirects to $scheme://$http_host<app-root>: the Host as the client sent it, port included, and no query; a Gateway API redirect keeps the request's query and writes the port only when it is not the scheme's default",
+                    "nothing to do unless clients send / with a query or an explicit port",
+                )
+                .on(&server.host, Some("/")),
+            );
+        }
         if tls && http_rules != https_rules {
             routes.push(route(&base, vec![https_listener(&server.host)], https_rules));
             routes.push(route(&format!("{base}-http"), vec![HTTP_LISTENER.to_owned()], http_rules));
@@ -294,6 +332,7 @@ fn ingress_notes(plan: &Plan, notes: &mut Vec<Note>) {
                     "write what the snippet does as route filters (header modifiers, redirects, rewrites) or as an implementation policy, and delete the snippet",
                 )
                 .security()
+                .affecting(Affects::Nothing)
             } else {
                 Note::annotation(
                     label,
@@ -302,6 +341,7 @@ fn ingress_notes(plan: &Plan, notes: &mut Vec<Note>) {
                     "gatewasm does not execute this annotation and Gateway API has no field for it; the converted routes ignore it",
                     "look for a Gateway API filter or an implementation policy that does the same, or drop the annotation",
                 )
+                .affecting(Affects::Nothing)
             };
             add(note);
         }

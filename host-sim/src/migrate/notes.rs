@@ -57,6 +57,10 @@ pub enum Affects {
     Source,
     /// Requests with a body.
     Body,
+    /// Requests whose path ends in `/`.
+    TrailingSlash,
+    /// No request: neither side runs what the note is about.
+    Nothing,
 }
 
 impl Note {

@@ -21,6 +21,10 @@ use super::plan::Plan;
 /// The host probes use for nginx's catch-all server: no Ingress names it.
 pub const UNKNOWN_HOST: &str = "unknown.invalid";
 
+/// The client address probes come from: outside every network a source range names, unless
+/// the location admits only some networks (then from inside the first).
+pub const CLIENT: &str = "203.0.113.7";
+
 /// One generated request and what it exercises.
 #[derive(Clone, Debug)]
 pub struct Probe {
@@ -36,19 +40,29 @@ pub struct Probe {
     pub kind: Affects,
     /// Whether the outcome is a split over many requests.
     pub split: bool,
+    /// The client's address (Envoy's `source.address`).
+    pub client: String,
 }
 
 /// Every probe for the plan, without repeats.
 pub fn generate(plan: &Plan) -> Vec<Probe> {
     let mut probes = Vec::new();
     let mut seen = BTreeSet::new();
+    let mut all = Vec::new();
     for server in plan.servers() {
         for location in plan.locations(server) {
-            for probe in location_probes(plan, server, location) {
+            all.extend(location_probes(plan, server, location));
+        }
+    }
+    all.extend(written_paths(plan));
+    {
+        {
+            for probe in all {
                 let key = (
                     probe.request.method.clone(),
                     probe.request.url.clone(),
                     probe.request.headers.clone(),
+                    probe.client.clone(),
                 );
                 if seen.insert(key) {
                     probes.push(probe);
@@ -57,6 +71,38 @@ pub fn generate(plan: &Plan) -> Vec<Probe> {
         }
     }
     probes
+}
+
+/// One request per path as written in each served Ingress, canaries included: a path nginx
+/// ignores (a canary without primary, a later duplicate) is then still asked for.
+fn written_paths(plan: &Plan) -> Vec<Probe> {
+    let mut out = Vec::new();
+    for (index, object) in plan.objects.iter().enumerate() {
+        let Some(object) = object else { continue };
+        for rule in &object.spec.rules {
+            let host = match rule.host.as_deref() {
+                Some(h) if !h.is_empty() => h.to_ascii_lowercase(),
+                _ => CATCH_ALL.to_owned(),
+            };
+            for path in rule.http.iter().flat_map(|h| &h.paths) {
+                let written = path.path.clone().unwrap_or_else(|| "/".to_owned());
+                out.push(Probe {
+                    request: RequestSpec {
+                        method: "GET".to_owned(),
+                        url: format!("http://{}{written}", concrete(&host, "a")),
+                        ..RequestSpec::default()
+                    },
+                    host: host.clone(),
+                    path: written,
+                    source: plan.label(index),
+                    kind: Affects::Any,
+                    split: false,
+                    client: CLIENT.to_owned(),
+                });
+            }
+        }
+    }
+    out
 }
 
 /// A concrete host name for a server: the host itself, a wildcard filled with `label`, or
@@ -143,18 +189,31 @@ fn location_probes(plan: &Plan, server: &Server, location: &Location) -> Vec<Pro
         &["http"]
     };
     let host = concrete(&server.host, "a");
+    let network = |cidr: &gatewasm_core::config::Cidr| {
+        let text = cidr.to_string();
+        text.split('/').next().unwrap_or_default().to_owned()
+    };
+    let client = a
+        .allow_source_ranges
+        .first()
+        .map_or_else(|| CLIENT.to_owned(), network);
     let mut out = Vec::new();
     let probe = |url: String, kind: Affects| Probe {
+        host: server.host.clone(),
+        path: location.ingress_path.clone(),
+        source: source.clone(),
+        kind: if kind == Affects::Any && url.ends_with('/') {
+            Affects::TrailingSlash
+        } else {
+            kind
+        },
         request: RequestSpec {
             method: "GET".to_owned(),
             url,
             ..RequestSpec::default()
         },
-        host: server.host.clone(),
-        path: location.ingress_path.clone(),
-        source: source.clone(),
-        kind,
         split: false,
+        client: client.clone(),
     };
     for scheme in schemes {
         for (variant, kind) in path_variants(&path) {
@@ -201,26 +260,42 @@ fn location_probes(plan: &Plan, server: &Server, location: &Location) -> Vec<Pro
         split.split = true;
         out.push(split);
     }
-    if a.cors.is_some() {
-        let mut preflight = probe(url.clone(), Affects::Cors);
-        preflight.request.method = "OPTIONS".to_owned();
-        preflight.request.headers = vec![
-            ("Origin".to_owned(), "https://app.example.org".to_owned()),
-            ("Access-Control-Request-Method".to_owned(), "POST".to_owned()),
-        ];
-        out.push(preflight);
+    if let Some(cors) = &a.cors {
+        let unlisted = "https://unlisted.example.org".to_owned();
+        let mut origins = vec![unlisted];
+        origins.extend(cors.allow_origins.iter().find(|o| *o != "*").cloned());
+        for origin in origins {
+            let mut preflight = probe(url.clone(), Affects::Cors);
+            preflight.request.method = "OPTIONS".to_owned();
+            preflight.request.headers = vec![
+                ("Origin".to_owned(), origin.clone()),
+                ("Access-Control-Request-Method".to_owned(), "POST".to_owned()),
+            ];
+            out.push(preflight);
+            let mut actual = probe(url.clone(), Affects::Cors);
+            actual.request.headers = vec![("Origin".to_owned(), origin)];
+            out.push(actual);
+        }
         let mut options = probe(url.clone(), Affects::Cors);
         options.request.method = "OPTIONS".to_owned();
         out.push(options);
-        let mut actual = probe(url.clone(), Affects::Cors);
-        actual.request.headers = vec![("Origin".to_owned(), "https://app.example.org".to_owned())];
-        out.push(actual);
+    }
+    let elsewhere = [
+        (!a.allow_source_ranges.is_empty()).then(|| CLIENT.to_owned()),
+        a.deny_source_ranges.first().map(network),
+    ];
+    for address in elsewhere.into_iter().flatten() {
+        let mut p = probe(url.clone(), Affects::Source);
+        p.client = address;
+        out.push(p);
     }
     if a.app_root.is_some() {
         out.push(probe(format!("{main}://{host}/"), Affects::Any));
     }
     for (from, _) in plan.model.www_redirects.iter().filter(|(_, to)| *to == server.host) {
-        out.push(probe(format!("http://{from}{path}"), Affects::Any));
+        let mut p = probe(format!("http://{from}{path}"), Affects::Any);
+        p.host.clone_from(from);
+        out.push(p);
     }
     out
 }

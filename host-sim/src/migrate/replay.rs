@@ -16,7 +16,6 @@ use anyhow::{Context, Result};
 use crate::cases::RANDOM_SEED;
 use crate::envoy::{PluginOptions, Proxy, WasmModule};
 use crate::observe::Observed;
-use crate::request::RequestSpec;
 
 use super::probes::Probe;
 
@@ -145,10 +144,15 @@ impl Side {
         })
     }
 
-    fn observe(&mut self, spec: &RequestSpec, requests: u32) -> Result<Outcomes> {
-        let request = spec
+    fn observe(&mut self, probe: &Probe, requests: u32) -> Result<Outcomes> {
+        let spec = &probe.request;
+        let mut request = spec
             .build()
             .with_context(|| format!("probe {} {}", spec.method, spec.url))?;
+        request.properties.push((
+            vec!["source".to_owned(), "address".to_owned()],
+            format!("{}:52000", probe.client).into_bytes(),
+        ));
         let mut counts: BTreeMap<Outcome, u32> = BTreeMap::new();
         let mut first = None;
         for _ in 0..requests.max(1) {
@@ -179,11 +183,11 @@ impl Side {
 pub fn replay(ingress: &mut Side, converted: &mut Side, probes: &[Probe]) -> Result<Vec<Difference>> {
     let mut differences = Vec::new();
     for (index, probe) in probes.iter().enumerate() {
-        let mut a = ingress.observe(&probe.request, VARIATION_REQUESTS)?;
-        let mut b = converted.observe(&probe.request, VARIATION_REQUESTS)?;
+        let mut a = ingress.observe(probe, VARIATION_REQUESTS)?;
+        let mut b = converted.observe(probe, VARIATION_REQUESTS)?;
         if probe.split || a.shares.len() > 1 || b.shares.len() > 1 {
-            a = ingress.observe(&probe.request, SPLIT_REQUESTS)?;
-            b = converted.observe(&probe.request, SPLIT_REQUESTS)?;
+            a = ingress.observe(probe, SPLIT_REQUESTS)?;
+            b = converted.observe(probe, SPLIT_REQUESTS)?;
         }
         if !same(&a, &b) {
             differences.push(Difference {

@@ -11,7 +11,7 @@ use gatewasm_core::Problem;
 
 use crate::envoy::WasmModule;
 
-use super::notes::Note;
+use super::notes::{Affects, Note};
 use super::probes::{self, Probe};
 use super::replay::{self, Difference, Outcomes, Side};
 use super::Migration;
@@ -56,7 +56,9 @@ impl Verification {
         let mut groups: Vec<Group> = Vec::new();
         for difference in differences {
             let note = explain(&migration.notes, &probes[difference.probe]);
-            match groups.iter_mut().find(|g| g.note == note) {
+            // Notes that say the same on several paths form one group.
+            let heading = |n: Option<usize>| n.and_then(|n| migration.notes.get(n)).map(|n| (n.heading(), n.why.clone()));
+            match groups.iter_mut().find(|g| heading(g.note) == heading(note)) {
                 Some(group) => group.differences.push(difference),
                 None => groups.push(Group {
                     note,
@@ -111,7 +113,12 @@ impl Verification {
                 let probe = &self.probes[difference.probe];
                 let r = &probe.request;
                 let headers: String = r.headers.iter().map(|(n, v)| format!(" [{n}: {v}]")).collect();
-                let _ = writeln!(out, "   {} {}{headers}  ({} {})", r.method, r.url, probe.source, probe.path);
+                let client = if probe.client == super::probes::CLIENT {
+                    String::new()
+                } else {
+                    format!(" from {}", probe.client)
+                };
+                let _ = writeln!(out, "   {} {}{headers}{client}  ({} {})", r.method, r.url, probe.source, probe.path);
                 let _ = writeln!(out, "     ingress-nginx: {}", outcomes(&difference.ingress));
                 let _ = writeln!(out, "     converted:     {}", outcomes(&difference.converted));
             }
@@ -122,7 +129,14 @@ impl Verification {
             .enumerate()
             .filter(|(i, _)| !self.groups.iter().any(|g| g.note == Some(*i)))
             .map(|(_, n)| n)
+            .filter(|n| {
+                !self.groups.iter().any(|g| {
+                    g.note.and_then(|i| migration.notes.get(i)).map(Note::heading) == Some(n.heading())
+                })
+            })
             .collect();
+        let mut silent = silent;
+        silent.dedup_by_key(|n| n.heading());
         if !silent.is_empty() {
             out.push_str("\nNot converted exactly, but no generated request shows a difference:\n");
             for note in silent {
@@ -172,7 +186,7 @@ fn explain(notes: &[Note], probe: &Probe) -> Option<usize> {
         .filter(|i| notes[*i].explains(&probe.host, &probe.path, probe.kind))
         .collect();
     let by = |test: &dyn Fn(&Note) -> bool| fits.iter().copied().find(|i| test(&notes[*i]));
-    by(&|n| n.scope.affects == probe.kind && n.scope.affects != Default::default())
+    by(&|n| n.scope.affects == probe.kind && n.scope.affects != Affects::Any)
         .or_else(|| by(&|n| n.scope.path.is_some()))
         .or_else(|| fits.first().copied())
 }
