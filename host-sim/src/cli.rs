@@ -17,10 +17,12 @@ host-sim: run gatewasm.wasm with Envoy's proxy-wasm semantics
 
 USAGE:
     host-sim route --config PATH --request 'METHOD URL' [-H 'Name: value']... [--port N]
-                   [--gateway NAMESPACE/NAME] [--json] [--wasm FILE]
-    host-sim test [--verbose] [--wasm FILE] CASE_FILE...
-    host-sim check PATH [--output text|json] [--controller NAME]...
-    host-sim config PATH --format json|istio|envoy [--gateway NAMESPACE/NAME] [OPTIONS]
+                   [--client IP] [--gateway NAMESPACE/NAME] [--ingress-class NAME] [--json]
+                   [--wasm FILE]
+    host-sim test [--verbose] [--ingress-class NAME] [--wasm FILE] CASE_FILE...
+    host-sim check PATH [--output text|json] [--controller NAME]... [--ingress-class NAME]
+    host-sim config PATH --format json|istio|envoy [--gateway NAMESPACE/NAME]
+                   [--ingress-class NAME] [OPTIONS]
     host-sim migrate PATH [--verify] [--ingress-class NAME] [--watch-without-class]
                    [--gateway NAMESPACE/NAME] [--gateway-class NAME] [--wasm FILE]
     host-sim package --out DIR [--wasm FILE] [--tag TAG]
@@ -43,6 +45,9 @@ COMMANDS:
     bench   time gatewasm against the floor filter at 10 to 10,000 generated rules
 
 --config takes a YAML file or a folder of manifests, as `kubectl apply -f` does.
+--ingress-class is the IngressClass whose Ingresses the filter serves (default: the only
+ingress-nginx IngressClass in the manifests, else nginx); a case file's ingress_class wins.
+--client is the client address Envoy reports (source.address; default 10.0.0.10).
 --wasm runs another module instead of the one built from this workspace.
 
 config chooses the only Gateway in the manifests unless --gateway says otherwise; manifests
@@ -83,6 +88,8 @@ pub struct RouteArgs {
     pub config: PathBuf,
     /// Gateway to implement.
     pub gateway: Option<String>,
+    /// IngressClass to serve.
+    pub ingress_class: Option<String>,
     /// The request.
     pub request: RequestSpec,
     /// Print JSON.
@@ -98,6 +105,8 @@ pub struct TestArgs {
     pub files: Vec<PathBuf>,
     /// Print every case's outcome.
     pub verbose: bool,
+    /// IngressClass to serve in files that do not name one.
+    pub ingress_class: Option<String>,
     /// Module to run.
     pub wasm: Option<PathBuf>,
 }
@@ -111,6 +120,8 @@ pub struct CheckArgs {
     pub json: bool,
     /// GatewayClass `controllerName`s gatewasm runs under.
     pub controllers: Vec<String>,
+    /// IngressClass to serve.
+    pub ingress_class: Option<String>,
 }
 
 /// Arguments of `host-sim migrate`.
@@ -188,11 +199,14 @@ where
 fn route(parser: &mut lexopt::Parser) -> Result<RouteArgs> {
     let (mut config, mut gateway, mut request, mut json, mut wasm) =
         (None, None, None, false, None);
+    let mut ingress_class = None;
     let mut spec = RequestSpec::default();
     while let Some(arg) = parser.next()? {
         match arg {
             Long("config") => config = Some(PathBuf::from(parser.value()?)),
             Long("gateway") => gateway = Some(parser.value()?.string()?),
+            Long("ingress-class") => ingress_class = Some(parser.value()?.string()?),
+            Long("client") => spec.client = Some(parser.value()?.string()?),
             Long("request") => request = Some(parser.value()?.string()?),
             Short('H') | Long("header") => {
                 let header = parser.value()?.string()?;
@@ -220,6 +234,7 @@ fn route(parser: &mut lexopt::Parser) -> Result<RouteArgs> {
     Ok(RouteArgs {
         config,
         gateway,
+        ingress_class,
         request: spec,
         json,
         wasm,
@@ -230,12 +245,14 @@ fn test(parser: &mut lexopt::Parser) -> Result<TestArgs> {
     let mut args = TestArgs {
         files: Vec::new(),
         verbose: false,
+        ingress_class: None,
         wasm: None,
     };
     while let Some(arg) = parser.next()? {
         match arg {
             Value(file) => args.files.push(PathBuf::from(file)),
             Long("verbose") | Short('v') => args.verbose = true,
+            Long("ingress-class") => args.ingress_class = Some(parser.value()?.string()?),
             Long("wasm") => args.wasm = Some(PathBuf::from(parser.value()?)),
             other => return Err(other.unexpected().into()),
         }
@@ -248,6 +265,7 @@ fn test(parser: &mut lexopt::Parser) -> Result<TestArgs> {
 
 fn check(parser: &mut lexopt::Parser) -> Result<CheckArgs> {
     let (mut path, mut json, mut controllers) = (None, false, Vec::new());
+    let mut ingress_class = None;
     while let Some(arg) = parser.next()? {
         match arg {
             Value(value) if path.is_none() => path = Some(PathBuf::from(value)),
@@ -257,6 +275,7 @@ fn check(parser: &mut lexopt::Parser) -> Result<CheckArgs> {
                 other => bail!("unknown --output {other:?} (expected text or json)"),
             },
             Long("controller") => controllers.push(parser.value()?.string()?),
+            Long("ingress-class") => ingress_class = Some(parser.value()?.string()?),
             other => return Err(other.unexpected().into()),
         }
     }
@@ -267,6 +286,7 @@ fn check(parser: &mut lexopt::Parser) -> Result<CheckArgs> {
         path: path.context("check needs a PATH to manifests")?,
         json,
         controllers,
+        ingress_class,
     })
 }
 

@@ -50,6 +50,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use anyhow::{bail, Context as _, Result};
+use gatewasm_core::{SplitMix64, GRPC_UNAVAILABLE};
 use wasmtime::{Engine, ExternType, InstancePre, Linker, Module};
 
 pub use crate::abi::grpc::GrpcCall;
@@ -59,7 +60,7 @@ pub use crate::abi::log::LogEntry;
 pub use crate::abi::metrics::Metric;
 pub use crate::abi::properties::PropertyValue;
 pub use crate::abi::types::LogLevel;
-pub use reply::{fail_stream_reply, GRPC_UNAVAILABLE};
+pub use reply::fail_stream_reply;
 
 use crate::abi::headers::{Access, HeaderMap, MapSlot};
 use crate::abi::lifecycle::Deferred;
@@ -715,7 +716,7 @@ impl Proxy {
         configuration: &[u8],
         logs: &mut Vec<LogEntry>,
     ) -> Result<(), StartError> {
-        let seed = self.options.random_seed ^ self.workers.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        let seed = self.options.random_seed ^ self.workers.wrapping_mul(SplitMix64::GAMMA);
         let mut worker = self.boot_vm("worker VM", seed, logs)?;
         configure_fresh(&mut worker, configuration, "worker VM", logs)?;
         self.workers += 1;
@@ -1195,7 +1196,13 @@ impl<'a> StreamRun<'a> {
                 deliver_grpc(self.vm, context, root, token, Ok(message))?;
             }
             (Callout::Grpc(token), CalloutAnswer::Fail) => {
-                deliver_grpc(self.vm, context, root, token, Err(GRPC_UNAVAILABLE as u32))?;
+                deliver_grpc(
+                    self.vm,
+                    context,
+                    root,
+                    token,
+                    Err(u32::from(GRPC_UNAVAILABLE)),
+                )?;
             }
             (Callout::Http(_), CalloutAnswer::Grpc(_))
             | (Callout::Grpc(_), CalloutAnswer::Http(_)) => return Ok(RequestEnd::Paused),

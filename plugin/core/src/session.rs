@@ -7,7 +7,7 @@
 //! header), so an idle timeout counts from the last request. A token that names no valid backend
 //! of the rule, or has outlived a timeout, starts a new session by weight.
 
-use crate::decide::HeaderEdits;
+use crate::effect::HeaderEdits;
 use crate::request::RequestView;
 
 /// How the session token travels.

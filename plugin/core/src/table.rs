@@ -14,7 +14,7 @@ pub(crate) use path_index::{Candidate, PathIndex, PathKey};
 use std::cmp::Reverse;
 use std::collections::BTreeMap;
 
-use crate::decide::{Backend, Target};
+use crate::effect::{Backend, Target};
 use crate::filters::Filters;
 use crate::hostname::Hostname;
 use crate::matcher::RequestMatcher;

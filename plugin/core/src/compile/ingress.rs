@@ -4,10 +4,12 @@
 use std::collections::BTreeSet;
 
 use crate::config::{BackendRef, Ingress, IngressClass, PluginConfig, Service};
-use crate::decide::Backend;
+use crate::effect::Backend;
 use crate::fnv::FnvHashMap;
 use crate::ingress::{IngressTable, NginxModel, ResolveService, ServiceRef};
 use crate::problem::Problem;
+use crate::request::RequestView;
+use crate::table::RouteTable;
 
 use super::backends::BackendContext;
 use super::{known_services, Names};
@@ -51,6 +53,61 @@ pub(super) fn compile_ingresses(
     Some(Box::new(table))
 }
 
+/// Warns about every Ingress path a Gateway API route also claims (same host and path): the
+/// route serves those requests.
+pub(super) fn report_shadowed(table: &RouteTable, problems: &mut Vec<Problem>) {
+    let Some(ingress) = table.ingress.as_ref() else {
+        return;
+    };
+    let mut reported = BTreeSet::new();
+    for (host, server) in ingress
+        .exact
+        .iter()
+        .collect::<std::collections::BTreeMap<_, _>>()
+    {
+        let Some(server) = ingress.servers.get(*server as usize) else {
+            continue;
+        };
+        for location in server.locations.iter().filter(|l| !l.is_regex()) {
+            let Some(settings) = location
+                .ingress
+                .and_then(|i| ingress.ingresses.get(i as usize))
+            else {
+                continue;
+            };
+            let headers: [(&str, &[u8]); 2] = [
+                (":authority", host.as_bytes()),
+                (":path", location.ingress_path.as_bytes()),
+            ];
+            let Ok(found) = table.find(&RequestView::new(&headers, None)) else {
+                continue;
+            };
+            let Some(route) = table
+                .rules
+                .get(found.rule as usize)
+                .and_then(|rule| table.routes.get(rule.route as usize))
+            else {
+                continue;
+            };
+            let label = format!("Ingress {}/{}", settings.namespace, settings.name);
+            if !reported.insert((label.clone(), location.rule, location.ingress_path.clone())) {
+                continue;
+            }
+            problems.push(
+                Problem::warning(
+                    label,
+                    format!("spec.rules[{}]", location.rule),
+                    format!(
+                        "host {host:?} path {:?} is also claimed by {} {}/{}, which serves the requests it matches (Gateway API routes come first); this Ingress path gets only the rest",
+                        location.ingress_path, route.kind, route.namespace, route.name
+                    ),
+                )
+                .with_hint("finish the move: remove the path from the Ingress once the route serves it"),
+            );
+        }
+    }
+}
+
 /// Ingress backends through the Gateway API backend resolution: same keys, clusters and known
 /// Services check (an Ingress names Services of its own namespace only).
 struct Resolver<'c> {
@@ -72,6 +129,7 @@ impl ResolveService for Resolver<'_> {
             route_namespace: &service.namespace,
             services: self.services,
             grants: &[],
+            grants_required: false,
             names: self.names,
             backends: self.backends,
             backend_ids: self.backend_ids,

@@ -14,7 +14,8 @@ use super::table::{
     any_contains, IngressSettings, IngressTable, LocationTable, PathTest, ServerTable, Upstream,
     DEFAULT_BODY_SIZE,
 };
-use crate::decide::{Action, Backend, Decision, Forward, HeaderEdits, LocalReply, RuleRef};
+use crate::decide::{Action, Decision, Forward, RuleRef};
+use crate::effect::{Backend, HeaderEdits, LocalReply};
 use crate::request::RequestView;
 use crate::session::{backend_hash, cookie};
 use crate::table::RouteTable;

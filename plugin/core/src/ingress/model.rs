@@ -509,7 +509,6 @@ impl NginxModel {
                     i.annotations.use_regex || needs_rewrite(&i.annotations, &l.ingress_path)
                 }) && !l.without_redirects
             };
-            server.regex = server.locations.iter().any(uses_regex);
             // Stable sorts: by path descending, then by length descending.
             server.locations.sort_by(|a, b| b.path.cmp(&a.path));
             server
@@ -542,6 +541,14 @@ impl NginxModel {
                     split.push(location);
                 }
             }
+            // enforceRegexModifier runs on the split locations: a `Prefix /p` of an Ingress whose
+            // rewrite-target is `/p` becomes `/p/`, which then needs a rewrite.
+            server.regex = split.iter().any(|l| {
+                !l.without_redirects
+                    && l.ingress.and_then(|i| ingresses.get(i)).is_some_and(|i| {
+                        i.annotations.use_regex || needs_rewrite(&i.annotations, &l.path)
+                    })
+            });
             if server.regex {
                 for location in &mut split {
                     location.kind = LocationKind::Regex;
@@ -588,13 +595,13 @@ impl NginxModel {
     }
 }
 
-/// Whether nginx rewrites the path of `ingress_path` (`needsRewrite`): a target other than the
-/// path itself.
-pub fn needs_rewrite(annotations: &IngressAnnotations, ingress_path: &str) -> bool {
+/// Whether nginx rewrites a location's path (`needsRewrite`): a target other than the path
+/// itself (the location's path, `/p/` for the prefix half of `Prefix /p`).
+pub fn needs_rewrite(annotations: &IngressAnnotations, path: &str) -> bool {
     annotations
         .rewrite_target
         .as_deref()
-        .is_some_and(|target| target != ingress_path)
+        .is_some_and(|target| target != path)
 }
 
 /// A host's root location before any Ingress writes `/`: the default backend.

@@ -83,15 +83,16 @@ pub(crate) struct RewriteInput<'a> {
 }
 
 impl Rewrite {
-    /// Compiles `target` for a location whose Ingress path is `path`.
-    pub(crate) fn new(path: &str, target: &str) -> Result<Self, String> {
+    /// Compiles `target` for a location whose path is `path`. With `strict`, a target naming
+    /// more groups than the path has is refused; otherwise those groups are empty.
+    pub(crate) fn new(path: &str, target: &str, strict: bool) -> Result<Self, String> {
         let regex = compile(&format!("(?i){path}"), path)?;
         let groups = regex.captures_len().saturating_sub(1);
         let parts = parse_target(target)?;
-        if let Some(Part::Group(n)) = parts
+        let beyond = parts
             .iter()
-            .find(|p| matches!(p, Part::Group(n) if *n > groups))
-        {
+            .find(|p| matches!(p, Part::Group(n) if *n > groups));
+        if let (true, Some(Part::Group(n))) = (strict, beyond) {
             return Err(format!(
                 "{target:?} refers to ${n}, but the path {path:?} has {groups} capture group{}",
                 if groups == 1 { "" } else { "s" }
@@ -224,25 +225,26 @@ mod tests {
 
     #[test]
     fn groups_and_query_follow_nginx() {
-        let rewrite = Rewrite::new("/something(/|$)(.*)", "/$2").unwrap();
+        let rewrite = Rewrite::new("/something(/|$)(.*)", "/$2", true).unwrap();
         assert_eq!(rewrite.apply(&input("/something/new", "")).unwrap(), "/new");
         assert_eq!(rewrite.apply(&input("/SOMETHING", "a=1")).unwrap(), "/?a=1");
-        let rewrite = Rewrite::new("/a/(.*)", "/b?x=$1").unwrap();
+        let rewrite = Rewrite::new("/a/(.*)", "/b?x=$1", true).unwrap();
         assert_eq!(rewrite.apply(&input("/a/z", "q=1")).unwrap(), "/b?x=z&q=1");
-        let rewrite = Rewrite::new("/a/(.*)", "/b/${1}?").unwrap();
+        let rewrite = Rewrite::new("/a/(.*)", "/b/${1}?", true).unwrap();
         assert_eq!(rewrite.apply(&input("/a/z", "q=1")).unwrap(), "/b/z");
-        let rewrite = Rewrite::new("/a", "/b$is_args$args").unwrap();
+        let rewrite = Rewrite::new("/a", "/b$is_args$args", true).unwrap();
         assert_eq!(rewrite.apply(&input("/a", "q=1")).unwrap(), "/b?q=1?q=1");
     }
 
     #[test]
     fn refused_targets_and_paths_say_why() {
-        let err = Rewrite::new("/a/(.*)", "/$2").unwrap_err();
+        let err = Rewrite::new("/a/(.*)", "/$2", true).unwrap_err();
+        assert!(Rewrite::new("/", "/$2", false).is_ok());
         assert_eq!(
             err,
             "\"/$2\" refers to $2, but the path \"/a/(.*)\" has 1 capture group"
         );
-        let err = Rewrite::new("/a", "/$remote_addr").unwrap_err();
+        let err = Rewrite::new("/a", "/$remote_addr", true).unwrap_err();
         assert!(err.contains("$remote_addr"), "{err}");
         let err = location_regex("/a(").unwrap_err();
         assert!(

@@ -13,7 +13,7 @@ use super::rewrite::{location_regex, Rewrite};
 use crate::config::{
     Affinity, Canary, Cidr, IngressAnnotations, IngressCors, Service, ANNOTATION_PREFIX,
 };
-use crate::decide::HeaderEdits;
+use crate::effect::HeaderEdits;
 use crate::filters::OriginPattern;
 use crate::fnv::FnvHashMap;
 use crate::problem::Problem;
@@ -89,6 +89,13 @@ pub(crate) struct LocationTable {
     pub(crate) persistence: Option<Box<Persistence>>,
     /// The Ingress's redirects do not apply here.
     pub(crate) without_redirects: bool,
+}
+
+impl LocationTable {
+    /// Whether the location matches by regex (its host is in regex mode).
+    pub(crate) fn is_regex(&self) -> bool {
+        matches!(self.test, PathTest::Regex(_))
+    }
 }
 
 /// What one Ingress's annotations ask of its locations, compiled.
@@ -311,15 +318,17 @@ impl IngressTable {
         };
         let annotations = served.map(|s| &s.annotations);
         let rewrite = match annotations.and_then(|a| a.rewrite_target.as_deref()) {
-            Some(target) if target != location.ingress_path && !location.without_redirects => {
-                match Rewrite::new(&location.ingress_path, target) {
+            Some(target) if target != location.path && !location.without_redirects => {
+                // A root location the Ingress did not write gets the rewrite too; nginx leaves
+                // the groups it lacks empty there.
+                match Rewrite::new(&location.path, target, location.source.is_some()) {
                     Ok(rewrite) => Some(rewrite),
                     Err(why) => {
                         problems.push(
                             Problem::error(
                                 &label,
                                 format!("metadata.annotations[{ANNOTATION_PREFIX}/rewrite-target]"),
-                                format!("{why}; the path {:?} was skipped", location.ingress_path),
+                                format!("{why}; the path {:?} was skipped", location.path),
                             )
                             .with_hint(
                                 "refer only to the groups the path captures, $1 for the first",
@@ -403,20 +412,17 @@ fn port_number(service: &ServiceRef, services: &[&Service]) -> Result<u16, Strin
 /// `mirror-target` as a Service: `http(s)://name[.namespace[.svc[.cluster.local]]][:port]/...`.
 fn mirror_service(url: &str, namespace: &str) -> Option<ServiceRef> {
     let rest = url.split_once("://")?.1;
-    let authority = rest.split(['/', '?']).next()?;
+    let authority = rest.split(['/', '?', '$']).next()?;
     let (host, port) = match authority.rsplit_once(':') {
         Some((host, port)) => (host, port.parse::<u16>().ok()?),
         None => (authority, if url.starts_with("https") { 443 } else { 80 }),
     };
-    let host = host
-        .strip_suffix(".cluster.local")
-        .unwrap_or(host)
-        .strip_suffix(".svc")
-        .unwrap_or(host.strip_suffix(".cluster.local").unwrap_or(host));
+    let host = host.strip_suffix(".cluster.local").unwrap_or(host);
+    let host = host.strip_suffix(".svc").unwrap_or(host);
     let mut labels = host.split('.');
     let name = labels.next().filter(|n| !n.is_empty())?;
     let ns = labels.next().unwrap_or(namespace);
-    if labels.next().is_some() || name.contains('$') {
+    if labels.next().is_some() {
         return None;
     }
     Some(ServiceRef {
