@@ -8,8 +8,10 @@ use lexopt::prelude::*;
 use crate::request::RequestSpec;
 
 mod deploy;
+mod serve;
 
 pub use deploy::{ConfigArgs, Format, PackageArgs};
+pub use serve::{EchoArgs, Listen, ServeArgs, Source, TlsFiles, UpstreamSpec};
 
 /// Printed for `--help` and on usage errors.
 pub const USAGE: &str = "\
@@ -28,6 +30,12 @@ USAGE:
     host-sim package --out DIR [--wasm FILE] [--tag TAG]
     host-sim bench [--rules N]... [--streams N] [--warmup N] [--seed N] [--json]
                    [--wasm FILE] [--floor FILE]
+    host-sim serve --config PATH [--gateway NAMESPACE/NAME] --listen ADDR:PORT[=GATEWAY_PORT]...
+                   --upstream NAMESPACE/NAME:PORT=HOST:PORT... [--admin ADDR:PORT] [--workers N]
+                   [--wasm FILE] [--cert FILE --key FILE] [--poll-ms N]
+    host-sim serve --wasm FILE --plugin-config STRING|@FILE --listen ADDR:PORT...
+                   --upstream CLUSTER|*=HOST:PORT... [OPTIONS]
+    host-sim echo --listen ADDR:PORT [--name NAME]
 
 COMMANDS:
     route   send one request through the filter and show where it went
@@ -43,6 +51,11 @@ COMMANDS:
     package write gatewasm.wasm as the OCI image Istio pulls: layout folder DIR and DIR.tar;
             prints the manifest digest (the WasmPlugin's sha256)
     bench   time gatewasm against the floor filter at 10 to 10,000 generated rules
+    serve   a local gateway on real sockets (for local runs and tests, not production): every
+            request goes through the filter and on to the upstream its cluster names; the
+            configuration is reloaded when it changes; https://ADDR:PORT listeners use --cert
+            and --key; =GATEWAY_PORT is the port the filter sees (default: the bound one)
+    echo    a backend answering every request with what it received, as JSON (for serve)
 
 --config takes a YAML file or a folder of manifests, as `kubectl apply -f` does.
 --ingress-class is the IngressClass whose Ingresses the filter serves (default: the only
@@ -77,6 +90,10 @@ pub enum Command {
     Package(PackageArgs),
     /// `host-sim migrate`.
     Migrate(MigrateArgs),
+    /// `host-sim serve`.
+    Serve(ServeArgs),
+    /// `host-sim echo`.
+    Echo(EchoArgs),
     /// `--help`.
     Help,
 }
@@ -192,6 +209,8 @@ where
         "package" => deploy::package(&mut parser).map(Command::Package),
         "bench" => bench(&mut parser).map(Command::Bench),
         "migrate" => migrate(&mut parser).map(Command::Migrate),
+        "serve" => serve::serve(&mut parser).map(Command::Serve),
+        "echo" => serve::echo(&mut parser).map(Command::Echo),
         other => bail!("unknown command {other:?} (host-sim --help lists them)"),
     }
 }

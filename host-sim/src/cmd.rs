@@ -6,6 +6,7 @@ mod config;
 mod migrate;
 mod package;
 mod route;
+mod serve;
 mod test;
 
 pub use bench::bench;
@@ -14,6 +15,7 @@ pub use config::config;
 pub use migrate::migrate;
 pub use package::package;
 pub use route::route;
+pub use serve::{echo, serve};
 pub use test::test;
 
 /// How a command ended, as the process exit status.

@@ -642,6 +642,26 @@ impl Proxy {
             .advance(u64::try_from(by.as_nanos()).unwrap_or(u64::MAX));
     }
 
+    /// The `proxy_http_call`s a stream in flight dispatched in its request phase (its mirror
+    /// copies): Envoy sends them while the request is upstream.
+    pub fn dispatched_calls(&mut self, pending: &PendingStream) -> Vec<HttpCall> {
+        let Pending::InFlight(in_flight) = &pending.0 else {
+            return Vec::new();
+        };
+        let state = self.worker.state();
+        if state.vm_serial != in_flight.vm {
+            return Vec::new();
+        }
+        let context = in_flight.stream.context;
+        state
+            .http_calls
+            .calls
+            .iter()
+            .filter(|c| c.context_id == context)
+            .cloned()
+            .collect()
+    }
+
     /// VM- and root-level log lines so far (start-up, configure, ticks, callouts), oldest first.
     pub fn logs(&self) -> &[LogEntry] {
         &self.logs
@@ -943,6 +963,14 @@ impl PendingStream {
         match &self.0 {
             Pending::InFlight(in_flight) => in_flight.stream.out.upstream.as_ref(),
             Pending::Ended(_) => None,
+        }
+    }
+
+    /// Sets the upstream's response headers that [`Proxy::finish_stream`] delivers, for an
+    /// upstream whose answer is known only once it came back.
+    pub fn respond(&mut self, headers: Vec<(String, Vec<u8>)>) {
+        if let Pending::InFlight(in_flight) = &mut self.0 {
+            in_flight.request.response_headers = headers;
         }
     }
 }

@@ -18,4 +18,5 @@ pub mod migrate;
 pub mod observe;
 pub mod report;
 pub mod request;
+pub mod serve;
 pub mod wasm;

@@ -14,6 +14,8 @@ fn main() -> ExitCode {
         Command::Package(args) => cmd::package(&args),
         Command::Migrate(args) => cmd::migrate(&args),
         Command::Bench(args) => cmd::bench(&args),
+        Command::Serve(args) => cmd::serve(&args),
+        Command::Echo(args) => cmd::echo(&args),
         Command::Help => {
             println!("{USAGE}");
             Ok(cmd::Exit::Success)
