@@ -97,7 +97,7 @@ impl Migration {
         let config = PluginConfig::parse(&bytes).context("the Ingresses cannot be read")?;
         let mut problems = Vec::new();
         let ingress = IngressConfig {
-            class: options.class.clone(),
+            class: options.class.clone().or_else(|| manifests.ingress_class()),
             watch_without_class: Some(options.without_class),
             ..IngressConfig::default()
         };

@@ -40,8 +40,6 @@ pub struct Probe {
     pub kind: Affects,
     /// Whether the outcome is a split over many requests.
     pub split: bool,
-    /// The client's address (Envoy's `source.address`).
-    pub client: String,
 }
 
 /// Every probe for the plan, without repeats.
@@ -62,7 +60,7 @@ pub fn generate(plan: &Plan) -> Vec<Probe> {
                     probe.request.method.clone(),
                     probe.request.url.clone(),
                     probe.request.headers.clone(),
-                    probe.client.clone(),
+                    probe.request.client.clone(),
                 );
                 if seen.insert(key) {
                     probes.push(probe);
@@ -90,6 +88,7 @@ fn written_paths(plan: &Plan) -> Vec<Probe> {
                     request: RequestSpec {
                         method: "GET".to_owned(),
                         url: format!("http://{}{written}", concrete(&host, "a")),
+                        client: Some(CLIENT.to_owned()),
                         ..RequestSpec::default()
                     },
                     host: host.clone(),
@@ -97,7 +96,6 @@ fn written_paths(plan: &Plan) -> Vec<Probe> {
                     source: plan.label(index),
                     kind: Affects::Any,
                     split: false,
-                    client: CLIENT.to_owned(),
                 });
             }
         }
@@ -210,10 +208,10 @@ fn location_probes(plan: &Plan, server: &Server, location: &Location) -> Vec<Pro
         request: RequestSpec {
             method: "GET".to_owned(),
             url,
+            client: Some(client.clone()),
             ..RequestSpec::default()
         },
         split: false,
-        client: client.clone(),
     };
     for scheme in schemes {
         for (variant, kind) in path_variants(&path) {
@@ -286,7 +284,7 @@ fn location_probes(plan: &Plan, server: &Server, location: &Location) -> Vec<Pro
     ];
     for address in elsewhere.into_iter().flatten() {
         let mut p = probe(url.clone(), Affects::Source);
-        p.client = address;
+        p.request.client = Some(address);
         out.push(p);
     }
     if a.app_root.is_some() {

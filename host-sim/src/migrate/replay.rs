@@ -146,13 +146,9 @@ impl Side {
 
     fn observe(&mut self, probe: &Probe, requests: u32) -> Result<Outcomes> {
         let spec = &probe.request;
-        let mut request = spec
+        let request = spec
             .build()
             .with_context(|| format!("probe {} {}", spec.method, spec.url))?;
-        request.properties.push((
-            vec!["source".to_owned(), "address".to_owned()],
-            format!("{}:52000", probe.client).into_bytes(),
-        ));
         let mut counts: BTreeMap<Outcome, u32> = BTreeMap::new();
         let mut first = None;
         for _ in 0..requests.max(1) {

@@ -113,10 +113,9 @@ impl Verification {
                 let probe = &self.probes[difference.probe];
                 let r = &probe.request;
                 let headers: String = r.headers.iter().map(|(n, v)| format!(" [{n}: {v}]")).collect();
-                let client = if probe.client == super::probes::CLIENT {
-                    String::new()
-                } else {
-                    format!(" from {}", probe.client)
+                let client = match r.client.as_deref() {
+                    Some(client) if client != super::probes::CLIENT => format!(" from {client}"),
+                    _ => String::new(),
                 };
                 let _ = writeln!(out, "   {} {}{headers}{client}  ({} {})", r.method, r.url, probe.source, probe.path);
                 let _ = writeln!(out, "     ingress-nginx: {}", outcomes(&difference.ingress));
