@@ -23,7 +23,12 @@ fn module() -> WasmModule {
 
 /// Converts and replays the manifests at `manifests`; compares the three reports with
 /// `<stem>.gateway-api.yaml`, `<stem>.notes.txt` and `<stem>.verify.txt` in `golden`.
-fn migrate(manifests: &str, options: &Options, golden: &str, stem: &str) -> (Migration, Verification) {
+fn migrate(
+    manifests: &str,
+    options: &Options,
+    golden: &str,
+    stem: &str,
+) -> (Migration, Verification) {
     let root = root();
     let loaded = Manifests::load(&root.join(manifests)).unwrap();
     let migration = Migration::build(&loaded, options).unwrap();
@@ -122,9 +127,16 @@ fn the_example_reports_each_difference_under_its_cause() {
     let causes: Vec<String> = verification
         .groups
         .iter()
-        .map(|g| g.note.map(|n| migration.notes[n].cause.clone()).unwrap_or_default())
+        .map(|g| {
+            g.note
+                .map(|n| migration.notes[n].cause.clone())
+                .unwrap_or_default()
+        })
         .collect();
-    assert!(!causes.contains(&String::new()), "unexplained differences: {causes:?}");
+    assert!(
+        !causes.contains(&String::new()),
+        "unexplained differences: {causes:?}"
+    );
     assert!(migration
         .notes
         .iter()

@@ -69,7 +69,10 @@ pub fn objects(plan: &Plan, gateway: &GatewayRef, notes: &mut Vec<Note>) -> Vec<
         let mut certificate = json!({"kind": "Secret", "name": secret});
         if namespace != gateway.namespace {
             certificate["namespace"] = json!(namespace);
-            grants.entry(namespace.clone()).or_default().push(secret.clone());
+            grants
+                .entry(namespace.clone())
+                .or_default()
+                .push(secret.clone());
         }
         listeners.push(json!({
             "name": https_listener(&server.host), "port": 443, "protocol": "HTTPS",
@@ -161,9 +164,7 @@ fn server_routes(
             .affecting(Affects::Labels),
         );
     }
-    let parent = |section: &str| {
-        json!({"name": gateway.name, "namespace": gateway.namespace, "sectionName": section})
-    };
+    let parent = |section: &str| json!({"name": gateway.name, "namespace": gateway.namespace, "sectionName": section});
     let mut routes = Vec::new();
     for owner in owners {
         let Some(served) = owner.and_then(|o| plan.model.ingresses.get(o)) else {
@@ -210,10 +211,11 @@ fn server_routes(
                 "spec": spec,
             })
         };
-        let tls = server.tls && server.host != CATCH_ALL && plan.certificate(&server.host).is_some();
-        let redirects = http_rules.iter().any(|r| {
-            r.pointer("/filters/0/requestRedirect/scheme") == Some(&json!("https"))
-        });
+        let tls =
+            server.tls && server.host != CATCH_ALL && plan.certificate(&server.host).is_some();
+        let redirects = http_rules
+            .iter()
+            .any(|r| r.pointer("/filters/0/requestRedirect/scheme") == Some(&json!("https")));
         if redirects {
             notes.push(
                 Note::annotation(
@@ -240,8 +242,16 @@ fn server_routes(
             );
         }
         if tls && http_rules != https_rules {
-            routes.push(route(&base, vec![https_listener(&server.host)], https_rules));
-            routes.push(route(&format!("{base}-http"), vec![HTTP_LISTENER.to_owned()], http_rules));
+            routes.push(route(
+                &base,
+                vec![https_listener(&server.host)],
+                https_rules,
+            ));
+            routes.push(route(
+                &format!("{base}-http"),
+                vec![HTTP_LISTENER.to_owned()],
+                http_rules,
+            ));
         } else if tls {
             routes.push(route(
                 &base,
@@ -261,7 +271,11 @@ fn ingress_notes(plan: &Plan, notes: &mut Vec<Note>) {
     for (index, served) in plan.model.ingresses.iter().enumerate() {
         let a = &served.annotations;
         let label = &served.label();
-        let written = |name: &str| plan.written(index, &annotation(name)).unwrap_or_default().to_owned();
+        let written = |name: &str| {
+            plan.written(index, &annotation(name))
+                .unwrap_or_default()
+                .to_owned()
+        };
         let hosts: Vec<String> = plan
             .objects
             .get(index)
@@ -322,7 +336,10 @@ fn ingress_notes(plan: &Plan, notes: &mut Vec<Note>) {
             ));
         }
         for not_served in &a.not_served {
-            let value = plan.written(index, &not_served.name).unwrap_or_default().to_owned();
+            let value = plan
+                .written(index, &not_served.name)
+                .unwrap_or_default()
+                .to_owned();
             let note = if not_served.snippet {
                 Note::annotation(
                     label,

@@ -44,8 +44,7 @@ impl Plan {
                     .iter()
                     .map(|(_, i)| i)
                     .find(|i| {
-                        i.metadata.namespace() == served.namespace
-                            && i.metadata.name == served.name
+                        i.metadata.namespace() == served.namespace && i.metadata.name == served.name
                     })
                     .cloned()
             })
@@ -141,7 +140,16 @@ impl Plan {
                 .and_then(Option::as_ref)
                 .zip(location.source)
                 .and_then(|(object, (rule, path))| {
-                    object.spec.rules.get(rule)?.http.as_ref()?.paths.get(path)?.path_type.clone()
+                    object
+                        .spec
+                        .rules
+                        .get(rule)?
+                        .http
+                        .as_ref()?
+                        .paths
+                        .get(path)?
+                        .path_type
+                        .clone()
                 })
                 .is_some_and(|t| t == "Exact"),
         }

@@ -44,8 +44,6 @@ pub struct Probe {
 
 /// Every probe for the plan, without repeats.
 pub fn generate(plan: &Plan) -> Vec<Probe> {
-    let mut probes = Vec::new();
-    let mut seen = BTreeSet::new();
     let mut all = Vec::new();
     for server in plan.servers() {
         for location in plan.locations(server) {
@@ -53,22 +51,17 @@ pub fn generate(plan: &Plan) -> Vec<Probe> {
         }
     }
     all.extend(written_paths(plan));
-    {
-        {
-            for probe in all {
-                let key = (
-                    probe.request.method.clone(),
-                    probe.request.url.clone(),
-                    probe.request.headers.clone(),
-                    probe.request.client.clone(),
-                );
-                if seen.insert(key) {
-                    probes.push(probe);
-                }
-            }
-        }
-    }
-    probes
+    let mut seen = BTreeSet::new();
+    all.retain(|probe| {
+        let r = &probe.request;
+        seen.insert((
+            r.method.clone(),
+            r.url.clone(),
+            r.headers.clone(),
+            r.client.clone(),
+        ))
+    });
+    all
 }
 
 /// One request per path as written in each served Ingress, canaries included: a path nginx
@@ -218,7 +211,10 @@ fn location_probes(plan: &Plan, server: &Server, location: &Location) -> Vec<Pro
             out.push(probe(format!("{scheme}://{host}{variant}"), kind));
         }
         let port = if *scheme == "https" { 443 } else { 80 };
-        out.push(probe(format!("{scheme}://{host}:{port}{path}"), Affects::Any));
+        out.push(probe(
+            format!("{scheme}://{host}:{port}{path}"),
+            Affects::Any,
+        ));
         if server.host.starts_with("*.") {
             let deeper = concrete(&server.host, "a.b");
             out.push(probe(format!("{scheme}://{deeper}{path}"), Affects::Labels));
@@ -238,7 +234,8 @@ fn location_probes(plan: &Plan, server: &Server, location: &Location) -> Vec<Pro
             p.request.headers = headers;
             p
         };
-        let cookie = |name: &str, value: &str| ("Cookie".to_owned(), format!("theme=dark; {name}={value}"));
+        let cookie =
+            |name: &str, value: &str| ("Cookie".to_owned(), format!("theme=dark; {name}={value}"));
         if let Some(header) = &canary.by_header {
             let mut values = vec!["always", "never", "other"];
             values.extend(canary.by_header_value.as_deref());
@@ -246,7 +243,10 @@ fn location_probes(plan: &Plan, server: &Server, location: &Location) -> Vec<Pro
                 out.push(with(vec![(header.clone(), value.to_owned())]));
             }
             if let Some(name) = &canary.by_cookie {
-                out.push(with(vec![(header.clone(), "never".to_owned()), cookie(name, "always")]));
+                out.push(with(vec![
+                    (header.clone(), "never".to_owned()),
+                    cookie(name, "always"),
+                ]));
             }
         }
         if let Some(name) = &canary.by_cookie {
@@ -267,7 +267,10 @@ fn location_probes(plan: &Plan, server: &Server, location: &Location) -> Vec<Pro
             preflight.request.method = "OPTIONS".to_owned();
             preflight.request.headers = vec![
                 ("Origin".to_owned(), origin.clone()),
-                ("Access-Control-Request-Method".to_owned(), "POST".to_owned()),
+                (
+                    "Access-Control-Request-Method".to_owned(),
+                    "POST".to_owned(),
+                ),
             ];
             out.push(preflight);
             let mut actual = probe(url.clone(), Affects::Cors);
@@ -290,7 +293,12 @@ fn location_probes(plan: &Plan, server: &Server, location: &Location) -> Vec<Pro
     if a.app_root.is_some() {
         out.push(probe(format!("{main}://{host}/"), Affects::Any));
     }
-    for (from, _) in plan.model.www_redirects.iter().filter(|(_, to)| *to == server.host) {
+    for (from, _) in plan
+        .model
+        .www_redirects
+        .iter()
+        .filter(|(_, to)| *to == server.host)
+    {
         let mut p = probe(format!("http://{from}{path}"), Affects::Any);
         p.host.clone_from(from);
         out.push(p);
@@ -314,7 +322,15 @@ mod tests {
         let paths: Vec<String> = path_variants("/api").into_iter().map(|(p, _)| p).collect();
         assert_eq!(
             paths,
-            ["/api", "/api?q=1", "/api/child", "/apix", "/", "/api/", "/API"]
+            [
+                "/api",
+                "/api?q=1",
+                "/api/child",
+                "/apix",
+                "/",
+                "/api/",
+                "/API"
+            ]
         );
         let paths: Vec<String> = path_variants("/").into_iter().map(|(p, _)| p).collect();
         assert_eq!(paths, ["/", "/?q=1", "/child"]);

@@ -152,8 +152,11 @@ impl Side {
         let mut counts: BTreeMap<Outcome, u32> = BTreeMap::new();
         let mut first = None;
         for _ in 0..requests.max(1) {
-            let observed = Observed::new(&request, &self.proxy.stream(&request), &self.cluster_header);
-            *counts.entry(Outcome::new(&observed, &self.cluster_header)).or_default() += 1;
+            let observed =
+                Observed::new(&request, &self.proxy.stream(&request), &self.cluster_header);
+            *counts
+                .entry(Outcome::new(&observed, &self.cluster_header))
+                .or_default() += 1;
             first.get_or_insert(observed);
         }
         let total = f64::from(requests.max(1));
@@ -176,7 +179,11 @@ impl Side {
 /// # Errors
 ///
 /// When a probe's request cannot be built.
-pub fn replay(ingress: &mut Side, converted: &mut Side, probes: &[Probe]) -> Result<Vec<Difference>> {
+pub fn replay(
+    ingress: &mut Side,
+    converted: &mut Side,
+    probes: &[Probe],
+) -> Result<Vec<Difference>> {
     let mut differences = Vec::new();
     for (index, probe) in probes.iter().enumerate() {
         let mut a = ingress.observe(probe, VARIATION_REQUESTS)?;

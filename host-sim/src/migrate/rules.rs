@@ -157,7 +157,10 @@ impl LocationRules<'_> {
             .canary(primary)
             .map(|(ingress, service)| (ingress, service.clone()));
         match canary {
-            None => rules.push(rule(json!([{"path": path}]), vec![backend_ref(primary, None)])),
+            None => rules.push(rule(
+                json!([{"path": path}]),
+                vec![backend_ref(primary, None)],
+            )),
             Some((canary_ingress, canary_backend)) => {
                 let canary = self
                     .plan
@@ -199,7 +202,10 @@ impl LocationRules<'_> {
         let with = |header: Value| json!({"path": path, "headers": [header]});
         if let Some(name) = &canary.by_header {
             if let Some(value) = &canary.by_header_value {
-                out.push((with(json!({"type": "Exact", "name": name, "value": value})), true));
+                out.push((
+                    with(json!({"type": "Exact", "name": name, "value": value})),
+                    true,
+                ));
             } else if let Some(pattern) = &canary.by_header_pattern {
                 let wrapped = format!(".*(?:{pattern}).*");
                 if re2_accepts(&wrapped) {
@@ -274,7 +280,10 @@ impl LocationRules<'_> {
             Some(at) => rest.split_at(at),
             None => (rest, ""),
         };
-        match authority.rsplit_once(':').map(|(h, p)| (h, p.parse::<u16>())) {
+        match authority
+            .rsplit_once(':')
+            .map(|(h, p)| (h, p.parse::<u16>()))
+        {
             Some((host, Ok(port))) => {
                 body.insert("hostname".into(), json!(host));
                 body.insert("port".into(), json!(port));
@@ -287,7 +296,11 @@ impl LocationRules<'_> {
             Some((p, q)) => (p, Some(q)),
             None => (path_and_query, None),
         };
-        let target_path = if target_path.is_empty() { "/" } else { target_path };
+        let target_path = if target_path.is_empty() {
+            "/"
+        } else {
+            target_path
+        };
         body.insert(
             "path".into(),
             json!({"type": "ReplaceFullPath", "replaceFullPath": target_path}),
@@ -464,7 +477,10 @@ impl LocationRules<'_> {
             ));
         }
         if p.next_upstream.is_some() || p.next_upstream_tries.is_some() {
-            let conditions = p.next_upstream.clone().unwrap_or_else(|| vec!["error".into(), "timeout".into()]);
+            let conditions = p
+                .next_upstream
+                .clone()
+                .unwrap_or_else(|| vec!["error".into(), "timeout".into()]);
             if conditions.iter().any(|c| c == "off") {
                 extra.insert("retry".into(), json!({"attempts": 0}));
             } else {
@@ -536,7 +552,10 @@ mod tests {
 
     #[test]
     fn a_capture_rewrite_of_the_usual_shape_is_a_prefix() {
-        assert_eq!(prefix_capture("/api(/|$)(.*)", "/$2").as_deref(), Some("/api"));
+        assert_eq!(
+            prefix_capture("/api(/|$)(.*)", "/$2").as_deref(),
+            Some("/api")
+        );
         assert_eq!(prefix_capture("/api(/|$)(.*)", "/v2/$2"), None);
         assert_eq!(prefix_capture("/a.i(/|$)(.*)", "/$2"), None);
     }
@@ -547,7 +566,13 @@ mod tests {
             mirror_service("http://shadow.shop.svc.cluster.local:8080/x"),
             Some(("shadow".into(), "shop".into(), 8080))
         );
-        assert_eq!(mirror_service("https://shadow.shop.svc"), Some(("shadow".into(), "shop".into(), 443)));
-        assert_eq!(mirror_service("https://test.example.com/$request_uri"), None);
+        assert_eq!(
+            mirror_service("https://shadow.shop.svc"),
+            Some(("shadow".into(), "shop".into(), 443))
+        );
+        assert_eq!(
+            mirror_service("https://test.example.com/$request_uri"),
+            None
+        );
     }
 }

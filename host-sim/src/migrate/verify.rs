@@ -42,11 +42,7 @@ impl Verification {
     /// When the filter refuses a configuration or a probe cannot be built.
     pub fn run(migration: &Migration, module: &WasmModule) -> Result<Self> {
         let probes = probes::generate(&migration.plan);
-        let mut ingress = Side::start(
-            module,
-            migration.ingress_configuration()?,
-            "the Ingresses",
-        )?;
+        let mut ingress = Side::start(module, migration.ingress_configuration()?, "the Ingresses")?;
         let mut converted = Side::start(
             module,
             migration.converted_configuration()?,
@@ -57,7 +53,10 @@ impl Verification {
         for difference in differences {
             let note = explain(&migration.notes, &probes[difference.probe]);
             // Notes that say the same on several paths form one group.
-            let heading = |n: Option<usize>| n.and_then(|n| migration.notes.get(n)).map(|n| (n.heading(), n.why.clone()));
+            let heading = |n: Option<usize>| {
+                n.and_then(|n| migration.notes.get(n))
+                    .map(|n| (n.heading(), n.why.clone()))
+            };
             match groups.iter_mut().find(|g| heading(g.note) == heading(note)) {
                 Some(group) => group.differences.push(difference),
                 None => groups.push(Group {
@@ -112,14 +111,26 @@ impl Verification {
             for difference in &group.differences {
                 let probe = &self.probes[difference.probe];
                 let r = &probe.request;
-                let headers: String = r.headers.iter().map(|(n, v)| format!(" [{n}: {v}]")).collect();
+                let headers: String = r
+                    .headers
+                    .iter()
+                    .map(|(n, v)| format!(" [{n}: {v}]"))
+                    .collect();
                 let client = match r.client.as_deref() {
                     Some(client) if client != super::probes::CLIENT => format!(" from {client}"),
                     _ => String::new(),
                 };
-                let _ = writeln!(out, "   {} {}{headers}{client}  ({} {})", r.method, r.url, probe.source, probe.path);
+                let _ = writeln!(
+                    out,
+                    "   {} {}{headers}{client}  ({} {})",
+                    r.method, r.url, probe.source, probe.path
+                );
                 let _ = writeln!(out, "     ingress-nginx: {}", outcomes(&difference.ingress));
-                let _ = writeln!(out, "     converted:     {}", outcomes(&difference.converted));
+                let _ = writeln!(
+                    out,
+                    "     converted:     {}",
+                    outcomes(&difference.converted)
+                );
             }
         }
         let silent: Vec<&Note> = migration
@@ -130,7 +141,10 @@ impl Verification {
             .map(|(_, n)| n)
             .filter(|n| {
                 !self.groups.iter().any(|g| {
-                    g.note.and_then(|i| migration.notes.get(i)).map(Note::heading) == Some(n.heading())
+                    g.note
+                        .and_then(|i| migration.notes.get(i))
+                        .map(Note::heading)
+                        == Some(n.heading())
                 })
             })
             .collect();
@@ -170,7 +184,11 @@ pub fn problem_lines(problems: &[Problem]) -> String {
             format!("{}: ", p.field)
         };
         let severity = format!("{:?}", p.severity).to_ascii_lowercase();
-        let _ = writeln!(out, "  {number} {severity}: {}: {field}{}", p.object, p.message);
+        let _ = writeln!(
+            out,
+            "  {number} {severity}: {}: {field}{}",
+            p.object, p.message
+        );
         if let Some(hint) = &p.hint {
             let _ = writeln!(out, "  {:width$} fix: {hint}", "", width = number.len());
         }
