@@ -8,7 +8,7 @@
 //! split. Per CORS location: a preflight, a plain OPTIONS and a request with `Origin`. What the
 //! answers are is [`super::replay`]'s concern.
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 
 use crate::request::RequestSpec;
 
@@ -51,25 +51,32 @@ pub fn generate(plan: &Plan) -> Vec<Probe> {
         }
     }
     all.extend(written_paths(plan));
-    let mut seen = BTreeSet::new();
-    all.retain(|probe| {
+    // A repeated request is sent once; it is a split when any of its makers asked for one.
+    let mut probes: Vec<Probe> = Vec::new();
+    let mut seen = BTreeMap::new();
+    for probe in all {
         let r = &probe.request;
-        seen.insert((
-            r.method.clone(),
-            r.url.clone(),
-            r.headers.clone(),
-            r.client.clone(),
-        ))
-    });
-    all
+        let key = (r.method.clone(), r.url.clone(), r.headers.clone(), r.client.clone());
+        match seen.get(&key).and_then(|at: &usize| probes.get_mut(*at)) {
+            Some(kept) => kept.split |= probe.split,
+            None => {
+                seen.insert(key, probes.len());
+                probes.push(probe);
+            }
+        }
+    }
+    probes
 }
 
-/// One request per path as written in each served Ingress, canaries included: a path nginx
-/// ignores (a canary without primary, a later duplicate) is then still asked for.
+/// One request per path of each canary Ingress, which has no location of its own: a canary
+/// nginx ignores (no primary, not the first) is then still asked for.
 fn written_paths(plan: &Plan) -> Vec<Probe> {
     let mut out = Vec::new();
     for (index, object) in plan.objects.iter().enumerate() {
         let Some(object) = object else { continue };
+        let Some(annotations) = plan.annotations(index).filter(|a| a.canary.is_some()) else {
+            continue;
+        };
         for rule in &object.spec.rules {
             let host = match rule.host.as_deref() {
                 Some(h) if !h.is_empty() => h.to_ascii_lowercase(),
@@ -77,10 +84,15 @@ fn written_paths(plan: &Plan) -> Vec<Probe> {
             };
             for path in rule.http.iter().flat_map(|h| &h.paths) {
                 let written = path.path.clone().unwrap_or_else(|| "/".to_owned());
+                let sent = if annotations.use_regex {
+                    sample(&written)
+                } else {
+                    written.clone()
+                };
                 out.push(Probe {
                     request: RequestSpec {
                         method: "GET".to_owned(),
-                        url: format!("http://{}{written}", concrete(&host, "a")),
+                        url: format!("http://{}{sent}", concrete(&host, "a")),
                         client: Some(CLIENT.to_owned()),
                         ..RequestSpec::default()
                     },
