@@ -126,6 +126,20 @@ impl Migration {
         &self.plan.problems
     }
 
+    /// The notes once each: a note made for several paths of a host says the same thing.
+    pub fn distinct_notes(&self) -> Vec<&Note> {
+        let mut out: Vec<&Note> = Vec::new();
+        for note in &self.notes {
+            if !out
+                .iter()
+                .any(|n| n.heading() == note.heading() && n.why == note.why)
+            {
+                out.push(note);
+            }
+        }
+        out
+    }
+
     /// The objects as YAML documents, ready for `kubectl apply -f -`.
     ///
     /// # Errors

@@ -34,7 +34,7 @@ fn migrate(
     let migration = Migration::build(&loaded, options).unwrap();
     let verification = Verification::run(&migration, &module()).unwrap();
     let mut notes = problem_lines(migration.problems());
-    for note in &migration.notes {
+    for note in migration.distinct_notes() {
         notes.push_str(&format!("{note}\n"));
     }
     let outputs = [

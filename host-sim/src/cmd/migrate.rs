@@ -40,7 +40,7 @@ pub fn migrate(args: &MigrateArgs) -> Result<Exit> {
         .write_all(migration.yaml()?.as_bytes())?;
     let mut err = std::io::stderr().lock();
     err.write_all(crate::migrate::verify::problem_lines(migration.problems()).as_bytes())?;
-    for note in &migration.notes {
+    for note in migration.distinct_notes() {
         writeln!(err, "{note}")?;
     }
     Ok(Exit::Success)
