@@ -314,7 +314,10 @@ impl Report {
                 }
             }
         }
-        for problem in crate::ingress_advice::findings(manifests) {
+        let overlaps = compiled
+            .iter()
+            .flat_map(|(_, c)| gatewasm_core::ingress::overlaps(&c.table));
+        for problem in overlaps.chain(crate::ingress_advice::findings(manifests)) {
             if !problems.contains(&problem) {
                 problems.push(problem);
             }

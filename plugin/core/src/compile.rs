@@ -20,7 +20,7 @@ mod limits;
 mod listeners;
 mod mesh;
 mod names;
-mod order;
+pub(crate) mod order;
 mod parents;
 mod routes;
 mod rules;
@@ -367,7 +367,6 @@ pub fn compile(config: &PluginConfig) -> Result<Compiled, ConfigError> {
             &mut status,
         );
     }
-    ingress::report_shadowed(&table, &mut problems);
     Ok(Compiled {
         table,
         problems,

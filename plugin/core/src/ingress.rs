@@ -8,6 +8,7 @@
 
 mod decide;
 mod model;
+mod overlaps;
 mod rewrite;
 mod table;
 
@@ -15,4 +16,5 @@ pub use model::{
     needs_rewrite, CanaryRef, Location, LocationKind, NginxModel, ServedIngress, Server,
     ServiceRef, CATCH_ALL,
 };
+pub use overlaps::overlaps;
 pub(crate) use table::{IngressTable, ResolveService};

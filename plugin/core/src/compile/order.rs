@@ -10,7 +10,7 @@ use crate::config::ObjectMeta;
 /// Sorts `items` by their [`age_key`], oldest first, keeping the written order among equal
 /// keys. Each key is computed once, and every kind of item shares one small merge sort of
 /// positions: a library sort would add a sort of its own per item type.
-pub(super) fn sort_by_age<T>(items: &mut Vec<T>, key: impl Fn(&T) -> (String, usize, String)) {
+pub(crate) fn sort_by_age<T>(items: &mut Vec<T>, key: impl Fn(&T) -> (String, usize, String)) {
     let keys: Vec<_> = items.iter().map(key).collect();
     let mut slots: Vec<Option<T>> = items.drain(..).map(Some).collect();
     items.extend(
@@ -47,7 +47,7 @@ pub(super) fn stable_order(keys: &[(String, usize, String)]) -> Vec<usize> {
     order
 }
 
-pub(super) fn age_key(position: usize, meta: &ObjectMeta) -> (String, usize, String) {
+pub(crate) fn age_key(position: usize, meta: &ObjectMeta) -> (String, usize, String) {
     let name = format!("{}/{}", meta.namespace(), meta.name);
     match &meta.creation_timestamp {
         Some(ts) => (ts.clone(), 0, name),

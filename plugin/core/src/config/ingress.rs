@@ -99,19 +99,19 @@ fn read_annotations(node: Node<'_, '_>) -> BTreeMap<String, String> {
     let Some(annotations) = node.get("annotations") else {
         return BTreeMap::new();
     };
-    annotations
-        .keys()
-        .into_iter()
-        .filter(|key| {
-            key.strip_prefix(ANNOTATION_PREFIX)
-                .is_some_and(|rest| rest.starts_with('/'))
-                || key == LEGACY_CLASS_ANNOTATION
-        })
-        .filter_map(|key| {
-            let value = annotations.get(&key).and_then(Node::as_str)?.to_owned();
-            Some((key, value))
-        })
-        .collect()
+    // Inserted one by one: collecting into the map would sort with a sort of its own.
+    let mut kept = BTreeMap::new();
+    for key in annotations.keys() {
+        let ours = key
+            .strip_prefix(ANNOTATION_PREFIX)
+            .is_some_and(|rest| rest.starts_with('/'))
+            || key == LEGACY_CLASS_ANNOTATION;
+        if let (true, Some(value)) = (ours, annotations.get(&key).and_then(Node::as_str)) {
+            let value = value.to_owned();
+            kept.insert(key, value);
+        }
+    }
+    kept
 }
 
 /// `Ingress.spec`.

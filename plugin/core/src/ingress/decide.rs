@@ -43,7 +43,7 @@ impl IngressTable {
         };
         let uri = String::from_utf8_lossy(request.full_path);
         let path = String::from_utf8_lossy(request.path);
-        if let Some(to) = self.www.get(&request.host) {
+        if let Some((_, to)) = self.www.iter().find(|(from, _)| *from == request.host) {
             let port = request
                 .port
                 .unwrap_or(if scheme == "https" { 443 } else { 80 });

@@ -10,8 +10,7 @@
 //! [`super::serve`] compiles it into matchers, and a converter can read it to know what nginx
 //! would do. Request-time behaviour is not here.
 
-use std::collections::BTreeMap;
-
+use crate::compile::order::{age_key, sort_by_age};
 use crate::config::{
     Ingress, IngressAnnotations, IngressBackend, IngressClass, IngressConfig, NGINX_CONTROLLER,
 };
@@ -38,9 +37,9 @@ pub struct NginxModel {
     /// The catch-all server `_`: unknown hosts and rules without a host.
     pub catch_all: Server,
     /// Canaries by the primary upstream they are attached to (`namespace-name-port`).
-    pub canaries: BTreeMap<String, CanaryRef>,
-    /// Cookie affinity by upstream, from the last Ingress that asks for it on that upstream.
-    pub affinity: BTreeMap<String, usize>,
+    pub canaries: Vec<(String, CanaryRef)>,
+    /// Cookie affinity by upstream: the last Ingress that asks for it on that upstream.
+    pub affinity: Vec<(String, usize)>,
     /// `from-to-www-redirect` servers: the host redirected from, and the server's host.
     pub www_redirects: Vec<(String, String)>,
 }
@@ -212,19 +211,8 @@ impl NginxModel {
             );
         }
         // store.go sortIngressSlice: creation time, ties by namespace/name descending.
-        served.sort_by(|(pa, a), (pb, b)| {
-            let key = |position: usize, i: &Ingress| {
-                let name = format!("{}/{}", i.metadata.namespace(), i.metadata.name);
-                match &i.metadata.creation_timestamp {
-                    Some(ts) => (ts.clone(), 0, name),
-                    None => (String::new(), position, name),
-                }
-            };
-            let (ka, kb) = (key(*pa, a), key(*pb, b));
-            (&ka.0, ka.1)
-                .cmp(&(&kb.0, kb.1))
-                .then_with(|| kb.2.cmp(&ka.2))
-        });
+        sort_by_age(&mut served, |(position, i)| age_key(*position, &i.metadata));
+        reverse_runs(&mut served, |(_, i)| i.metadata.creation_timestamp.clone());
         let mut entries = Vec::with_capacity(served.len());
         for (_, ingress) in &served {
             let label = format!(
@@ -453,7 +441,13 @@ impl NginxModel {
                     ));
                     continue;
                 }
-                match self.canaries.get(&primary.upstream()) {
+                let upstream = primary.upstream();
+                match self
+                    .canaries
+                    .iter()
+                    .find(|(u, _)| *u == upstream)
+                    .map(|(_, c)| c)
+                {
                     Some(first) if first.ingress == index => {}
                     Some(first) => {
                         let owner = self.label(first.ingress);
@@ -470,13 +464,11 @@ impl NginxModel {
                         );
                     }
                     None => {
-                        self.canaries.insert(
-                            primary.upstream(),
-                            CanaryRef {
-                                ingress: index,
-                                service: service.clone(),
-                            },
-                        );
+                        let canary = CanaryRef {
+                            ingress: index,
+                            service: service.clone(),
+                        };
+                        self.canaries.push((upstream, canary));
                     }
                 }
             }
@@ -489,7 +481,9 @@ impl NginxModel {
                 .is_some_and(|i| i.annotations.affinity.is_some())
             {
                 for service in paths.iter().filter_map(|e| e.service.as_ref()) {
-                    self.affinity.insert(service.upstream(), index);
+                    let upstream = service.upstream();
+                    self.affinity.retain(|(u, _)| *u != upstream);
+                    self.affinity.push((upstream, index));
                 }
             }
         }
@@ -497,7 +491,7 @@ impl NginxModel {
 
     /// Regex mode, nginx's location order, the `Prefix` split, and the www redirect servers.
     fn finish(&mut self) {
-        self.servers.sort_by(|a, b| a.host.cmp(&b.host));
+        sort_by_age(&mut self.servers, |s| (String::new(), 0, s.host.clone()));
         let ingresses = &self.ingresses;
         for server in self
             .servers
@@ -509,11 +503,14 @@ impl NginxModel {
                     i.annotations.use_regex || needs_rewrite(&i.annotations, &l.ingress_path)
                 }) && !l.without_redirects
             };
-            // Stable sorts: by path descending, then by length descending.
-            server.locations.sort_by(|a, b| b.path.cmp(&a.path));
-            server
-                .locations
-                .sort_by_key(|l| std::cmp::Reverse(l.path.len()));
+            // Stable sorts by path descending, then by length descending: longest first, equal
+            // lengths by path descending, equal paths as written.
+            let locations = &mut server.locations;
+            sort_by_age(locations, |l| {
+                (String::new(), usize::MAX - l.path.len(), l.path.clone())
+            });
+            reverse_runs(locations, |l| Some(l.path.len()));
+            reverse_runs(locations, |l| Some(l.path.clone()));
             // updateServerLocations: `Prefix /p` → `/p/` and `= /p` (unless `= /p` exists).
             let exact: Vec<String> = server
                 .locations
@@ -592,6 +589,23 @@ impl NginxModel {
 
     fn server_mut(&mut self, host: &str) -> Option<&mut Server> {
         self.servers.iter_mut().find(|s| s.host == host)
+    }
+}
+
+/// Reverses every run of neighbours with the same `Some` key (stable ascending order becomes
+/// descending within the run).
+fn reverse_runs<T, K: PartialEq>(items: &mut [T], key: impl Fn(&T) -> Option<K>) {
+    let mut start = 0;
+    while start < items.len() {
+        let first = items.get(start).and_then(&key);
+        let mut end = start + 1;
+        while first.is_some() && end < items.len() && items.get(end).and_then(&key) == first {
+            end += 1;
+        }
+        if let Some(run) = items.get_mut(start..end) {
+            run.reverse();
+        }
+        start = end;
     }
 }
 

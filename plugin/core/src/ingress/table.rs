@@ -31,8 +31,8 @@ pub(crate) struct IngressTable {
     pub(crate) wildcards: Vec<(String, u32)>,
     pub(crate) catch_all: u32,
     pub(crate) servers: Vec<ServerTable>,
-    /// `from-to-www-redirect`: host → host to redirect to.
-    pub(crate) www: FnvHashMap<String, String>,
+    /// `from-to-www-redirect`: host, and the host to redirect to.
+    pub(crate) www: Vec<(String, String)>,
     pub(crate) ingresses: Vec<IngressSettings>,
     pub(crate) canaries: Vec<CanaryTable>,
     /// Some location tests the client address.
@@ -139,20 +139,25 @@ impl IngressTable {
         problems: &mut Vec<Problem>,
     ) -> Self {
         let mut table = Self::default();
-        let mut upstreams: FnvHashMap<String, Upstream> = FnvHashMap::default();
+        // Upstreams resolved so far, by nginx's upstream name (an index into `resolved`).
+        let mut upstream_ids: FnvHashMap<String, u32> = FnvHashMap::default();
+        let mut resolved: Vec<Upstream> = Vec::new();
         let mut upstream = |service: &ServiceRef,
                             label: &str,
                             problems: &mut Vec<Problem>|
          -> Upstream {
             let key = service.upstream();
-            if let Some(known) = upstreams.get(&key) {
+            if let Some(known) = upstream_ids
+                .get(&key)
+                .and_then(|&i| resolved.get(i as usize))
+            {
                 return *known;
             }
-            let resolved = match port_number(service, services) {
+            let lookup = match port_number(service, services) {
                 Err(why) => Err(why),
                 Ok(port) => resolver.resolve(service, port),
             };
-            let result = match resolved {
+            let result = match lookup {
                 Ok(id) => Upstream::Backend(id),
                 Err(why) => {
                     problems.push(Problem::error(
@@ -163,7 +168,8 @@ impl IngressTable {
                     Upstream::Unavailable
                 }
             };
-            upstreams.insert(key, result);
+            upstream_ids.insert(key, u32::try_from(resolved.len()).unwrap_or(u32::MAX));
+            resolved.push(result);
             result
         };
         for served in &model.ingresses {
@@ -274,16 +280,11 @@ impl IngressTable {
                 },
             }
         }
-        for (from, to) in &model.www_redirects {
-            table.www.insert(from.clone(), to.clone());
-        }
+        table.www.clone_from(&model.www_redirects);
         table
     }
 
-    #[allow(
-        clippy::too_many_arguments,
-        reason = "one location needs every part of the model"
-    )]
+    /// One location of `server`, compiled; `None` when it cannot be served (reported).
     fn location(
         &mut self,
         model: &NginxModel,
@@ -353,8 +354,9 @@ impl IngressTable {
                 let key = service.upstream();
                 let affinity = model
                     .affinity
-                    .get(&key)
-                    .and_then(|i| model.ingresses.get(*i))
+                    .iter()
+                    .find(|(upstream, _)| *upstream == key)
+                    .and_then(|(_, i)| model.ingresses.get(*i))
                     .and_then(|i| i.annotations.affinity.as_ref());
                 let persistence = affinity.map(|a| Box::new(cookie(a, &location.ingress_path)));
                 self.keeps_sessions |= persistence.is_some();
