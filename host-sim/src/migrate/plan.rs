@@ -157,14 +157,21 @@ impl Plan {
 
     /// The canary attached to a Service's upstream: its Ingress and Service.
     pub fn canary(&self, service: &ServiceRef) -> Option<(usize, &ServiceRef)> {
+        let upstream = service.upstream();
         self.model
             .canaries
-            .get(&service.upstream())
-            .map(|c| (c.ingress, &c.service))
+            .iter()
+            .find(|(key, _)| *key == upstream)
+            .map(|(_, c)| (c.ingress, &c.service))
     }
 
     /// The Ingress whose affinity settings apply to a Service's upstream.
     pub fn affinity(&self, service: &ServiceRef) -> Option<usize> {
-        self.model.affinity.get(&service.upstream()).copied()
+        let upstream = service.upstream();
+        self.model
+            .affinity
+            .iter()
+            .find(|(key, _)| *key == upstream)
+            .map(|(_, ingress)| *ingress)
     }
 }
