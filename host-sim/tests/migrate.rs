@@ -2,6 +2,11 @@
 //! objects, the notes and the replay report through the real `gatewasm.wasm` are compared with
 //! the files beside the manifests (`GATEWASM_BLESS=1` rewrites them), and the facts the reports
 //! rest on are asserted on their own.
+#![allow(
+    clippy::unwrap_used,
+    clippy::panic,
+    reason = "test helpers fail the test loudly"
+)]
 
 use std::path::{Path, PathBuf};
 

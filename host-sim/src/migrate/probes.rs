@@ -56,7 +56,12 @@ pub fn generate(plan: &Plan) -> Vec<Probe> {
     let mut seen = BTreeMap::new();
     for probe in all {
         let r = &probe.request;
-        let key = (r.method.clone(), r.url.clone(), r.headers.clone(), r.client.clone());
+        let key = (
+            r.method.clone(),
+            r.url.clone(),
+            r.headers.clone(),
+            r.client.clone(),
+        );
         match seen.get(&key).and_then(|at: &usize| probes.get_mut(*at)) {
             Some(kept) => kept.split |= probe.split,
             None => {
