@@ -9,6 +9,7 @@
 )]
 
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use host_sim::envoy::WasmModule;
 use host_sim::manifests::Manifests;
@@ -21,9 +22,13 @@ fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-fn module() -> WasmModule {
-    let path = wasm::locate(None, wasm::FILTER_PACKAGE).unwrap();
-    WasmModule::from_file(&path).unwrap()
+/// The module, built and compiled once for all tests (they run in parallel).
+fn module() -> &'static WasmModule {
+    static MODULE: OnceLock<WasmModule> = OnceLock::new();
+    MODULE.get_or_init(|| {
+        let path = wasm::locate(None, wasm::FILTER_PACKAGE).unwrap();
+        WasmModule::from_file(&path).unwrap()
+    })
 }
 
 /// Converts and replays the manifests at `manifests`; compares the three reports with
@@ -37,7 +42,7 @@ fn migrate(
     let root = root();
     let loaded = Manifests::load(&root.join(manifests)).unwrap();
     let migration = Migration::build(&loaded, options).unwrap();
-    let verification = Verification::run(&migration, &module()).unwrap();
+    let verification = Verification::run(&migration, module()).unwrap();
     let mut notes = problem_lines(migration.problems());
     for note in migration.distinct_notes() {
         notes.push_str(&format!("{note}\n"));
