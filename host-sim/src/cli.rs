@@ -25,6 +25,8 @@ USAGE:
     host-sim check PATH [--output text|json] [--controller NAME]... [--ingress-class NAME]
     host-sim config PATH --format json|istio|envoy [--gateway NAMESPACE/NAME]
                    [--ingress-class NAME] [OPTIONS]
+    host-sim migrate PATH [--verify] [--ingress-class NAME] [--watch-without-class]
+                   [--gateway NAMESPACE/NAME] [--gateway-class NAME] [--wasm FILE]
     host-sim package --out DIR [--wasm FILE] [--tag TAG]
     host-sim bench [--rules N]... [--streams N] [--warmup N] [--seed N] [--json]
                    [--wasm FILE] [--floor FILE]
@@ -43,6 +45,10 @@ COMMANDS:
             exits 1 when something is not fully accepted; --controller sets the controllerNames
             gatewasm runs under (default istio.io/gateway-controller)
     config  print the plugin configuration, Istio objects or an Envoy bootstrap
+    migrate print the Gateway, HTTPRoutes and ReferenceGrants that replace the Ingresses in PATH,
+            and on stderr every annotation they cannot express; --verify replays generated
+            requests through the filter serving the Ingresses and serving the conversion, prints
+            every request whose outcome differs, grouped by cause, and exits 1 when one does
     package write gatewasm.wasm as the OCI image Istio pulls: layout folder DIR and DIR.tar;
             prints the manifest digest (the WasmPlugin's sha256)
     bench   time gatewasm against the floor filter at 10 to 10,000 generated rules, or on
@@ -88,6 +94,8 @@ pub enum Command {
     Config(ConfigArgs),
     /// `host-sim package`.
     Package(PackageArgs),
+    /// `host-sim migrate`.
+    Migrate(MigrateArgs),
     /// `host-sim serve`.
     Serve(ServeArgs),
     /// `host-sim echo`.
@@ -135,6 +143,19 @@ pub struct CheckArgs {
     pub controllers: Vec<String>,
     /// IngressClass to serve.
     pub ingress_class: Option<String>,
+}
+
+/// Arguments of `host-sim migrate`.
+#[derive(Debug)]
+pub struct MigrateArgs {
+    /// Manifests holding the Ingresses.
+    pub path: PathBuf,
+    /// Replay instead of printing the objects.
+    pub verify: bool,
+    /// Class, Gateway and its class.
+    pub options: crate::migrate::Options,
+    /// Module to run.
+    pub wasm: Option<PathBuf>,
 }
 
 /// The controller gatewasm runs under unless `--controller` says otherwise: Istio's.
@@ -197,6 +218,7 @@ where
         "config" => deploy::config(&mut parser).map(Command::Config),
         "package" => deploy::package(&mut parser).map(Command::Package),
         "bench" => bench(&mut parser).map(Command::Bench),
+        "migrate" => migrate(&mut parser).map(Command::Migrate),
         "serve" => serve::serve(&mut parser).map(Command::Serve),
         "echo" => serve::echo(&mut parser).map(Command::Echo),
         other => bail!("unknown command {other:?} (host-sim --help lists them)"),
@@ -305,6 +327,35 @@ fn check(parser: &mut lexopt::Parser) -> Result<CheckArgs> {
         json,
         controllers,
         ingress_class,
+    })
+}
+
+fn migrate(parser: &mut lexopt::Parser) -> Result<MigrateArgs> {
+    let (mut path, mut verify, mut wasm) = (None, false, None);
+    let mut options = crate::migrate::Options::default();
+    while let Some(arg) = parser.next()? {
+        match arg {
+            Value(value) if path.is_none() => path = Some(PathBuf::from(value)),
+            Long("verify") => verify = true,
+            Long("ingress-class") => options.class = Some(parser.value()?.string()?),
+            Long("watch-without-class") => options.without_class = true,
+            Long("gateway") => {
+                let gateway = parser.value()?.string()?;
+                if !gateway.contains('/') {
+                    bail!("--gateway {gateway:?} must be NAMESPACE/NAME");
+                }
+                options.gateway = Some(gateway);
+            }
+            Long("gateway-class") => options.gateway_class = parser.value()?.string()?,
+            Long("wasm") => wasm = Some(PathBuf::from(parser.value()?)),
+            other => return Err(other.unexpected().into()),
+        }
+    }
+    Ok(MigrateArgs {
+        path: path.context("migrate needs a PATH to manifests")?,
+        verify,
+        options,
+        wasm,
     })
 }
 

@@ -3,6 +3,7 @@
 mod bench;
 mod check;
 mod config;
+mod migrate;
 mod package;
 mod route;
 mod serve;
@@ -11,6 +12,7 @@ mod test;
 pub use bench::bench;
 pub use check::check;
 pub use config::config;
+pub use migrate::migrate;
 pub use package::package;
 pub use route::route;
 pub use serve::{echo, serve};

@@ -13,6 +13,7 @@ pub mod deploy;
 pub mod envoy;
 pub mod ingress_advice;
 pub mod manifests;
+pub mod migrate;
 pub mod observe;
 pub mod protocol;
 pub mod request;

@@ -12,6 +12,7 @@ fn main() -> ExitCode {
         Command::Check(args) => cmd::check(&args),
         Command::Config(args) => cmd::config(&args),
         Command::Package(args) => cmd::package(&args),
+        Command::Migrate(args) => cmd::migrate(&args),
         Command::Bench(args) => cmd::bench(&args),
         Command::Serve(args) => cmd::serve(&args),
         Command::Echo(args) => cmd::echo(&args),
