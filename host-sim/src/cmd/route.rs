@@ -19,12 +19,17 @@ use crate::wasm;
 ///
 /// When the manifests, the module or the request cannot be used.
 pub fn route(args: &RouteArgs) -> Result<Exit> {
+    // The manifests, and whether they run in mesh mode, when the configuration comes from them.
+    let mut loaded = None;
     let configuration = match &args.config {
         Source::Manifests { path, gateway } => {
             let mut manifests = Manifests::load(path)?;
             manifests.ingress_class.clone_from(&args.ingress_class);
             let gateway = manifests.choose_gateway(gateway.as_deref())?;
-            serde_json::to_vec(&manifests.plugin_config(gateway.as_deref(), None))?
+            let configuration =
+                serde_json::to_vec(&manifests.plugin_config(gateway.as_deref(), None))?;
+            loaded = Some((manifests, gateway.is_none()));
+            configuration
         }
         other => other.read_plugin_config()?.unwrap_or_default(),
     };
@@ -37,14 +42,15 @@ pub fn route(args: &RouteArgs) -> Result<Exit> {
     let mut proxy = Proxy::start(&module, options)
         .map_err(|e| anyhow::anyhow!("the filter refused the configuration: {e}"))?;
     let request = args.request.build().context("invalid --request")?;
-    let protocols = Protocols::new(&manifests.resources);
+    let resources = loaded.as_ref().map_or(&[][..], |(m, _)| m.resources.as_slice());
+    let protocols = Protocols::new(resources);
     let mut observed = Observed::new(
         &request,
         &proxy.stream(&request),
         gatewasm_core::DEFAULT_CLUSTER_HEADER,
     )
     .with_protocol(&protocols);
-    if gateway.is_none() {
+    if let Some((manifests, true)) = &loaded {
         let policy = OutboundPolicy::default();
         let sidecar = SidecarRoutes::new(&manifests.resources, &protocols, None, policy);
         observed.routed = sidecar.route_observed(&request, &observed);

@@ -13,7 +13,7 @@ use anyhow::{bail, Context, Result};
 use serde_json::Value;
 
 use crate::cases::CaseFile;
-use crate::deploy::Plan;
+use crate::deploy::{MeshTarget, Plan};
 use crate::manifests::Manifests;
 use crate::request::RequestSpec;
 
@@ -28,7 +28,7 @@ pub(super) fn load(
     requests: Option<&Path>,
 ) -> Result<(Vec<u8>, Vec<RequestSpec>)> {
     let manifests = Manifests::load(config)?;
-    let plan = Plan::new(&manifests, gateway)?;
+    let plan = Plan::new(&manifests, gateway, MeshTarget::default())?;
     let configuration = plan.plugin_config_json()?.into_bytes();
     let specs: Vec<RequestSpec> = match requests {
         Some(path) => {
