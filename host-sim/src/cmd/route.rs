@@ -42,7 +42,9 @@ pub fn route(args: &RouteArgs) -> Result<Exit> {
     let mut proxy = Proxy::start(&module, options)
         .map_err(|e| anyhow::anyhow!("the filter refused the configuration: {e}"))?;
     let request = args.request.build().context("invalid --request")?;
-    let resources = loaded.as_ref().map_or(&[][..], |(m, _)| m.resources.as_slice());
+    let resources = loaded
+        .as_ref()
+        .map_or(&[][..], |(m, _)| m.resources.as_slice());
     let protocols = Protocols::new(resources);
     let mut observed = Observed::new(
         &request,
