@@ -23,7 +23,7 @@ USAGE:
     host-sim config PATH --format json|istio|envoy [--gateway NAMESPACE/NAME] [OPTIONS]
     host-sim package --out DIR [--wasm FILE] [--tag TAG]
     host-sim bench [--rules N]... [--streams N] [--warmup N] [--seed N] [--json]
-                   [--wasm FILE] [--floor FILE]
+                   [--wasm FILE] [--floor FILE] [--configuration]
 
 COMMANDS:
     route   send one request through the filter and show where it went
@@ -34,13 +34,18 @@ COMMANDS:
     config  print the plugin configuration, Istio objects or an Envoy bootstrap
     package write gatewasm.wasm as the OCI image Istio pulls: layout folder DIR and DIR.tar;
             prints the manifest digest (the WasmPlugin's sha256)
-    bench   time gatewasm against the floor filter at 10 to 10,000 generated rules
+    bench   time gatewasm against the floor filter at 10 to 10,000 generated rules;
+            --configuration: sizes of the plain and compact configurations and their
+            WasmPlugins, and on_configure with each, at 1,000 to 50,000 rules
 
 --config takes a YAML file or a folder of manifests, as `kubectl apply -f` does.
 --wasm runs another module instead of the one built from this workspace.
 
 config chooses the only Gateway in the manifests unless --gateway says otherwise; manifests
-without a Gateway mean mesh (sidecar) mode. Options by format:
+without a Gateway mean mesh (sidecar) mode. It writes the configuration compressed (zlib,
+base64) when the plain document would be over 128 KiB; --compact or --plain decide instead.
+It states the WasmPlugin's size against Kubernetes' limits, and with --format istio fails when
+even the compact one is over etcd's 1.5 MiB. Options by format:
     istio   --image URL  --sha256 HEX | --package-dir DIR  --fail-strategy reload|close|open
             --namespace NS  --name NAME  --selector KEY=VALUE (mesh mode, repeatable)
     envoy   --address NAMESPACE/NAME:PORT=HOST:PORT (repeatable; default: the Service's DNS name)
@@ -125,6 +130,8 @@ pub struct BenchArgs {
     pub wasm: Option<PathBuf>,
     /// Floor filter module to run.
     pub floor: Option<PathBuf>,
+    /// Measure the plugin configuration (sizes, forms, on_configure) instead of requests.
+    pub configuration: bool,
 }
 
 /// Parses `std::env::args`.
@@ -257,6 +264,7 @@ fn bench(parser: &mut lexopt::Parser) -> Result<BenchArgs> {
         json: false,
         wasm: None,
         floor: None,
+        configuration: false,
     };
     while let Some(arg) = parser.next()? {
         match arg {
@@ -267,10 +275,13 @@ fn bench(parser: &mut lexopt::Parser) -> Result<BenchArgs> {
             Long("json") => args.json = true,
             Long("wasm") => args.wasm = Some(PathBuf::from(parser.value()?)),
             Long("floor") => args.floor = Some(PathBuf::from(parser.value()?)),
+            Long("configuration") => args.configuration = true,
             other => return Err(other.unexpected().into()),
         }
     }
-    if args.rules.is_empty() {
+    if args.rules.is_empty() && args.configuration {
+        args.rules = vec![1_000, 10_000, 50_000];
+    } else if args.rules.is_empty() {
         args.rules = vec![10, 100, 1_000, 10_000];
     }
     if args.streams == 0 {

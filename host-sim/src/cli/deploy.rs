@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use anyhow::{bail, Context, Result};
 use lexopt::prelude::*;
 
+use crate::deploy::compact::ConfigForm;
 use crate::deploy::envoy::{Address, EnvoyOptions, Runtime, Tls};
 use crate::deploy::istio::IstioOptions;
 use crate::deploy::FailStrategy;
@@ -39,6 +40,8 @@ pub struct ConfigArgs {
     pub istio: IstioOptions,
     /// An OCI layout written by `host-sim package`, whose manifest digest becomes `sha256`.
     pub package_dir: Option<PathBuf>,
+    /// Plain or compact configuration (`--plain`, `--compact`); by size when neither is given.
+    pub form: ConfigForm,
 }
 
 /// Arguments of `host-sim package`.
@@ -66,6 +69,7 @@ pub(super) fn config(parser: &mut lexopt::Parser) -> Result<ConfigArgs> {
     let mut envoy = EnvoyOptions::default();
     let mut istio = IstioOptions::default();
     let mut package_dir = None;
+    let mut form = ConfigForm::Auto;
     // Flags given, with the formats each applies to, checked once the format is known.
     let mut given: Vec<(&'static str, &'static [Format])> = Vec::new();
     const ISTIO: &[Format] = &[Format::Istio];
@@ -82,6 +86,17 @@ pub(super) fn config(parser: &mut lexopt::Parser) -> Result<ConfigArgs> {
                     "envoy" => Format::Envoy,
                     other => bail!("unknown --format {other:?} (expected json, istio or envoy)"),
                 });
+            }
+            Long("compact") | Long("plain") => {
+                let asked = if matches!(arg, Long("compact")) {
+                    ConfigForm::Compact
+                } else {
+                    ConfigForm::Plain
+                };
+                if form != ConfigForm::Auto && form != asked {
+                    bail!("give --compact or --plain, not both");
+                }
+                form = asked;
             }
             Long("fail-strategy") => {
                 let fail = FailStrategy::parse(&parser.value()?.string()?)?;
@@ -178,6 +193,7 @@ pub(super) fn config(parser: &mut lexopt::Parser) -> Result<ConfigArgs> {
         envoy,
         istio,
         package_dir,
+        form,
     })
 }
 
@@ -212,6 +228,7 @@ mod tests {
     use std::path::Path;
 
     use crate::cli::{parse_from, Command};
+    use crate::deploy::compact::ConfigForm;
     use crate::deploy::envoy::Tls;
     use crate::deploy::FailStrategy;
 
@@ -272,6 +289,26 @@ mod tests {
             "d"
         ])
         .is_err());
+    }
+
+    #[test]
+    fn the_configuration_form_is_chosen_by_size_unless_a_flag_says() {
+        let form = |extra: &[&'static str]| {
+            let mut args = vec!["config", "m.yaml", "--format", "istio"];
+            args.extend_from_slice(extra);
+            match parse_from(args) {
+                Ok(Command::Config(args)) => Ok(args.form),
+                Ok(_) => panic!("not a config command"),
+                Err(err) => Err(err.to_string()),
+            }
+        };
+        assert_eq!(form(&[]), Ok(ConfigForm::Auto));
+        assert_eq!(form(&["--compact"]), Ok(ConfigForm::Compact));
+        assert_eq!(form(&["--plain"]), Ok(ConfigForm::Plain));
+        assert_eq!(
+            form(&["--plain", "--compact"]),
+            Err("give --compact or --plain, not both".to_owned())
+        );
     }
 
     #[test]

@@ -21,6 +21,8 @@ use serde_json::json;
 
 use super::Exit;
 use crate::cli::BenchArgs;
+
+mod configuration;
 use crate::envoy::{HttpRequest, PluginOptions, Proxy, WasmModule};
 use crate::wasm;
 
@@ -109,6 +111,9 @@ pub fn bench(args: &BenchArgs) -> Result<Exit> {
     let gatewasm_path = wasm::locate(args.wasm.as_deref(), wasm::FILTER_PACKAGE)?;
     let floor_path = wasm::locate(args.floor.as_deref(), FLOOR_PACKAGE)?;
     let gatewasm = WasmModule::from_file(&gatewasm_path)?;
+    if args.configuration {
+        return configuration::bench(&gatewasm, args);
+    }
     let floor = WasmModule::from_file(&floor_path)?;
     let size_of = |path: &std::path::Path| std::fs::metadata(path).map_or(0, |m| m.len());
     let mut out = std::io::stdout().lock();
@@ -194,18 +199,8 @@ fn measure(
         random_seed: args.seed,
         ..PluginOptions::default()
     };
-    let start_ms = |configuration: &[u8]| -> Result<f64> {
-        let mut times = Vec::with_capacity(START_RUNS);
-        for _ in 0..START_RUNS {
-            let began = Instant::now();
-            let proxy = Proxy::start(gatewasm, options(configuration.to_vec()));
-            times.push(began.elapsed());
-            proxy.map_err(|e| anyhow::anyhow!("gatewasm refused the {rules}-rule set: {e}"))?;
-        }
-        Ok(Spread::of(times).median / 1e6)
-    };
-    let start_empty_ms = start_ms(b"")?;
-    let start_ms = start_ms(&set.configuration)?;
+    let start_empty_ms = start_ms(gatewasm, b"", args.seed)?;
+    let start_ms = start_ms(gatewasm, &set.configuration, args.seed)?;
 
     let mut routed_proxy = Proxy::start(gatewasm, options(set.configuration.clone()))
         .map_err(|e| anyhow::anyhow!("gatewasm refused the {rules}-rule set: {e}"))?;
@@ -263,6 +258,25 @@ fn measure(
         start_empty_ms,
         memory,
     })
+}
+
+/// The median time of [`START_RUNS`] `Proxy::start`s with `configuration`, in milliseconds.
+fn start_ms(gatewasm: &WasmModule, configuration: &[u8], seed: u64) -> Result<f64> {
+    let mut times = Vec::with_capacity(START_RUNS);
+    for _ in 0..START_RUNS {
+        let began = Instant::now();
+        let proxy = Proxy::start(
+            gatewasm,
+            PluginOptions {
+                configuration: configuration.to_vec(),
+                random_seed: seed,
+                ..PluginOptions::default()
+            },
+        );
+        times.push(began.elapsed());
+        proxy.map_err(|e| anyhow::anyhow!("gatewasm refused a configuration: {e}"))?;
+    }
+    Ok(Spread::of(times).median / 1e6)
 }
 
 fn http_request(request: &BenchRequest) -> HttpRequest {
