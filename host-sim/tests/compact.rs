@@ -6,14 +6,20 @@
     reason = "test helpers fail the test loudly"
 )]
 
+use std::sync::OnceLock;
+
 use gatewasm_core::bench::{route_set, PORT};
 use host_sim::deploy::compact::compact;
 use host_sim::envoy::{HttpRequest, PluginOptions, Proxy, StreamOutcome, WasmModule};
 use host_sim::wasm;
 
-fn module() -> WasmModule {
-    let path = wasm::locate(None, wasm::FILTER_PACKAGE).expect("build gatewasm.wasm");
-    WasmModule::from_file(&path).expect("load gatewasm.wasm")
+/// The module, built and loaded once for every test here (tests run in parallel).
+fn module() -> &'static WasmModule {
+    static MODULE: OnceLock<WasmModule> = OnceLock::new();
+    MODULE.get_or_init(|| {
+        let path = wasm::locate(None, wasm::FILTER_PACKAGE).expect("build gatewasm.wasm");
+        WasmModule::from_file(&path).expect("load gatewasm.wasm")
+    })
 }
 
 fn start(module: &WasmModule, configuration: Vec<u8>) -> Proxy {
@@ -51,8 +57,8 @@ fn the_compact_form_routes_the_bench_mix_exactly_as_the_plain_form_at_10000_rule
     let set = route_set(10_000, 5);
     let compact = compact_bytes(&set.configuration);
     assert!(compact.len() * 10 < set.configuration.len(), "compressed");
-    let mut plain = start(&module, set.configuration.clone());
-    let mut packed = start(&module, compact);
+    let mut plain = start(module, set.configuration.clone());
+    let mut packed = start(module, compact);
     assert!(packed
         .logs()
         .iter()
@@ -76,7 +82,7 @@ fn the_compact_form_routes_the_bench_mix_exactly_as_the_plain_form_at_10000_rule
 fn a_damaged_compact_configuration_is_rejected_and_the_last_good_one_serves() {
     let module = module();
     let set = route_set(100, 5);
-    let mut proxy = start(&module, compact_bytes(&set.configuration));
+    let mut proxy = start(module, compact_bytes(&set.configuration));
     let request = HttpRequest {
         headers: set.requests[0].header_pairs(),
         destination_port: Some(PORT),
