@@ -106,7 +106,9 @@ fn a_damaged_compact_configuration_is_rejected_and_the_last_good_one_serves() {
         });
         let rejected = rejected.expect("the rejection is logged");
         assert!(
-            rejected.message.starts_with("configuration: data: not zlib data")
+            rejected
+                .message
+                .starts_with("configuration: data: not zlib data")
                 || rejected.message.starts_with("configuration: size:"),
             "{}",
             rejected.message

@@ -11,9 +11,9 @@ use std::io::Write as _;
 use anyhow::Result;
 
 use super::Exit;
+use crate::check::{Cond, ListenerReport, Report};
 use crate::cli::CheckArgs;
 use crate::manifests::Manifests;
-use crate::report::{Cond, ListenerReport, Report};
 
 /// Runs `host-sim check`.
 ///
@@ -21,7 +21,8 @@ use crate::report::{Cond, ListenerReport, Report};
 ///
 /// When the manifests cannot be read or parsed, or stdout cannot be written.
 pub fn check(args: &CheckArgs) -> Result<Exit> {
-    let manifests = Manifests::load(&args.path)?;
+    let mut manifests = Manifests::load(&args.path)?;
+    manifests.ingress_class.clone_from(&args.ingress_class);
     let report = Report::build(&manifests, &args.controllers)?;
     let text = if args.json {
         format!("{}\n", serde_json::to_string_pretty(&report)?)

@@ -255,7 +255,9 @@ mod tests {
         assert_eq!(human(812), "812 B");
         assert_eq!(human(96_563), "94.3 KiB");
         assert_eq!(human(ETCD_OBJECT_LIMIT), "1.50 MiB");
-        assert!(verdict(1000, 500).starts_with("both fit: Kubernetes stores objects up to 1.50 MiB"));
+        assert!(
+            verdict(1000, 500).starts_with("both fit: Kubernetes stores objects up to 1.50 MiB")
+        );
         assert!(verdict(300_000, 500).contains("kubectl apply --server-side"));
         assert!(verdict(2_000_000, 500).starts_with("only the compact one fits"));
         assert!(verdict(9_000_000, 2_000_000).starts_with("both are too large"));
@@ -276,9 +278,14 @@ mod tests {
         };
         let problem = huge.problem().unwrap().to_string();
         assert!(
-            problem.starts_with("Gateway infra/gw: its WasmPlugin is 1.50 MiB even with the compact configuration"),
+            problem.starts_with(
+                "Gateway infra/gw: its WasmPlugin is 1.50 MiB even with the compact configuration"
+            ),
             "{problem}"
         );
-        assert!(problem.contains("split the routes over several Gateways"), "{problem}");
+        assert!(
+            problem.contains("split the routes over several Gateways"),
+            "{problem}"
+        );
     }
 }

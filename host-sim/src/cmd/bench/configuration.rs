@@ -94,7 +94,11 @@ pub(super) fn bench(gatewasm: &WasmModule, args: &BenchArgs) -> Result<Exit> {
         }));
     }
     if args.json {
-        writeln!(out, "{}", serde_json::to_string_pretty(&json!({"sizes": rows}))?)?;
+        writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&json!({"sizes": rows}))?
+        )?;
     } else {
         writeln!(
             out,

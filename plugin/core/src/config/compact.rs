@@ -11,7 +11,7 @@
 //! catch a damaged or truncated `data`. Producing the compact form is `host-sim config`'s job;
 //! reading the plain JSON that comes out is [`super::parse`]'s.
 
-use super::json::{Fields, Node};
+use super::json::Node;
 use super::parse::ConfigError;
 
 /// The one compression format the filter reads (`compressed`).
@@ -40,7 +40,7 @@ impl Compact {
     }
 
     pub(crate) fn read(node: Node<'_, '_>) -> Self {
-        let mut fields: Fields<'_, '_> = node.object();
+        let mut fields = node.object();
         Self {
             format: fields.string("compressed"),
             size: fields.opt_u32("size"),
@@ -201,7 +201,11 @@ mod tests {
 
     #[test]
     fn damage_is_named_with_its_field_and_the_fix() {
-        let err = |text: String| PluginConfig::parse(text.as_bytes()).unwrap_err().to_string();
+        let err = |text: String| {
+            PluginConfig::parse(text.as_bytes())
+                .unwrap_err()
+                .to_string()
+        };
         let cut = &ZLIB[..ZLIB.len() - 8];
         assert_eq!(
             err(compact("22", cut)),
@@ -216,14 +220,21 @@ mod tests {
             "configuration: size: 23, but data expands to 22 bytes; \
              write it again with `host-sim config --compact`"
         );
-        assert!(err(compact("21", ZLIB)).starts_with("configuration: data: not zlib data of at most 21"));
-        assert!(err(compact("22", "eNq!")).contains("data: not base64: an unexpected character at offset 3"));
-        assert!(err(compact(&(u64::from(MAX_EXPANDED) + 1).to_string(), ZLIB))
-            .contains("size: 67108865 bytes is more than the 67108864 a filter expands"));
+        assert!(err(compact("21", ZLIB))
+            .starts_with("configuration: data: not zlib data of at most 21"));
+        assert!(err(compact("22", "eNq!"))
+            .contains("data: not base64: an unexpected character at offset 3"));
+        assert!(
+            err(compact(&(u64::from(MAX_EXPANDED) + 1).to_string(), ZLIB))
+                .contains("size: 67108865 bytes is more than the 67108864 a filter expands")
+        );
         let zstd = compact("22", ZLIB).replace("zlib", "zstd");
-        assert!(err(zstd).contains(r#"compressed: "zstd" is not a format this filter reads (only "zlib")"#));
+        assert!(err(zstd)
+            .contains(r#"compressed: "zstd" is not a format this filter reads (only "zlib")"#));
         let stray = compact("22", ZLIB).replace('{', r#"{"gateway": "infra/gw", "#);
-        assert!(err(stray).starts_with("configuration: gateway: a compressed configuration carries"));
+        assert!(
+            err(stray).starts_with("configuration: gateway: a compressed configuration carries")
+        );
         let no_size = format!(r#"{{"compressed": "zlib", "data": "{ZLIB}"}}"#);
         assert!(err(no_size).starts_with("configuration: size: missing"));
     }

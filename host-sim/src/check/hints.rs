@@ -8,10 +8,11 @@
 use gatewasm_core::Problem;
 use serde_json::Value;
 
-use super::GatewayReport;
-use crate::diagnose::{
-    self, array_at, key, kind, label, name, namespace, parent_ref_target, str_at, GATEWAY_GROUP,
+use super::objects::{
+    self, array_at, key, kind, label, name, namespace, parent_ref_target, selected_listeners,
+    str_at, ListenerRef, GATEWAY_GROUP,
 };
+use super::GatewayReport;
 use crate::manifests::Manifests;
 
 /// The filter's problem with a fix hint from the manifests, where one helps.
@@ -44,7 +45,7 @@ pub(super) fn with_hint(
     else {
         return problem;
     };
-    let route = diagnose::routes(manifests).find(|r| label(r) == problem.object);
+    let route = objects::routes(manifests).find(|r| label(r) == problem.object);
     if let Some(hint) = route.and_then(|r| parent_hint(manifests, gateways, r, index)) {
         problem.hint = Some(hint);
     }
@@ -110,7 +111,7 @@ fn grpc_method_hint(manifests: &Manifests, problem: &Problem) -> Option<String> 
 
 /// The value of a field named `field` in the listener a problem points at.
 fn find_listener_field(manifests: &Manifests, problem: &Problem, field: &str) -> Option<Value> {
-    let gateway = diagnose::gateways(manifests).find(|g| label(g) == problem.object)?;
+    let gateway = objects::gateways(manifests).find(|g| label(g) == problem.object)?;
     let index: usize = problem
         .field
         .strip_prefix("spec.listeners[")?
@@ -138,64 +139,6 @@ fn compact(value: &Value) -> String {
     }
 }
 
-/// A listener and the Gateway it belongs to, as written.
-#[derive(Debug)]
-pub struct ListenerRef<'a> {
-    /// The Gateway.
-    pub gateway: &'a Value,
-    /// Index in `spec.listeners`.
-    pub index: usize,
-    /// The listener.
-    pub listener: &'a Value,
-}
-
-impl ListenerRef<'_> {
-    /// `name`.
-    pub fn name(&self) -> &str {
-        str_at(self.listener, "/name").unwrap_or("")
-    }
-
-    /// `port`.
-    pub fn port(&self) -> Option<u64> {
-        self.listener
-            .get("port")
-            .and_then(Value::as_f64)
-            .map(|p| p as u64)
-    }
-}
-
-/// Listeners a parentRef selects: of the Gateway it names, by `sectionName` and `port`
-/// (reference §8.1). Whether they accept the route is another matter.
-pub fn selected_listeners<'a>(
-    manifests: &'a Manifests,
-    route: &Value,
-    parent: &Value,
-) -> Vec<ListenerRef<'a>> {
-    let (group, parent_kind, ns) = parent_ref_target(parent, namespace(route));
-    if (group, parent_kind) != (GATEWAY_GROUP, "Gateway") {
-        return Vec::new();
-    }
-    let Some(gateway) = diagnose::gateways(manifests)
-        .find(|g| namespace(g) == ns && Some(name(g)) == str_at(parent, "/name"))
-    else {
-        return Vec::new();
-    };
-    let section = str_at(parent, "/sectionName");
-    let port = parent.get("port").and_then(Value::as_f64).map(|p| p as u64);
-    array_at(gateway, "/spec/listeners")
-        .iter()
-        .enumerate()
-        .map(|(index, listener)| ListenerRef {
-            gateway,
-            index,
-            listener,
-        })
-        .filter(|l| {
-            section.is_none_or(|s| s == l.name()) && port.is_none_or(|p| Some(p) == l.port())
-        })
-        .collect()
-}
-
 /// The fix for a parentRef no listener accepts: per refusing listener, what to change.
 fn parent_hint(
     manifests: &Manifests,
@@ -210,7 +153,7 @@ fn parent_hint(
     }
     let listeners = selected_listeners(manifests, route, parent);
     if listeners.is_empty() {
-        let gateway = diagnose::gateways(manifests).find(|g| {
+        let gateway = objects::gateways(manifests).find(|g| {
             key(g)
                 == format!(
                     "{}/{}",
