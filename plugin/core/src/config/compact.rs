@@ -128,10 +128,12 @@ impl Compact {
     }
 }
 
-fn compact_error(field: &str, problem: String) -> ConfigError {
+fn compact_error(field: &str, mut problem: String) -> ConfigError {
+    problem.push_str("; ");
+    problem.push_str(FIX);
     ConfigError::Compact {
         field: field.to_owned(),
-        problem: format!("{problem}; {FIX}"),
+        problem,
     }
 }
 

@@ -57,6 +57,10 @@ impl From<JsonError> for ConfigError {
 }
 
 /// The configuration as it arrived: plain, or compact (the plain form compressed).
+#[expect(
+    clippy::large_enum_variant,
+    reason = "one short-lived value per configuration, moved once"
+)]
 enum Form {
     Plain(PluginConfig),
     Compact(Compact),
