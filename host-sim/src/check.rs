@@ -117,6 +117,9 @@ impl Report {
             }
         }
         problems.extend(idle_listeners(manifests, &report));
+        let (size_notes, size_problems) = crate::deploy::compact::check_findings(manifests)?;
+        report.notes.extend(size_notes);
+        problems.extend(size_problems);
         problems.extend(unexplained(&report, &problems));
         report.problems = ordered(manifests, problems);
         report.summary = report.summarize();

@@ -29,7 +29,7 @@ USAGE:
                    [--gateway NAMESPACE/NAME] [--gateway-class NAME] [--wasm FILE]
     host-sim package --out DIR [--wasm FILE] [--tag TAG]
     host-sim bench [--rules N]... [--streams N] [--warmup N] [--seed N] [--json]
-                   [--wasm FILE] [--floor FILE]
+                   [--wasm FILE] [--floor FILE] [--configuration]
     host-sim bench --config PATH [--gateway NAMESPACE/NAME] [--requests CASE_FILE] [OPTIONS]
     host-sim serve --config PATH [--gateway NAMESPACE/NAME] --listen ADDR:PORT[=GATEWAY_PORT]...
                    --upstream NAMESPACE/NAME:PORT=HOST:PORT... [--admin ADDR:PORT] [--workers N]
@@ -53,7 +53,9 @@ COMMANDS:
             prints the manifest digest (the WasmPlugin's sha256)
     bench   time gatewasm against the floor filter at 10 to 10,000 generated rules, or on
             your --config manifests with the requests of a case file (default: one request per
-            route rule's first match)
+            route rule's first match); --configuration: sizes of the plain and compact
+            configurations and their WasmPlugins, and on_configure with each, at 1,000 to
+            50,000 rules
     serve   a local gateway on real sockets (for local runs and tests, not production): every
             request goes through the filter and on to the upstream its cluster names; the
             configuration is reloaded when it changes; https://ADDR:PORT listeners use --cert
@@ -68,7 +70,10 @@ ingress-nginx IngressClass in the manifests, else nginx); a case file's ingress_
 (ABI 0.2.1) runs, with --plugin-config as its configuration instead of manifests.
 
 config chooses the only Gateway in the manifests unless --gateway says otherwise; manifests
-without a Gateway mean mesh (sidecar) mode. Options by format:
+without a Gateway mean mesh (sidecar) mode. It writes the configuration compressed (zlib,
+base64) when the plain document would be over 128 KiB; --compact or --plain decide instead.
+It states the WasmPlugin's size against Kubernetes' limits, and with --format istio fails when
+even the compact one is over etcd's 1.5 MiB. Options by format:
     json    --target clusterHeader|authority (mesh mode; default clusterHeader)
     istio   --image URL  --sha256 HEX | --package-dir DIR  --fail-strategy reload|close|open
             --namespace NS  --name NAME  --selector KEY=VALUE (mesh mode, repeatable)
@@ -184,6 +189,8 @@ pub struct BenchArgs {
     pub gateway: Option<String>,
     /// A case file whose requests are the mix, with `config`.
     pub requests: Option<PathBuf>,
+    /// Measure the plugin configuration (sizes, forms, on_configure) instead of requests.
+    pub configuration: bool,
 }
 
 /// Parses `std::env::args`.
@@ -371,6 +378,7 @@ fn bench(parser: &mut lexopt::Parser) -> Result<BenchArgs> {
         config: None,
         gateway: None,
         requests: None,
+        configuration: false,
     };
     while let Some(arg) = parser.next()? {
         match arg {
@@ -384,6 +392,7 @@ fn bench(parser: &mut lexopt::Parser) -> Result<BenchArgs> {
             Long("config") => args.config = Some(PathBuf::from(parser.value()?)),
             Long("gateway") => args.gateway = Some(parser.value()?.string()?),
             Long("requests") => args.requests = Some(PathBuf::from(parser.value()?)),
+            Long("configuration") => args.configuration = true,
             other => return Err(other.unexpected().into()),
         }
     }
@@ -393,7 +402,12 @@ fn bench(parser: &mut lexopt::Parser) -> Result<BenchArgs> {
     if args.config.is_none() && (args.requests.is_some() || args.gateway.is_some()) {
         bail!("--requests and --gateway go with --config PATH");
     }
-    if args.rules.is_empty() {
+    if args.config.is_some() && args.configuration {
+        bail!("bench --configuration measures generated route sets; it does not take --config");
+    }
+    if args.rules.is_empty() && args.configuration {
+        args.rules = vec![1_000, 10_000, 50_000];
+    } else if args.rules.is_empty() {
         args.rules = vec![10, 100, 1_000, 10_000];
     }
     if args.streams == 0 {

@@ -27,6 +27,7 @@ macro_rules! map {
 }
 
 mod backend_tls;
+pub mod compact;
 pub mod envoy;
 pub mod istio;
 pub mod oci;
@@ -128,7 +129,7 @@ pub struct Generated {
 }
 
 /// Manifests read once, for every generator.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Plan {
     /// Gateway or mesh.
     pub mode: Mode,
@@ -146,6 +147,9 @@ pub struct Plan {
     pub problems: Vec<Problem>,
     /// The Gateway object, in Gateway mode.
     pub gateway: Option<gatewasm_core::config::Gateway>,
+    /// Whether the generators deliver the configuration in its compact form
+    /// ([`compact::compact`]).
+    pub compact: bool,
 }
 
 impl Plan {
@@ -225,16 +229,31 @@ impl Plan {
             problems: compiled.problems,
             plugin_config,
             gateway,
+            compact: false,
         })
     }
 
-    /// The plugin configuration as pretty JSON, as Envoy's `configuration` string carries it.
+    /// The plugin configuration as the generators deliver it: plain, or its compact form.
+    ///
+    /// # Errors
+    ///
+    /// Never in practice: the value was built from JSON.
+    pub fn delivered_config(&self) -> Result<Yaml> {
+        if self.compact {
+            compact::compact(&serde_json::to_vec(&self.plugin_config)?)
+        } else {
+            Ok(self.plugin_config.clone())
+        }
+    }
+
+    /// The delivered plugin configuration as pretty JSON, as Envoy's `configuration` string
+    /// carries it.
     ///
     /// # Errors
     ///
     /// Never in practice: the value was built from JSON.
     pub fn plugin_config_json(&self) -> Result<String> {
-        Ok(serde_json::to_string_pretty(&self.plugin_config)?)
+        Ok(serde_json::to_string_pretty(&self.delivered_config()?)?)
     }
 }
 

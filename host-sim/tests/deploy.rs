@@ -557,6 +557,36 @@ fn the_sidecar_wasmplugin_and_route_patch_pass_istios_schemas() {
 }
 
 #[test]
+fn a_10000_rule_wasmplugin_is_compact_small_and_passes_istios_schema() {
+    let set = gatewasm_core::bench::route_set(10_000, 5);
+    let generated: Value = serde_json::from_slice(&set.configuration).unwrap();
+    let manifests: Vec<String> = generated["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|object| serde_json::to_string(object).unwrap())
+        .collect();
+    let dir = scratch("large");
+    let file = dir.join("routes.yaml");
+    std::fs::write(&file, manifests.join("\n---\n")).unwrap();
+    let args = ["config", file.to_str().unwrap(), "--format", "istio"];
+    let output = host_sim(&args);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("host-sim: size: Gateway infra/bench-gw: WasmPlugin"),
+        "{stderr}"
+    );
+    let objects = istio_objects(&args);
+    let plugin = &objects[0];
+    let config = &plugin["spec"]["pluginConfig"];
+    assert_eq!(config["compressed"], "zlib");
+    let plugin_size = serde_json::to_vec(plugin).unwrap().len();
+    assert!(plugin_size < 256 << 10, "{plugin_size} bytes");
+    // As Istio hands it over (numbers as doubles), it serves every rule.
+    assert_eq!(compiles(&doubles(config)).table.rule_count(), 10_000);
+}
+
+#[test]
 fn istios_schemas_refuse_a_misspelt_field() {
     let (_, args) = EXAMPLES[1];
     let mut objects = istio_objects(args);

@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use anyhow::{bail, Context, Result};
 use lexopt::prelude::*;
 
+use crate::deploy::compact::ConfigForm;
 use crate::deploy::envoy::{Address, EnvoyOptions, Runtime, Tls};
 use crate::deploy::istio::IstioOptions;
 use crate::deploy::{FailStrategy, MeshTarget};
@@ -43,6 +44,8 @@ pub struct ConfigArgs {
     pub package_dir: Option<PathBuf>,
     /// Mesh mode: how the decision reaches the sidecar's router.
     pub target: MeshTarget,
+    /// Plain or compact configuration (`--plain`, `--compact`); by size when neither is given.
+    pub form: ConfigForm,
 }
 
 /// Arguments of `host-sim package`.
@@ -72,6 +75,7 @@ pub(super) fn config(parser: &mut lexopt::Parser) -> Result<ConfigArgs> {
     let mut istio = IstioOptions::default();
     let mut package_dir = None;
     let mut target = MeshTarget::default();
+    let mut form = ConfigForm::Auto;
     // Flags given, with the formats each applies to, checked once the format is known.
     let mut given: Vec<(&'static str, &'static [Format])> = Vec::new();
     const ISTIO: &[Format] = &[Format::Istio];
@@ -89,6 +93,17 @@ pub(super) fn config(parser: &mut lexopt::Parser) -> Result<ConfigArgs> {
                     "envoy" => Format::Envoy,
                     other => bail!("unknown --format {other:?} (expected json, istio or envoy)"),
                 });
+            }
+            Long("compact") | Long("plain") => {
+                let asked = if matches!(arg, Long("compact")) {
+                    ConfigForm::Compact
+                } else {
+                    ConfigForm::Plain
+                };
+                if form != ConfigForm::Auto && form != asked {
+                    bail!("give --compact or --plain, not both");
+                }
+                form = asked;
             }
             Long("fail-strategy") => {
                 let fail = FailStrategy::parse(&parser.value()?.string()?)?;
@@ -195,6 +210,7 @@ pub(super) fn config(parser: &mut lexopt::Parser) -> Result<ConfigArgs> {
         istio,
         package_dir,
         target,
+        form,
     })
 }
 
@@ -229,6 +245,7 @@ mod tests {
     use std::path::Path;
 
     use crate::cli::{parse_from, Command};
+    use crate::deploy::compact::ConfigForm;
     use crate::deploy::envoy::Tls;
     use crate::deploy::FailStrategy;
 
@@ -289,6 +306,26 @@ mod tests {
             "d"
         ])
         .is_err());
+    }
+
+    #[test]
+    fn the_configuration_form_is_chosen_by_size_unless_a_flag_says() {
+        let form = |extra: &[&'static str]| {
+            let mut args = vec!["config", "m.yaml", "--format", "istio"];
+            args.extend_from_slice(extra);
+            match parse_from(args) {
+                Ok(Command::Config(args)) => Ok(args.form),
+                Ok(_) => panic!("not a config command"),
+                Err(err) => Err(err.to_string()),
+            }
+        };
+        assert_eq!(form(&[]), Ok(ConfigForm::Auto));
+        assert_eq!(form(&["--compact"]), Ok(ConfigForm::Compact));
+        assert_eq!(form(&["--plain"]), Ok(ConfigForm::Plain));
+        assert_eq!(
+            form(&["--plain", "--compact"]),
+            Err("give --compact or --plain, not both".to_owned())
+        );
     }
 
     #[test]

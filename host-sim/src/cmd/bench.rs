@@ -26,6 +26,8 @@ use serde_json::json;
 
 use super::Exit;
 use crate::cli::BenchArgs;
+
+mod configuration;
 use crate::envoy::{HttpRequest, PluginOptions, Proxy, WasmModule};
 use crate::request::RequestSpec;
 use crate::wasm;
@@ -115,6 +117,9 @@ pub fn bench(args: &BenchArgs) -> Result<Exit> {
     let gatewasm_path = wasm::locate(args.wasm.as_deref(), wasm::FILTER_PACKAGE)?;
     let floor_path = wasm::locate(args.floor.as_deref(), FLOOR_PACKAGE)?;
     let gatewasm = WasmModule::from_file(&gatewasm_path)?;
+    if args.configuration {
+        return configuration::bench(&gatewasm, args);
+    }
     let floor = WasmModule::from_file(&floor_path)?;
     let size_of = |path: &std::path::Path| std::fs::metadata(path).map_or(0, |m| m.len());
     let mut out = std::io::stdout().lock();
@@ -205,8 +210,8 @@ fn user_mix(
         .collect::<Result<Vec<_>>>()
         .context("a request of the mix is not usable")?;
     let label = config.display().to_string();
-    let start_empty_ms = start_ms(gatewasm, b"", args.seed, 0)?;
-    let start_with_ms = start_ms(gatewasm, &configuration, args.seed, 0)?;
+    let start_empty_ms = start_ms(gatewasm, b"", args.seed)?;
+    let start_with_ms = start_ms(gatewasm, &configuration, args.seed)?;
     let options = PluginOptions {
         configuration,
         random_seed: args.seed,
@@ -281,8 +286,8 @@ fn measure(
         random_seed: args.seed,
         ..PluginOptions::default()
     };
-    let start_empty_ms = start_ms(gatewasm, b"", args.seed, rules)?;
-    let start_ms = start_ms(gatewasm, &set.configuration, args.seed, rules)?;
+    let start_empty_ms = start_ms(gatewasm, b"", args.seed)?;
+    let start_ms = start_ms(gatewasm, &set.configuration, args.seed)?;
 
     let mut routed_proxy = Proxy::start(gatewasm, options(set.configuration.clone()))
         .map_err(|e| anyhow::anyhow!("gatewasm refused the {rules}-rule set: {e}"))?;
@@ -331,19 +336,21 @@ fn measure(
     })
 }
 
-/// Median time of `Proxy::start` with `configuration`, over [`START_RUNS`] starts.
-fn start_ms(module: &WasmModule, configuration: &[u8], seed: u64, rules: usize) -> Result<f64> {
+/// The median time of [`START_RUNS`] `Proxy::start`s with `configuration`, in milliseconds.
+fn start_ms(gatewasm: &WasmModule, configuration: &[u8], seed: u64) -> Result<f64> {
     let mut times = Vec::with_capacity(START_RUNS);
     for _ in 0..START_RUNS {
-        let options = PluginOptions {
-            configuration: configuration.to_vec(),
-            random_seed: seed,
-            ..PluginOptions::default()
-        };
         let began = Instant::now();
-        let proxy = Proxy::start(module, options);
+        let proxy = Proxy::start(
+            gatewasm,
+            PluginOptions {
+                configuration: configuration.to_vec(),
+                random_seed: seed,
+                ..PluginOptions::default()
+            },
+        );
         times.push(began.elapsed());
-        proxy.map_err(|e| anyhow::anyhow!("gatewasm refused the {rules}-rule set: {e}"))?;
+        proxy.map_err(|e| anyhow::anyhow!("gatewasm refused a configuration: {e}"))?;
     }
     Ok(Spread::of(times).median / 1e6)
 }

@@ -191,7 +191,7 @@ fn wasm_plugin(
     spec.insert("type".into(), "HTTP".into());
     spec.insert("phase".into(), "UNSPECIFIED_PHASE".into());
     spec.insert("failStrategy".into(), options.fail.istio().into());
-    spec.insert("pluginConfig".into(), plan.plugin_config.clone());
+    spec.insert("pluginConfig".into(), plan.delivered_config()?);
     Ok(map! {
         "apiVersion" => "extensions.istio.io/v1alpha1",
         "kind" => "WasmPlugin",

@@ -6,6 +6,7 @@
 //! instead of a parse failure, and every object keeps the fields it did not recognise in `unknown`
 //! so they can be reported too (reference §1: unknown values must never crash the data plane).
 
+mod compact;
 mod gateway;
 mod grpcroute;
 mod httproute;
@@ -17,6 +18,7 @@ mod meta;
 mod parse;
 mod service;
 
+pub use compact::{COMPRESSED_FORMAT, MAX_EXPANDED};
 pub use gateway::{
     AllowedListeners, AllowedRoutes, Gateway, GatewaySpec, LabelSelector, LabelSelectorRequirement,
     Listener, ListenerTls, ReferenceGrant, ReferenceGrantFrom, ReferenceGrantSpec,

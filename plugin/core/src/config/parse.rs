@@ -8,6 +8,7 @@
 //! wasm memory never shrinks, so a peak holding every typed object beside the text would stay for
 //! the VM's life. The reading itself is [`super::json`]'s.
 
+use super::compact::Compact;
 use super::json::{field_prefix, from_json, from_json_bytes, JsonError, Node};
 use super::{
     Gateway, GrpcRoute, HttpRoute, Ingress, IngressClass, ListenerSet, Namespace, PluginConfig,
@@ -34,6 +35,14 @@ pub enum ConfigError {
     /// `target` names a mode or header the filter cannot use.
     #[error("configuration: target: {0}")]
     Target(String),
+    /// A compact configuration (`compressed`) that cannot be expanded.
+    #[error("configuration: {field}: {problem}")]
+    Compact {
+        /// The field of the compact form at fault.
+        field: String,
+        /// What is wrong, and how to fix it.
+        problem: String,
+    },
 }
 
 impl From<JsonError> for ConfigError {
@@ -45,6 +54,16 @@ impl From<JsonError> for ConfigError {
             column: err.column,
         }
     }
+}
+
+/// The configuration as it arrived: plain, or compact (the plain form compressed).
+#[expect(
+    clippy::large_enum_variant,
+    reason = "one short-lived value per configuration, moved once"
+)]
+enum Form {
+    Plain(PluginConfig),
+    Compact(Compact),
 }
 
 /// One Gateway API object the compiler uses.
@@ -71,17 +90,29 @@ pub enum Resource {
 }
 
 impl PluginConfig {
-    /// Parses configuration bytes. Empty input is the empty configuration (no routes).
+    /// Parses configuration bytes, plain JSON or its compact form ([`super::compact`]). Empty
+    /// input is the empty configuration (no routes).
     ///
     /// # Errors
     ///
-    /// [`ConfigError::Json`] when the bytes are not a JSON object of the right shape.
+    /// [`ConfigError::Json`] when the bytes (or those a compact form expands to) are not a JSON
+    /// object of the right shape, [`ConfigError::Compact`] when a compact form cannot be expanded.
     pub fn parse(bytes: &[u8]) -> Result<Self, ConfigError> {
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(Self::default());
         }
         // Resources (two levels down) stay text until `objects` reads them.
-        Ok(from_json_bytes(bytes, 2, Self::read)?)
+        let form = from_json_bytes(bytes, 2, |node| {
+            if Compact::is_compact(node) {
+                Form::Compact(Compact::read(node))
+            } else {
+                Form::Plain(Self::read(node))
+            }
+        })?;
+        match form {
+            Form::Plain(config) => Ok(config),
+            Form::Compact(compact) => Ok(from_json_bytes(&compact.expand()?, 2, Self::read)?),
+        }
     }
 
     /// Reads `resources` into typed objects, reporting and skipping what cannot be read.
