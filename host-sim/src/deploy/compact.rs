@@ -21,7 +21,7 @@ use gatewasm_core::Problem;
 use serde::Serialize;
 use serde_norway::Value as Yaml;
 
-use super::{istio, Plan};
+use super::{istio, MeshTarget, Plan};
 use crate::manifests::Manifests;
 
 /// etcd's default limit on one stored object (`--max-request-bytes`), 1.5 MiB.
@@ -164,7 +164,7 @@ pub fn size_reports(manifests: &Manifests) -> Result<Vec<SizeReport>> {
     };
     let mut reports = Vec::new();
     for key in keys {
-        let plan = Plan::new(manifests, key)?;
+        let plan = Plan::new(manifests, key, MeshTarget::default())?;
         // A mesh WasmPlugin needs one namespace; without one there is nothing to measure.
         if let Ok(report) = SizeReport::measure(&plan) {
             reports.push(report);
@@ -231,7 +231,7 @@ mod tests {
     use base64::Engine as _;
 
     use super::{compact, human, verdict, SizeReport, ETCD_OBJECT_LIMIT};
-    use crate::deploy::Plan;
+    use crate::deploy::{MeshTarget, Plan};
     use crate::manifests::Manifests;
 
     #[test]
@@ -267,7 +267,7 @@ mod tests {
     fn a_gateway_is_measured_in_both_forms_and_too_large_is_an_error() {
         let mut m = Manifests::default();
         m.add_yaml("kind: Gateway\nmetadata: {name: gw, namespace: infra}\nspec: {listeners: [{name: http, port: 80, protocol: HTTP}]}\n").unwrap();
-        let plan = Plan::new(&m, None).unwrap();
+        let plan = Plan::new(&m, None, MeshTarget::default()).unwrap();
         let report = SizeReport::measure(&plan).unwrap();
         assert_eq!(report.object, "Gateway infra/gw");
         assert!(report.plain_config > 50 && report.compact_wasm_plugin > 0);

@@ -16,7 +16,7 @@ use serde_json::{json, Value as Json};
 use super::{start_ms, Exit};
 use crate::cli::BenchArgs;
 use crate::deploy::compact::{human, SizeReport};
-use crate::deploy::Plan;
+use crate::deploy::{MeshTarget, Plan};
 use crate::envoy::{PluginOptions, Proxy, WasmModule};
 use crate::manifests::Manifests;
 
@@ -52,7 +52,7 @@ pub(super) fn bench(gatewasm: &WasmModule, args: &BenchArgs) -> Result<Exit> {
         for object in resources.context("a generated set has resources")? {
             manifests.add_object(object);
         }
-        let mut plan = Plan::new(&manifests, None)?;
+        let mut plan = Plan::new(&manifests, None, MeshTarget::default())?;
         let sizes = SizeReport::measure(&plan)?;
         let plain = serde_json::to_vec(&plan.plugin_config)?;
         plan.compact = true;
