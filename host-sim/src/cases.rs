@@ -13,6 +13,7 @@ use serde_json::Value;
 
 use gatewasm_core::proto::{put_bytes, put_varint};
 
+use crate::envoy::connection_manager::ConnectionManager;
 use crate::envoy::{CalloutAnswer, HttpCallResponse, PluginOptions, Proxy, WasmModule};
 use crate::manifests::Manifests;
 use crate::observe::Observed;
@@ -44,6 +45,10 @@ pub struct CaseFile {
     /// Mesh mode: the namespace of the workload whose sidecar runs the filter.
     #[serde(default)]
     pub namespace: Option<String>,
+    /// What the connection manager does to paths before the filter: a preset of
+    /// [`crate::envoy::connection_manager::PRESETS`]; `edge` when absent.
+    #[serde(default)]
+    pub path_normalization: Option<String>,
     /// The requests.
     pub cases: Vec<Case>,
 }
@@ -335,6 +340,8 @@ pub struct LoadedFile {
     pub cluster_header: String,
     /// Mesh mode: the namespace the simulated sidecar runs in.
     pub namespace: Option<String>,
+    /// The connection manager's settings.
+    pub connection_manager: ConnectionManager,
     /// The cases.
     pub cases: Vec<Case>,
 }
@@ -378,11 +385,17 @@ impl LoadedFile {
             .and_then(Value::as_str)
             .unwrap_or(gatewasm_core::DEFAULT_CLUSTER_HEADER)
             .to_ascii_lowercase();
+        let connection_manager = match &file.path_normalization {
+            Some(name) => ConnectionManager::preset(name)
+                .with_context(|| format!("{}: path_normalization", path.display()))?,
+            None => ConnectionManager::default(),
+        };
         Ok(Self {
             path: path.to_path_buf(),
             configuration: serde_json::to_vec(&config)?,
             cluster_header,
             namespace: file.namespace,
+            connection_manager,
             cases: file.cases,
         })
     }
@@ -401,6 +414,7 @@ impl LoadedFile {
             configuration: self.configuration.clone(),
             random_seed: RANDOM_SEED,
             properties: self.namespace.iter().map(node_namespace).collect(),
+            connection_manager: self.connection_manager,
             ..PluginOptions::default()
         };
         Proxy::start(module, options).map_err(|err| {

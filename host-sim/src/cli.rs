@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use anyhow::{bail, Context, Result};
 use lexopt::prelude::*;
 
+use crate::envoy::connection_manager::ConnectionManager;
 use crate::request::RequestSpec;
 
 mod deploy;
@@ -18,6 +19,7 @@ host-sim: run gatewasm.wasm with Envoy's proxy-wasm semantics
 USAGE:
     host-sim route --config PATH --request 'METHOD URL' [-H 'Name: value']... [--port N]
                    [--gateway NAMESPACE/NAME] [--json] [--wasm FILE]
+                   [--path-normalization edge|base|merge-slashes|decode-and-merge-slashes|none]
     host-sim test [--verbose] [--wasm FILE] CASE_FILE...
     host-sim check PATH [--output text|json] [--controller NAME]...
     host-sim config PATH --format json|istio|envoy [--gateway NAMESPACE/NAME] [OPTIONS]
@@ -46,6 +48,8 @@ without a Gateway mean mesh (sidecar) mode. Options by format:
     envoy   --address NAMESPACE/NAME:PORT=HOST:PORT (repeatable; default: the Service's DNS name)
             --runtime v8|wamr|wasmtime  --module PATH  --admin HOST:PORT
             --tls-dir DIR | --plaintext-https  --fail-strategy reload|close
+            --path-normalization edge|base|merge-slashes|decode-and-merge-slashes|none
+            --no-edge-limits (no use_remote_address, HTTP/2 limits or timeouts)
 Exit status: 0 success, 1 a case failed, no route matched or check found a problem,
 2 usage or configuration error (for check: unreadable manifests).";
 
@@ -81,6 +85,8 @@ pub struct RouteArgs {
     pub json: bool,
     /// Module to run.
     pub wasm: Option<PathBuf>,
+    /// What the connection manager does to the request before the filter.
+    pub connection_manager: ConnectionManager,
 }
 
 /// Arguments of `host-sim test`.
@@ -167,11 +173,15 @@ fn route(parser: &mut lexopt::Parser) -> Result<RouteArgs> {
     let (mut config, mut gateway, mut request, mut json, mut wasm) =
         (None, None, None, false, None);
     let mut spec = RequestSpec::default();
+    let mut connection_manager = ConnectionManager::default();
     while let Some(arg) = parser.next()? {
         match arg {
             Long("config") => config = Some(PathBuf::from(parser.value()?)),
             Long("gateway") => gateway = Some(parser.value()?.string()?),
             Long("request") => request = Some(parser.value()?.string()?),
+            Long("path-normalization") => {
+                connection_manager = ConnectionManager::preset(&parser.value()?.string()?)?;
+            }
             Short('H') | Long("header") => {
                 let header = parser.value()?.string()?;
                 let (name, value) = header
@@ -201,6 +211,7 @@ fn route(parser: &mut lexopt::Parser) -> Result<RouteArgs> {
         request: spec,
         json,
         wasm,
+        connection_manager,
     })
 }
 

@@ -41,6 +41,7 @@
 //! - Per-stream logs are in `StreamOutcome::logs`; start-up, configure and tick logs in
 //!   [`Proxy::logs`].
 
+pub mod connection_manager;
 pub mod reply;
 mod vm;
 
@@ -68,6 +69,7 @@ use crate::abi::shared_data::SharedHandle;
 use crate::abi::timers::Clock;
 use crate::abi::types::StreamType;
 use crate::abi::{self, HostState};
+use connection_manager::{Admission, ConnectionManager};
 use vm::{Vm, VmFailure, VmSetup};
 
 /// The ABI marker export this host requires.
@@ -212,6 +214,10 @@ pub struct PluginOptions {
     pub clusters: Option<Vec<String>>,
     /// Extra properties visible in every context (path segments, encoded value).
     pub properties: Vec<PropertyValue>,
+    /// Not the plugin's but its HTTP connection manager's: what it does to a request before
+    /// the filter runs (path normalisation, underscores); Envoy's edge-proxy settings unless
+    /// told otherwise.
+    pub connection_manager: ConnectionManager,
 }
 
 impl PluginOptions {
@@ -508,6 +514,17 @@ impl Proxy {
     /// (local reply, reset, pause, trap, failure policy) is already complete, access log
     /// included.
     pub fn begin_stream(&mut self, request: &HttpRequest) -> PendingStream {
+        let admitted;
+        let request = match self.options.connection_manager.admit(request) {
+            Admission::Unchanged => request,
+            Admission::Rewritten(rewritten) => {
+                admitted = *rewritten;
+                &admitted
+            }
+            Admission::Reply(reply) => {
+                return PendingStream::ended(local_reply(request, reply, StreamOutcome::default()))
+            }
+        };
         if self.worker.failed.is_some() {
             match self.options.failure_policy {
                 FailurePolicy::FailOpen => return PendingStream::ended(pass_through(request)),
@@ -859,8 +876,12 @@ fn fail_open_now(request: &HttpRequest, edited: Vec<(String, Vec<u8>)>, out: &mu
 }
 
 /// Fail closed: one local reply 503 `wasm_fail_stream`, gRPC UNAVAILABLE, without the plugin.
-fn fail_closed(request: &HttpRequest, mut out: StreamOutcome) -> StreamOutcome {
-    let reply = fail_stream_reply();
+fn fail_closed(request: &HttpRequest, out: StreamOutcome) -> StreamOutcome {
+    local_reply(request, fail_stream_reply(), out)
+}
+
+/// A reply Envoy itself sends, without the plugin.
+fn local_reply(request: &HttpRequest, reply: LocalReply, mut out: StreamOutcome) -> StreamOutcome {
     let grpc = reply::is_grpc_request(&HeaderMap::from_pairs(&request.headers));
     out.response_headers = reply::local_reply_headers(&reply, grpc).into_pairs();
     out.local_reply = Some(reply);
