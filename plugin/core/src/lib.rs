@@ -54,6 +54,8 @@ pub mod config;
 mod decide;
 mod filters;
 mod fnv;
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
 mod hostname;
 mod matcher;
 mod precedence;

@@ -487,6 +487,33 @@ impl<'t> Parser<'t> {
     }
 }
 
+/// Parses a whole document (UTF-8 bytes) into a plain tree, for comparing the reader with
+/// another JSON implementation; `keep_raw_from` as in [`from_json_bytes`].
+#[cfg(feature = "fuzzing")]
+pub(crate) fn tree(
+    bytes: &[u8],
+    keep_raw_from: usize,
+) -> Result<crate::fuzzing::JsonTree, JsonError> {
+    fn convert(value: &Value<'_>) -> crate::fuzzing::JsonTree {
+        use crate::fuzzing::JsonTree;
+        match &value.kind {
+            Kind::Null => JsonTree::Null,
+            Kind::Bool(b) => JsonTree::Bool(*b),
+            Kind::Number => JsonTree::Number(value.text.to_owned()),
+            Kind::String(s) => JsonTree::String(s.to_string()),
+            Kind::Array(items) => JsonTree::Array(items.iter().map(convert).collect()),
+            Kind::Object(entries) => JsonTree::Object(
+                entries
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), convert(v)))
+                    .collect(),
+            ),
+            Kind::Raw => JsonTree::Raw(value.text.to_owned()),
+        }
+    }
+    from_json_bytes(bytes, keep_raw_from, |node| convert(node.value))
+}
+
 // === Reading the tree ===
 
 /// A value being read, with where it sits (for messages), the document's text (for positions)
