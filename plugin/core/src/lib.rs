@@ -52,17 +52,20 @@ pub mod bench;
 mod compile;
 pub mod config;
 mod decide;
+mod effect;
 mod filters;
 mod fnv;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
 mod hostname;
+pub mod ingress;
 mod matcher;
 mod precedence;
 mod problem;
 pub mod proto;
 mod request;
 mod session;
+mod splitmix;
 mod status;
 mod table;
 
@@ -73,12 +76,14 @@ pub use compile::{
     compile, compile_bytes, Compiled, DEFAULT_AUTHORITY_TEMPLATE, DEFAULT_CLUSTER_TEMPLATE,
 };
 pub use config::{ConfigError, PluginConfig};
-pub use decide::{
-    Action, Backend, Decision, Forward, HeaderEdits, LocalReply, RuleRef, Target,
-    DEFAULT_CLUSTER_HEADER, GRPC_UNAVAILABLE, GRPC_UNIMPLEMENTED,
+pub use decide::{Action, Decision, Forward, RuleRef};
+pub use effect::{
+    Backend, HeaderEdits, LocalReply, Target, DEFAULT_CLUSTER_HEADER, GRPC_UNAVAILABLE,
+    GRPC_UNIMPLEMENTED,
 };
 pub use problem::{Problem, Severity};
 pub use request::{borrow_pairs, HeaderPairs, RequestView};
+pub use splitmix::SplitMix64;
 pub use status::{
     Condition, GatewayStatus, ListenerSetStatus, ListenerStatus, ParentStatus, RouteStatus, Status,
 };

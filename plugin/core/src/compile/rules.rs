@@ -177,6 +177,7 @@ fn persistence(p: &SessionPersistence, site: &RuleSite<'_>) -> Result<Persistenc
         absolute_secs,
         idle_secs,
         permanent,
+        cookie_attributes: None,
     })
 }
 

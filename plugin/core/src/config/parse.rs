@@ -10,8 +10,8 @@
 
 use super::json::{field_prefix, from_json, from_json_bytes, JsonError, Node};
 use super::{
-    Gateway, GrpcRoute, HttpRoute, ListenerSet, Namespace, PluginConfig, RawJson, ReferenceGrant,
-    Service,
+    Gateway, GrpcRoute, HttpRoute, Ingress, IngressClass, ListenerSet, Namespace, PluginConfig,
+    RawJson, ReferenceGrant, Service,
 };
 use crate::problem::Problem;
 
@@ -64,6 +64,10 @@ pub enum Resource {
     Service(Service),
     /// A ListenerSet (listeners added to a Gateway).
     ListenerSet(ListenerSet),
+    /// A `networking.k8s.io/v1` Ingress.
+    Ingress(Ingress),
+    /// An IngressClass (which class is the default).
+    IngressClass(IngressClass),
 }
 
 impl PluginConfig {
@@ -132,6 +136,10 @@ fn read_resource(
         "ListenerSet" => {
             typed(root, ListenerSet::read, &label, problems).map(Resource::ListenerSet)
         }
+        "Ingress" => typed(root, Ingress::read, &label, problems).map(Resource::Ingress),
+        "IngressClass" => {
+            typed(root, IngressClass::read, &label, problems).map(Resource::IngressClass)
+        }
         "" => {
             problems.push(Problem::error(
                 &label,
@@ -149,7 +157,13 @@ fn read_resource(
             None
         }
     };
-    if let Some(Resource::Gateway(_) | Resource::HttpRoute(_) | Resource::GrpcRoute(_)) = &resource
+    if let Some(
+        Resource::Gateway(_)
+        | Resource::HttpRoute(_)
+        | Resource::GrpcRoute(_)
+        | Resource::Ingress(_)
+        | Resource::IngressClass(_),
+    ) = &resource
     {
         if name.unwrap_or_default().is_empty() {
             problems.push(Problem::error(
