@@ -6,16 +6,14 @@
 
 pub mod abi;
 pub mod cases;
+pub mod check;
 pub mod cli;
 pub mod cmd;
-pub mod dead_rules;
 pub mod deploy;
-pub mod diagnose;
 pub mod envoy;
 pub mod ingress_advice;
 pub mod manifests;
 pub mod observe;
-pub mod report;
 pub mod request;
 pub mod serve;
 pub mod wasm;

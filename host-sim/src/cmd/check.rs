@@ -11,9 +11,9 @@ use std::io::Write as _;
 use anyhow::Result;
 
 use super::Exit;
+use crate::check::{Cond, ListenerReport, Report};
 use crate::cli::CheckArgs;
 use crate::manifests::Manifests;
-use crate::report::{Cond, ListenerReport, Report};
 
 /// Runs `host-sim check`.
 ///

@@ -9,13 +9,19 @@
 use gatewasm_core::{borrow_pairs, Problem, RequestView, RouteTable};
 use serde_json::{json, Value};
 
-use crate::diagnose::{array_at, key, kind, label, name, namespace, selected_listeners, str_at};
+use super::objects::{
+    array_at, key, kind, label, name, namespace, routes, selected_listeners, str_at,
+};
 use crate::manifests::Manifests;
 
 /// Warnings for the rules of routes on `gateway` that can never match.
-pub fn dead_rules(manifests: &Manifests, gateway: &Value, table: &RouteTable) -> Vec<Problem> {
+pub(super) fn dead_rules(
+    manifests: &Manifests,
+    gateway: &Value,
+    table: &RouteTable,
+) -> Vec<Problem> {
     let mut problems = Vec::new();
-    for route in crate::diagnose::routes(manifests) {
+    for route in routes(manifests) {
         let listeners: Vec<(u16, Option<String>)> = array_at(route, "/spec/parentRefs")
             .iter()
             .flat_map(|p| selected_listeners(manifests, route, p))
@@ -81,7 +87,7 @@ fn dead_rule(
                 if ours && won.index == index {
                     return None;
                 }
-                let rival = crate::diagnose::routes(manifests)
+                let rival = routes(manifests)
                     .find(|r| {
                         kind(r) == won.kind && namespace(r) == won.namespace && name(r) == won.name
                     })

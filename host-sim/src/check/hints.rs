@@ -8,11 +8,11 @@
 use gatewasm_core::Problem;
 use serde_json::Value;
 
-use super::GatewayReport;
-use crate::diagnose::{
+use super::objects::{
     self, array_at, key, kind, label, name, namespace, parent_ref_target, selected_listeners,
     str_at, ListenerRef, GATEWAY_GROUP,
 };
+use super::GatewayReport;
 use crate::manifests::Manifests;
 
 /// The filter's problem with a fix hint from the manifests, where one helps.
@@ -45,7 +45,7 @@ pub(super) fn with_hint(
     else {
         return problem;
     };
-    let route = diagnose::routes(manifests).find(|r| label(r) == problem.object);
+    let route = objects::routes(manifests).find(|r| label(r) == problem.object);
     if let Some(hint) = route.and_then(|r| parent_hint(manifests, gateways, r, index)) {
         problem.hint = Some(hint);
     }
@@ -111,7 +111,7 @@ fn grpc_method_hint(manifests: &Manifests, problem: &Problem) -> Option<String> 
 
 /// The value of a field named `field` in the listener a problem points at.
 fn find_listener_field(manifests: &Manifests, problem: &Problem, field: &str) -> Option<Value> {
-    let gateway = diagnose::gateways(manifests).find(|g| label(g) == problem.object)?;
+    let gateway = objects::gateways(manifests).find(|g| label(g) == problem.object)?;
     let index: usize = problem
         .field
         .strip_prefix("spec.listeners[")?
@@ -153,7 +153,7 @@ fn parent_hint(
     }
     let listeners = selected_listeners(manifests, route, parent);
     if listeners.is_empty() {
-        let gateway = diagnose::gateways(manifests).find(|g| {
+        let gateway = objects::gateways(manifests).find(|g| {
             key(g)
                 == format!(
                     "{}/{}",

@@ -14,10 +14,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use gatewasm_core::Problem;
 use serde_json::Value;
 
+use super::objects::{
+    array_at, gateways, group, key, kind, label, listener_sets, name, namespace, of_kind,
+    parent_ref_target, routes, str_at, GATEWAY_GROUP,
+};
 use crate::manifests::Manifests;
 
-/// The Gateway API group.
-pub const GATEWAY_GROUP: &str = "gateway.networking.k8s.io";
 /// Istio's controllerName.
 const ISTIO_CONTROLLER: &str = "istio.io/gateway-controller";
 /// GatewayClasses Istio creates itself once the Gateway API CRDs are installed.
@@ -27,33 +29,33 @@ const MCS_GROUP: &str = "multicluster.x-k8s.io";
 
 /// What the cluster-side checks found.
 #[derive(Debug, Default)]
-pub struct Diagnosis {
+pub(super) struct Diagnosis {
     /// Problems, each with a fix.
-    pub problems: Vec<Problem>,
+    pub(super) problems: Vec<Problem>,
     /// Every GatewayClass in the manifests, in order.
-    pub classes: Vec<ClassState>,
+    pub(super) classes: Vec<ClassState>,
     /// Gateways (`namespace/name`) that no controller gatewasm runs under picks up, and why.
-    pub pending: BTreeMap<String, String>,
+    pub(super) pending: BTreeMap<String, String>,
     /// Listener certificates that do not resolve: (`Gateway ns/name` or `ListenerSet ns/name`,
     /// listener name) → (`ResolvedRefs` reason, message).
-    pub certificates: BTreeMap<(String, String), (&'static str, String)>,
+    pub(super) certificates: BTreeMap<(String, String), (&'static str, String)>,
     /// Assumptions that are not problems: what the cluster must provide beyond the manifests.
-    pub notes: Vec<String>,
+    pub(super) notes: Vec<String>,
 }
 
 /// One GatewayClass and whether gatewasm's controller handles it.
 #[derive(Debug)]
-pub struct ClassState {
+pub(super) struct ClassState {
     /// Class name.
-    pub name: String,
+    pub(super) name: String,
     /// `spec.controllerName`.
-    pub controller: String,
+    pub(super) controller: String,
     /// Whether the controller is one gatewasm runs under.
-    pub ours: bool,
+    pub(super) ours: bool,
 }
 
 /// Runs every cluster-side check. `controllers` are the controllerNames gatewasm runs under.
-pub fn diagnose(manifests: &Manifests, controllers: &[String]) -> Diagnosis {
+pub(super) fn diagnose(manifests: &Manifests, controllers: &[String]) -> Diagnosis {
     let mut diagnosis = Diagnosis::default();
     gateway_classes(manifests, controllers, &mut diagnosis);
     certificates(manifests, &mut diagnosis);
@@ -65,159 +67,6 @@ pub fn diagnose(manifests: &Manifests, controllers: &[String]) -> Diagnosis {
 }
 
 // === object access ===
-
-/// `kind`, or empty.
-pub fn kind(object: &Value) -> &str {
-    object.get("kind").and_then(Value::as_str).unwrap_or("")
-}
-
-/// `metadata.name`, or empty.
-pub fn name(object: &Value) -> &str {
-    str_at(object, "/metadata/name").unwrap_or("")
-}
-
-/// `metadata.namespace`, `default` when unset.
-pub fn namespace(object: &Value) -> &str {
-    str_at(object, "/metadata/namespace")
-        .filter(|ns| !ns.is_empty())
-        .unwrap_or("default")
-}
-
-/// `namespace/name`.
-pub fn key(object: &Value) -> String {
-    format!("{}/{}", namespace(object), name(object))
-}
-
-/// `Kind namespace/name`, or `Kind name` for cluster-scoped kinds, as problems name objects.
-pub fn label(object: &Value) -> String {
-    match kind(object) {
-        "GatewayClass" | "Namespace" => format!("{} {}", kind(object), name(object)),
-        other => format!("{other} {}", key(object)),
-    }
-}
-
-/// A string at a JSON pointer.
-pub fn str_at<'a>(object: &'a Value, pointer: &str) -> Option<&'a str> {
-    object.pointer(pointer).and_then(Value::as_str)
-}
-
-/// An array at a JSON pointer, empty when absent.
-pub fn array_at<'a>(object: &'a Value, pointer: &str) -> &'a [Value] {
-    object
-        .pointer(pointer)
-        .and_then(Value::as_array)
-        .map_or(&[], Vec::as_slice)
-}
-
-/// The API group of an object, from its `apiVersion` (`""` for the core group).
-fn group(object: &Value) -> &str {
-    let api_version = object
-        .get("apiVersion")
-        .and_then(Value::as_str)
-        .unwrap_or("");
-    api_version.rsplit_once('/').map_or("", |(g, _)| g)
-}
-
-fn of_kind<'a>(objects: &'a [Value], wanted: &'a str) -> impl Iterator<Item = &'a Value> + 'a {
-    objects.iter().filter(move |o| kind(o) == wanted)
-}
-
-/// HTTPRoutes and GRPCRoutes, in order.
-pub fn routes(manifests: &Manifests) -> impl Iterator<Item = &Value> + '_ {
-    manifests
-        .resources
-        .iter()
-        .filter(|o| matches!(kind(o), "HTTPRoute" | "GRPCRoute"))
-}
-
-/// Gateways, in order.
-pub fn gateways(manifests: &Manifests) -> impl Iterator<Item = &Value> + '_ {
-    of_kind(&manifests.resources, "Gateway")
-}
-
-/// ListenerSets, in order.
-pub fn listener_sets(manifests: &Manifests) -> impl Iterator<Item = &Value> + '_ {
-    of_kind(&manifests.resources, "ListenerSet")
-}
-
-/// A parentRef's group, kind and namespace, with the API defaults applied.
-pub fn parent_ref_target<'a>(
-    parent: &'a Value,
-    route_namespace: &'a str,
-) -> (&'a str, &'a str, &'a str) {
-    let group = parent
-        .get("group")
-        .and_then(Value::as_str)
-        .unwrap_or(GATEWAY_GROUP);
-    let kind = parent
-        .get("kind")
-        .and_then(Value::as_str)
-        .unwrap_or("Gateway");
-    let namespace = parent
-        .get("namespace")
-        .and_then(Value::as_str)
-        .filter(|ns| !ns.is_empty())
-        .unwrap_or(route_namespace);
-    (group, kind, namespace)
-}
-
-/// A listener and the Gateway it belongs to, as written.
-#[derive(Debug)]
-pub struct ListenerRef<'a> {
-    /// The Gateway.
-    pub gateway: &'a Value,
-    /// Index in `spec.listeners`.
-    pub index: usize,
-    /// The listener.
-    pub listener: &'a Value,
-}
-
-impl ListenerRef<'_> {
-    /// `name`.
-    pub fn name(&self) -> &str {
-        str_at(self.listener, "/name").unwrap_or("")
-    }
-
-    /// `port`.
-    pub fn port(&self) -> Option<u64> {
-        self.listener
-            .get("port")
-            .and_then(Value::as_f64)
-            .map(|p| p as u64)
-    }
-}
-
-/// Listeners a parentRef selects: of the Gateway it names, by `sectionName` and `port`
-/// (reference §8.1). Whether they accept the route is another matter.
-pub fn selected_listeners<'a>(
-    manifests: &'a Manifests,
-    route: &Value,
-    parent: &Value,
-) -> Vec<ListenerRef<'a>> {
-    let (group, parent_kind, ns) = parent_ref_target(parent, namespace(route));
-    if (group, parent_kind) != (GATEWAY_GROUP, "Gateway") {
-        return Vec::new();
-    }
-    let Some(gateway) = gateways(manifests)
-        .find(|g| namespace(g) == ns && Some(name(g)) == str_at(parent, "/name"))
-    else {
-        return Vec::new();
-    };
-    let section = str_at(parent, "/sectionName");
-    let port = parent.get("port").and_then(Value::as_f64).map(|p| p as u64);
-    array_at(gateway, "/spec/listeners")
-        .iter()
-        .enumerate()
-        .map(|(index, listener)| ListenerRef {
-            gateway,
-            index,
-            listener,
-        })
-        .filter(|l| {
-            section.is_none_or(|s| s == l.name()) && port.is_none_or(|p| Some(p) == l.port())
-        })
-        .collect()
-}
 
 // === rows 1 and 2: GatewayClass ===
 
@@ -695,7 +544,7 @@ fn weights(manifests: &Manifests, problems: &mut Vec<Problem>) {
 
 /// The candidate nearest to `wanted` by edit distance, if it is a plausible typo or
 /// abbreviation (one name starts with the other).
-pub fn closest<'a>(wanted: &str, candidates: &[&'a str]) -> Option<&'a str> {
+pub(super) fn closest<'a>(wanted: &str, candidates: &[&'a str]) -> Option<&'a str> {
     candidates
         .iter()
         .map(|c| (edit_distance(wanted, c), *c))

@@ -1,0 +1,159 @@
+//! `host-sim check`: for every object, the status a controller running gatewasm would write,
+//! and every problem with a fix, as data ([`Report`]).
+//!
+//! This file is the pipeline. The status comes from the core's own compile (`status`), so it is
+//! exactly what the filter will do; `cluster` adds what only the cluster knows (classes,
+//! certificates, missing Gateways, injection, multi-cluster objects); `dead_rules` finds rules
+//! that can never match; `hints` adds fixes to the filter's problems where the manifests say
+//! what to change; `findings` completes and orders everything by object. `objects` reads the
+//! manifests as written, `model` is the report's shape. Printing it is `cmd::check`'s job.
+
+mod cluster;
+mod dead_rules;
+mod findings;
+mod hints;
+mod model;
+mod objects;
+mod status;
+
+use anyhow::Result;
+use gatewasm_core::Status;
+
+use crate::manifests::Manifests;
+use cluster::diagnose;
+use dead_rules::dead_rules;
+use findings::{idle_listeners, notes, ordered, unexplained};
+use hints::with_hint;
+pub use model::{
+    ClassReport, Cond, Finding, GatewayReport, ListenerReport, ListenerSetReport, ParentRefReport,
+    ParentReport, Report, RouteReport, Summary,
+};
+use objects::key;
+use status::{compile_all, gateway_report, listener_set_report, route_report};
+
+impl Report {
+    /// Compiles the manifests as the filter would, runs the cluster-side checks, and merges.
+    ///
+    /// # Errors
+    ///
+    /// When a configuration built from the manifests cannot be compiled at all.
+    pub fn build(manifests: &Manifests, controllers: &[String]) -> Result<Self> {
+        let diagnosis = diagnose(manifests, controllers);
+        let compiled = compile_all(manifests)?;
+        let statuses: Vec<&Status> = compiled.iter().map(|(_, c)| &c.status).collect();
+
+        let gateway_classes = diagnosis
+            .classes
+            .iter()
+            .map(|c| ClassReport {
+                name: c.name.clone(),
+                controller_name: c.controller.clone(),
+                conditions: vec![if c.ours {
+                    Cond::new(
+                        "Accepted",
+                        "True",
+                        "Accepted",
+                        format!("handled by {}", c.controller),
+                    )
+                } else {
+                    Cond::new("Accepted", "Unknown", "Pending", "Waiting for controller")
+                }],
+            })
+            .collect();
+        let gateways = objects::gateways(manifests)
+            .map(|g| gateway_report(g, &statuses, &diagnosis))
+            .collect();
+        let listener_sets = objects::listener_sets(manifests)
+            .map(|s| listener_set_report(s, &statuses, &diagnosis))
+            .collect();
+        let routes = objects::routes(manifests)
+            .map(|r| route_report(r, &statuses))
+            .collect();
+
+        let mut report = Self {
+            gateway_classes,
+            gateways,
+            listener_sets,
+            routes,
+            problems: Vec::new(),
+            notes: diagnosis
+                .notes
+                .iter()
+                .cloned()
+                .chain(notes(manifests))
+                .collect(),
+            summary: Summary {
+                errors: 0,
+                warnings: 0,
+                all_accepted: true,
+                exit_code: 0,
+            },
+        };
+        let mut problems = diagnosis.problems;
+        for problem in compiled.iter().flat_map(|(_, c)| &c.problems) {
+            if !problems.contains(problem) {
+                problems.push(with_hint(manifests, &report.gateways, problem.clone()));
+            }
+        }
+        for (gateway, compiled) in &compiled {
+            let Some(gateway) = gateway
+                .as_deref()
+                .and_then(|g| objects::gateways(manifests).find(|o| key(o) == g))
+            else {
+                continue;
+            };
+            for problem in dead_rules(manifests, gateway, &compiled.table) {
+                if !problems.contains(&problem) {
+                    problems.push(problem);
+                }
+            }
+        }
+        for problem in crate::ingress_advice::findings(manifests) {
+            if !problems.contains(&problem) {
+                problems.push(problem);
+            }
+        }
+        problems.extend(idle_listeners(manifests, &report));
+        problems.extend(unexplained(&report, &problems));
+        report.problems = ordered(manifests, problems);
+        report.summary = report.summarize();
+        Ok(report)
+    }
+
+    fn conditions(&self) -> impl Iterator<Item = &Cond> {
+        let classes = self.gateway_classes.iter().flat_map(|c| &c.conditions);
+        let gateways = self.gateways.iter().flat_map(|g| {
+            g.conditions
+                .iter()
+                .chain(g.listeners.iter().flat_map(|l| &l.conditions))
+        });
+        let sets = self.listener_sets.iter().flat_map(|s| {
+            s.conditions
+                .iter()
+                .chain(s.listeners.iter().flat_map(|l| &l.conditions))
+        });
+        let routes = self
+            .routes
+            .iter()
+            .flat_map(|r| r.parents.iter().flat_map(|p| &p.conditions));
+        classes.chain(gateways).chain(sets).chain(routes)
+    }
+
+    fn summarize(&self) -> Summary {
+        let errors = self
+            .problems
+            .iter()
+            .filter(|p| p.severity == "error")
+            .count();
+        let warnings = self.problems.len() - errors;
+        let all_accepted = self.conditions().all(Cond::healthy);
+        Summary {
+            errors,
+            warnings,
+            all_accepted,
+            exit_code: u8::from(errors > 0 || !all_accepted),
+        }
+    }
+}
+
+// === problems status shows but nobody reported ===
