@@ -13,6 +13,7 @@ use serde_json::Value;
 
 use gatewasm_core::proto::{put_bytes, put_varint};
 
+use crate::envoy::connection_manager::ConnectionManager;
 use crate::envoy::{CalloutAnswer, HttpCallResponse, PluginOptions, Proxy, WasmModule};
 use crate::manifests::Manifests;
 use crate::observe::Observed;
@@ -50,6 +51,10 @@ pub struct CaseFile {
     /// Mesh mode: Istio's `outboundTrafficPolicy.mode`, `ALLOW_ANY` (default) or `REGISTRY_ONLY`.
     #[serde(default)]
     pub outbound_traffic_policy: Option<String>,
+    /// What the connection manager does to paths before the filter: a preset of
+    /// [`crate::envoy::connection_manager::PRESETS`]; `edge` when absent.
+    #[serde(default)]
+    pub path_normalization: Option<String>,
     /// The IngressClass the filter serves (the plugin configuration's `ingress.class`).
     #[serde(default)]
     pub ingress_class: Option<String>,
@@ -358,6 +363,8 @@ pub struct LoadedFile {
     pub protocols: Protocols,
     /// Mesh mode: the sidecar's outbound routes, to show where a decision lands.
     pub sidecar: Option<SidecarRoutes>,
+    /// The connection manager's settings.
+    pub connection_manager: ConnectionManager,
     /// The cases.
     pub cases: Vec<Case>,
 }
@@ -439,6 +446,11 @@ impl LoadedFile {
             .and_then(Value::as_str)
             .unwrap_or(gatewasm_core::DEFAULT_CLUSTER_HEADER)
             .to_ascii_lowercase();
+        let connection_manager = match &file.path_normalization {
+            Some(name) => ConnectionManager::preset(name)
+                .with_context(|| format!("{}: path_normalization", path.display()))?,
+            None => ConnectionManager::default(),
+        };
         Ok(Self {
             path: path.to_path_buf(),
             configuration: serde_json::to_vec(&config)?,
@@ -446,6 +458,7 @@ impl LoadedFile {
             namespace: file.namespace,
             sidecar,
             protocols,
+            connection_manager,
             cases: file.cases,
         })
     }
@@ -464,6 +477,7 @@ impl LoadedFile {
             configuration: self.configuration.clone(),
             random_seed: RANDOM_SEED,
             properties: self.namespace.iter().map(node_namespace).collect(),
+            connection_manager: self.connection_manager,
             ..PluginOptions::default()
         };
         Proxy::start(module, options).map_err(|err| {

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use anyhow::{bail, Context, Result};
 use lexopt::prelude::*;
 
+use crate::envoy::connection_manager::ConnectionManager;
 use crate::request::RequestSpec;
 
 mod deploy;
@@ -21,6 +22,7 @@ USAGE:
     host-sim route --config PATH --request 'METHOD URL' [-H 'Name: value']... [--port N]
                    [--client IP] [--gateway NAMESPACE/NAME] [--ingress-class NAME] [--json]
                    [--wasm FILE]
+                   [--path-normalization edge|base|merge-slashes|decode-and-merge-slashes|none]
     host-sim test [--verbose] [--ingress-class NAME] [--wasm FILE] CASE_FILE...
     host-sim check PATH [--output text|json] [--controller NAME]... [--ingress-class NAME]
     host-sim config PATH --format json|istio|envoy [--gateway NAMESPACE/NAME]
@@ -81,6 +83,8 @@ even the compact one is over etcd's 1.5 MiB. Options by format:
     envoy   --address NAMESPACE/NAME:PORT=HOST:PORT (repeatable; default: the Service's DNS name)
             --runtime v8|wamr|wasmtime  --module PATH  --admin HOST:PORT
             --tls-dir DIR | --plaintext-https  --upstream-ca FILE  --fail-strategy reload|close
+            --path-normalization edge|base|merge-slashes|decode-and-merge-slashes|none
+            --no-edge-limits (no use_remote_address, HTTP/2 limits or timeouts)
 Exit status: 0 success, 1 a case failed, no route matched or check found a problem,
 2 usage or configuration error (for check: unreadable manifests).";
 
@@ -122,6 +126,8 @@ pub struct RouteArgs {
     pub json: bool,
     /// Module to run.
     pub wasm: Option<PathBuf>,
+    /// What the connection manager does to the request before the filter.
+    pub connection_manager: ConnectionManager,
 }
 
 /// Arguments of `host-sim test`.
@@ -238,6 +244,7 @@ fn route(parser: &mut lexopt::Parser) -> Result<RouteArgs> {
     let mut plugin_config = None;
     let mut ingress_class = None;
     let mut spec = RequestSpec::default();
+    let mut connection_manager = ConnectionManager::default();
     while let Some(arg) = parser.next()? {
         match arg {
             Long("config") => config = Some(PathBuf::from(parser.value()?)),
@@ -246,6 +253,9 @@ fn route(parser: &mut lexopt::Parser) -> Result<RouteArgs> {
             Long("ingress-class") => ingress_class = Some(parser.value()?.string()?),
             Long("client") => spec.client = Some(parser.value()?.string()?),
             Long("request") => request = Some(parser.value()?.string()?),
+            Long("path-normalization") => {
+                connection_manager = ConnectionManager::preset(&parser.value()?.string()?)?;
+            }
             Short('H') | Long("header") => {
                 let header = parser.value()?.string()?;
                 let (name, value) = header
@@ -285,6 +295,7 @@ fn route(parser: &mut lexopt::Parser) -> Result<RouteArgs> {
         request: spec,
         json,
         wasm,
+        connection_manager,
     })
 }
 

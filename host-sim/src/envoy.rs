@@ -46,6 +46,7 @@
 //! - Per-stream logs are in `StreamOutcome::logs`; start-up, configure and tick logs in
 //!   [`Proxy::logs`].
 
+pub mod connection_manager;
 mod exchange;
 mod module;
 mod options;

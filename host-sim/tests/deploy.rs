@@ -324,6 +324,48 @@ fn other_gateways_and_options_load_into_envoys_types() {
     assert!(https["filter_chains"][0].get("transport_socket").is_none());
 }
 
+/// The connection manager of a bootstrap's first listener.
+fn connection_manager(bootstrap: &Value) -> &Value {
+    &bootstrap["static_resources"]["listeners"][0]["filter_chains"][0]["filters"][0]["typed_config"]
+}
+
+#[test]
+fn bootstraps_normalise_paths_as_an_edge_proxy_unless_told_otherwise() {
+    let (_, args) = EXAMPLES[0];
+    let edge = envoy_bootstrap(args);
+    let hcm = connection_manager(&edge);
+    assert_eq!(hcm["normalize_path"], true);
+    assert_eq!(hcm["merge_slashes"], true);
+    assert_eq!(
+        hcm["path_with_escaped_slashes_action"],
+        "UNESCAPE_AND_REDIRECT"
+    );
+    assert_eq!(hcm["use_remote_address"], true);
+    assert_eq!(hcm["http2_protocol_options"]["max_concurrent_streams"], 100);
+    assert_eq!(hcm["max_request_headers_kb"], 60);
+    let common = &hcm["common_http_protocol_options"];
+    assert_eq!(common["headers_with_underscores_action"], "REJECT_REQUEST");
+    assert_eq!(common["max_headers_count"], 100);
+
+    let plain = envoy_bootstrap(&[
+        "config",
+        "testdata/seed/manifests/production.yaml",
+        "--format",
+        "envoy",
+        "--path-normalization",
+        "base",
+        "--no-edge-limits",
+    ]);
+    let hcm = connection_manager(&plain);
+    assert_eq!(hcm["normalize_path"], true);
+    assert_eq!(hcm["merge_slashes"], false);
+    assert_eq!(hcm["path_with_escaped_slashes_action"], "KEEP_UNCHANGED");
+    assert!(hcm.get("use_remote_address").is_none());
+    assert!(hcm.get("http2_protocol_options").is_none());
+    let common = &hcm["common_http_protocol_options"];
+    assert_eq!(common["headers_with_underscores_action"], "ALLOW");
+}
+
 #[test]
 fn backend_protocols_shape_clusters_in_one_bootstrap() {
     let args = [

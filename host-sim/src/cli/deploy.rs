@@ -13,6 +13,7 @@ use crate::deploy::compact::ConfigForm;
 use crate::deploy::envoy::{Address, EnvoyOptions, Runtime, Tls};
 use crate::deploy::istio::IstioOptions;
 use crate::deploy::{FailStrategy, MeshTarget};
+use crate::envoy::connection_manager::ConnectionManager;
 
 /// What `host-sim config` prints.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -141,6 +142,14 @@ pub(super) fn config(parser: &mut lexopt::Parser) -> Result<ConfigArgs> {
                     .with_context(|| format!("--selector {label:?} must be KEY=VALUE"))?;
                 istio.selector.insert(key.to_owned(), value.to_owned());
                 given.push(("--selector", ISTIO));
+            }
+            Long("path-normalization") => {
+                envoy.connection_manager = ConnectionManager::preset(&parser.value()?.string()?)?;
+                given.push(("--path-normalization", ENVOY));
+            }
+            Long("no-edge-limits") => {
+                envoy.edge_limits = false;
+                given.push(("--no-edge-limits", ENVOY));
             }
             Long("runtime") => {
                 envoy.runtime = Runtime::parse(&parser.value()?.string()?)?;

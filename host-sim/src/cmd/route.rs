@@ -37,6 +37,7 @@ pub fn route(args: &RouteArgs) -> Result<Exit> {
     let options = PluginOptions {
         configuration,
         random_seed: crate::cases::RANDOM_SEED,
+        connection_manager: args.connection_manager,
         ..PluginOptions::default()
     };
     let mut proxy = Proxy::start(&module, options)

@@ -21,6 +21,7 @@ use serde_json::Value as Json;
 use serde_norway::Value as Yaml;
 
 use super::{backend_tls, FailStrategy, Generated, Mode, Plan};
+use crate::envoy::connection_manager::{ConnectionManager, EscapedSlashes};
 use crate::protocol::Protocol;
 
 /// The Envoy wasm runtime that runs the module.
@@ -117,6 +118,11 @@ pub struct EnvoyOptions {
     pub tls: Tls,
     /// CA bundle for TLS backends that no BackendTLSPolicy covers.
     pub upstream_ca: Option<String>,
+    /// What the connection manager does to paths and header names before the filter.
+    pub connection_manager: ConnectionManager,
+    /// Envoy's edge-proxy settings beyond paths: the client's address from the connection
+    /// (`use_remote_address`), HTTP/2 stream and window limits, idle and request timeouts.
+    pub edge_limits: bool,
 }
 
 impl Default for EnvoyOptions {
@@ -132,6 +138,8 @@ impl Default for EnvoyOptions {
             },
             tls: Tls::Files(DEFAULT_TLS_DIR.to_owned()),
             upstream_ca: None,
+            connection_manager: ConnectionManager::default(),
+            edge_limits: true,
         }
     }
 }
@@ -140,6 +148,12 @@ impl Default for EnvoyOptions {
 pub const DEFAULT_MODULE: &str = "/etc/envoy/gatewasm.wasm";
 /// Where the bootstrap expects certificates, unless told otherwise.
 pub const DEFAULT_TLS_DIR: &str = "/etc/envoy/certs";
+
+/// `max_request_headers_kb`: the request headers Envoy accepts, and so the most the filter
+/// reads (Envoy's default, 431 beyond it).
+pub const MAX_REQUEST_HEADERS_KB: u32 = 60;
+/// `max_headers_count`: request headers Envoy accepts (its default, 431 beyond it).
+pub const MAX_HEADERS_COUNT: u32 = 100;
 
 /// Access log line: the request, the answer, and gatewasm's decision from filter state.
 const ACCESS_LOG_FORMAT: &str = "[%START_TIME%] \"%REQ(:METHOD)% %REQ(:AUTHORITY)%%REQ(:PATH)% %PROTOCOL%\" %RESPONSE_CODE% %RESPONSE_FLAGS% gatewasm=\"%FILTER_STATE(wasm.gatewasm:PLAIN)%\" cluster=%UPSTREAM_CLUSTER%\n";
@@ -284,7 +298,7 @@ fn listeners(
             [only] => only.name.clone(),
             _ => format!("port-{port}"),
         };
-        let hcm = connection_manager(&name, http_filters);
+        let hcm = connection_manager(&name, http_filters, options);
         let tls_files = match &options.tls {
             Tls::Files(dir) if https > 0 => Some(dir.as_str()),
             Tls::Files(_) => None,
@@ -439,33 +453,80 @@ fn certificates(listener: &Listener, gateway_namespace: &str, dir: &str) -> Vec<
 }
 
 /// The HTTP connection manager every listener runs.
-fn connection_manager(stat_prefix: &str, http_filters: &Yaml) -> Yaml {
+fn connection_manager(stat_prefix: &str, http_filters: &Yaml, options: &EnvoyOptions) -> Yaml {
+    let paths = &options.connection_manager;
+    let escaped_slashes = match paths.escaped_slashes {
+        EscapedSlashes::Keep => "KEEP_UNCHANGED",
+        EscapedSlashes::Reject => "REJECT_REQUEST",
+        EscapedSlashes::Redirect => "UNESCAPE_AND_REDIRECT",
+        EscapedSlashes::Forward => "UNESCAPE_AND_FORWARD",
+    };
+    let underscores = if paths.reject_underscores {
+        "REJECT_REQUEST"
+    } else {
+        "ALLOW"
+    };
+    let mut hcm = map! {
+        "@type" => "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager",
+        "stat_prefix" => stat_prefix,
+        "codec_type" => "AUTO",
+        "normalize_path" => paths.normalize_path,
+        "merge_slashes" => paths.merge_slashes,
+        "path_with_escaped_slashes_action" => escaped_slashes,
+        "access_log" => vec![map! {
+            "name" => "envoy.access_loggers.stdout",
+            "typed_config" => map! {
+                "@type" => "type.googleapis.com/envoy.extensions.access_loggers.stream.v3.StdoutAccessLog",
+                "log_format" => map! { "text_format_source" => map! { "inline_string" => ACCESS_LOG_FORMAT } },
+            },
+        }],
+        "route_config" => map! {
+            "name" => "gatewasm",
+            "virtual_hosts" => vec![map! {
+                "name" => "gatewasm",
+                "domains" => vec!["*"],
+                "routes" => vec![decision_route()],
+            }],
+        },
+        "http_filters" => http_filters.clone(),
+        // WebSocket upgrades reach the backend the filter chose (HTTPRoute
+        // BackendProtocolWebSocket); CONNECT is not listed, so Envoy refuses it.
+        "upgrade_configs" => vec![map! { "upgrade_type" => "websocket" }],
+    };
+    // Envoy's own header limits, written out: they bound what the filter reads per request.
+    insert(
+        &mut hcm,
+        "max_request_headers_kb",
+        MAX_REQUEST_HEADERS_KB.into(),
+    );
+    let mut common = map! {
+        "headers_with_underscores_action" => underscores,
+        "max_headers_count" => MAX_HEADERS_COUNT,
+    };
+    if options.edge_limits {
+        // Envoy's edge-proxy guidance ("Configuring Envoy as an edge proxy").
+        insert(&mut common, "idle_timeout", "3600s".into());
+        insert(&mut hcm, "use_remote_address", true.into());
+        insert(&mut hcm, "stream_idle_timeout", "300s".into());
+        insert(&mut hcm, "request_timeout", "300s".into());
+        let http2 = map! {
+            "max_concurrent_streams" => 100,
+            "initial_stream_window_size" => 65536,
+            "initial_connection_window_size" => 1048576,
+        };
+        insert(&mut hcm, "http2_protocol_options", http2);
+    }
+    insert(&mut hcm, "common_http_protocol_options", common);
     map! {
         "name" => "envoy.filters.network.http_connection_manager",
-        "typed_config" => map! {
-            "@type" => "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager",
-            "stat_prefix" => stat_prefix,
-            "codec_type" => "AUTO",
-            "access_log" => vec![map! {
-                "name" => "envoy.access_loggers.stdout",
-                "typed_config" => map! {
-                    "@type" => "type.googleapis.com/envoy.extensions.access_loggers.stream.v3.StdoutAccessLog",
-                    "log_format" => map! { "text_format_source" => map! { "inline_string" => ACCESS_LOG_FORMAT } },
-                },
-            }],
-            "route_config" => map! {
-                "name" => "gatewasm",
-                "virtual_hosts" => vec![map! {
-                    "name" => "gatewasm",
-                    "domains" => vec!["*"],
-                    "routes" => vec![decision_route()],
-                }],
-            },
-            "http_filters" => http_filters.clone(),
-            // WebSocket upgrades reach the backend the filter chose (HTTPRoute
-            // BackendProtocolWebSocket); CONNECT is not listed, so Envoy refuses it.
-            "upgrade_configs" => vec![map! { "upgrade_type" => "websocket" }],
-        },
+        "typed_config" => hcm,
+    }
+}
+
+/// Adds `key` to a mapping built with `map!`.
+fn insert(mapping: &mut Yaml, key: &str, value: Yaml) {
+    if let Yaml::Mapping(mapping) = mapping {
+        mapping.insert(key.into(), value);
     }
 }
 

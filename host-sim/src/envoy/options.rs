@@ -5,6 +5,7 @@
 
 use std::fmt;
 
+use super::connection_manager::ConnectionManager;
 use crate::abi::log::LogEntry;
 use crate::abi::properties::PropertyValue;
 use crate::abi::types::LogLevel;
@@ -47,6 +48,10 @@ pub struct PluginOptions {
     pub clusters: Option<Vec<String>>,
     /// Extra properties visible in every context (path segments, encoded value).
     pub properties: Vec<PropertyValue>,
+    /// Not the plugin's but its HTTP connection manager's: what it does to a request before
+    /// the filter runs (path normalisation, underscores); Envoy's edge-proxy settings unless
+    /// told otherwise.
+    pub connection_manager: ConnectionManager,
 }
 
 impl PluginOptions {

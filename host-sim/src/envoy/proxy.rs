@@ -8,6 +8,7 @@ use std::time::Duration;
 use anyhow::{bail, Result};
 use gatewasm_core::SplitMix64;
 
+use super::connection_manager::Admission;
 use super::exchange::{HttpCallResponse, HttpRequest, StreamOutcome, Upstream};
 use super::module::WasmModule;
 use super::options::{FailurePolicy, PluginOptions, StartError};
@@ -17,6 +18,7 @@ use super::vm::{Vm, VmFailure, VmSetup};
 use super::BROKEN_CONNECTION;
 use crate::abi::headers::{HeaderMap, MapSlot};
 use crate::abi::http_call::HttpCall;
+use crate::abi::lifecycle::LocalReply;
 use crate::abi::log::LogEntry;
 use crate::abi::metrics::Metric;
 use crate::abi::shared_data::SharedHandle;
@@ -147,6 +149,17 @@ impl Proxy {
     /// (local reply, reset, pause, trap, failure policy) is already complete, access log
     /// included.
     pub fn begin_stream(&mut self, request: &HttpRequest) -> PendingStream {
+        let admitted;
+        let request = match self.options.connection_manager.admit(request) {
+            Admission::Unchanged => request,
+            Admission::Rewritten(rewritten) => {
+                admitted = *rewritten;
+                &admitted
+            }
+            Admission::Reply(reply) => {
+                return PendingStream::ended(local_reply(request, reply, StreamOutcome::default()))
+            }
+        };
         if self.worker.failed.is_some() {
             match self.options.failure_policy {
                 FailurePolicy::FailOpen => return PendingStream::ended(pass_through(request)),
@@ -522,8 +535,12 @@ pub(super) fn fail_open_now(
 }
 
 /// Fail closed: one local reply 503 `wasm_fail_stream`, gRPC UNAVAILABLE, without the plugin.
-pub(super) fn fail_closed(request: &HttpRequest, mut out: StreamOutcome) -> StreamOutcome {
-    let reply = fail_stream_reply();
+pub(super) fn fail_closed(request: &HttpRequest, out: StreamOutcome) -> StreamOutcome {
+    local_reply(request, fail_stream_reply(), out)
+}
+
+/// A reply Envoy itself sends, without the plugin.
+fn local_reply(request: &HttpRequest, reply: LocalReply, mut out: StreamOutcome) -> StreamOutcome {
     let grpc = reply::is_grpc_request(&HeaderMap::from_pairs(&request.headers));
     out.response_headers = reply::local_reply_headers(&reply, grpc).into_pairs();
     out.local_reply = Some(reply);

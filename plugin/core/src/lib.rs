@@ -55,6 +55,8 @@ mod decide;
 mod effect;
 mod filters;
 mod fnv;
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
 mod hostname;
 pub mod ingress;
 mod matcher;

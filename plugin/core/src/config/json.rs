@@ -157,6 +157,34 @@ fn error_at(text: &str, pos: usize, at: At<'_>, message: String) -> JsonError {
     }
 }
 
+/// Parses a whole document (UTF-8 bytes) into a plain tree, for comparing the reader with
+/// another JSON implementation; `keep_raw_from` as in [`from_json_bytes`].
+#[cfg(feature = "fuzzing")]
+pub(crate) fn tree(
+    bytes: &[u8],
+    keep_raw_from: usize,
+) -> Result<crate::fuzzing::JsonTree, JsonError> {
+    fn convert(value: &Value<'_>) -> crate::fuzzing::JsonTree {
+        use crate::fuzzing::JsonTree;
+        use tree::Kind;
+        match &value.kind {
+            Kind::Null => JsonTree::Null,
+            Kind::Bool(b) => JsonTree::Bool(*b),
+            Kind::Number => JsonTree::Number(value.text.to_owned()),
+            Kind::String(s) => JsonTree::String(s.to_string()),
+            Kind::Array(items) => JsonTree::Array(items.iter().map(convert).collect()),
+            Kind::Object(entries) => JsonTree::Object(
+                entries
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), convert(v)))
+                    .collect(),
+            ),
+            Kind::Raw => JsonTree::Raw(value.text.to_owned()),
+        }
+    }
+    from_json_bytes(bytes, keep_raw_from, |node| convert(node.value))
+}
+
 #[cfg(test)]
 mod tests {
     #[cfg(target_arch = "wasm32")]
