@@ -15,6 +15,7 @@ use serde_json::Value as Json;
 use serde_norway::Value as Yaml;
 
 use crate::manifests::Manifests;
+use connection_pool::ConnectionPool;
 
 /// Builds an ordered mapping: `map! { "key" => value, ... }`, each value anything that converts
 /// into a YAML value.
@@ -27,9 +28,11 @@ macro_rules! map {
     }};
 }
 
+pub mod connection_pool;
 pub mod envoy;
 pub mod istio;
 pub mod oci;
+pub mod subsets;
 
 /// Where the filter runs, which decides how its decision reaches Envoy's router.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -114,6 +117,8 @@ pub struct Plan {
     pub problems: Vec<Problem>,
     /// The Gateway object, in Gateway mode.
     pub gateway: Option<gatewasm_core::config::Gateway>,
+    /// The Gateway's class's connection pool (its `parametersRef` ConfigMap's `proxy-config`).
+    pub connection_pool: Option<ConnectionPool>,
 }
 
 impl Plan {
@@ -137,6 +142,7 @@ impl Plan {
                 many.join(", ")
             ),
         };
+        let mut connection_pool = None;
         let (mode, gateway) = match key {
             None => (Mode::Mesh, None),
             Some(key) => {
@@ -163,6 +169,7 @@ impl Plan {
                     })?;
                 let gateway = gatewasm_core::config::Gateway::from_json(&object.to_string())
                     .with_context(|| format!("Gateway {key} cannot be read"))?;
+                connection_pool = connection_pool::for_gateway(manifests, object);
                 let mode = Mode::Gateway {
                     namespace: namespace.to_owned(),
                     name: name.to_owned(),
@@ -180,6 +187,7 @@ impl Plan {
             problems: compiled.problems,
             plugin_config,
             gateway,
+            connection_pool,
         })
     }
 

@@ -2,9 +2,9 @@
 //!
 //! PATH is a YAML (or JSON) file, or a folder whose `*.yaml`, `*.yml` and `*.json` files are read
 //! in name order, each holding any number of `---`-separated documents. Gateway API objects,
-//! Namespaces (labels for `allowedRoutes` selectors) and Services and ServiceImports (the known
-//! backends, and mesh parents) go to `resources`; anything else is listed as skipped. Object
-//! order is creation order.
+//! Namespaces (labels for `allowedRoutes` selectors), Services and ServiceImports (the known
+//! backends, and mesh parents), backend traffic policies and gatewasm's ClusterSplits go to
+//! `resources`; anything else is listed as skipped. Object order is creation order.
 
 use std::path::{Path, PathBuf};
 
@@ -24,7 +24,7 @@ pub struct Manifests {
 }
 
 /// Kinds that travel to the filter in `resources`.
-const RESOURCE_KINDS: [&str; 8] = [
+const RESOURCE_KINDS: [&str; 11] = [
     "Gateway",
     "ListenerSet",
     "HTTPRoute",
@@ -33,6 +33,9 @@ const RESOURCE_KINDS: [&str; 8] = [
     "Namespace",
     "Service",
     "ServiceImport",
+    "BackendTrafficPolicy",
+    "XBackendTrafficPolicy",
+    "ClusterSplit",
 ];
 
 impl Manifests {

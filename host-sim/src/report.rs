@@ -4,9 +4,10 @@
 //! The status comes from the core's own compile — once per Gateway in the manifests, and in mesh
 //! mode when routes name Services — so it is exactly what the filter will do. [`diagnose`] adds
 //! what only the cluster knows (classes, certificates, missing Gateways, injection,
-//! multi-cluster objects) and this file merges both, has `hints` add fixes to the filter's
-//! problems where the manifests say what to change, and orders everything by object. Printing
-//! it is `cmd::check`'s job.
+//! multi-cluster objects), [`crate::verdicts`] what the objects it does not route with do, and
+//! this file merges them all, has `hints` add fixes to the filter's problems where the
+//! manifests say what to change, and orders everything by object. Printing it is `cmd::check`'s
+//! job.
 
 use std::collections::BTreeSet;
 
@@ -20,7 +21,9 @@ use crate::diagnose::{
     Diagnosis,
 };
 use crate::manifests::Manifests;
+use crate::policy_report::{policy_reports, PolicyReport};
 use crate::shadow::shadowed_rules;
+use crate::verdicts::verdicts;
 
 mod hints;
 
@@ -39,6 +42,8 @@ pub struct Report {
     pub listener_sets: Vec<ListenerSetReport>,
     /// HTTPRoutes and GRPCRoutes, in manifest order.
     pub routes: Vec<RouteReport>,
+    /// BackendTrafficPolicies and XBackendTrafficPolicies, in manifest order.
+    pub policies: Vec<PolicyReport>,
     /// Problems, ordered by object.
     pub problems: Vec<Finding>,
     /// What was not checked, and why.
@@ -246,6 +251,7 @@ impl Report {
     /// When a configuration built from the manifests cannot be compiled at all.
     pub fn build(manifests: &Manifests, controllers: &[String]) -> Result<Self> {
         let diagnosis = diagnose(manifests, controllers);
+        let verdicts = verdicts(manifests);
         let compiled = compile_all(manifests)?;
         let statuses: Vec<&Status> = compiled.iter().map(|(_, c)| &c.status).collect();
 
@@ -282,11 +288,13 @@ impl Report {
             gateways,
             listener_sets,
             routes,
+            policies: policy_reports(&statuses),
             problems: Vec::new(),
             notes: diagnosis
                 .notes
                 .iter()
                 .cloned()
+                .chain(verdicts.notes)
                 .chain(notes(manifests))
                 .collect(),
             summary: Summary {
@@ -297,6 +305,7 @@ impl Report {
             },
         };
         let mut problems = diagnosis.problems;
+        problems.extend(verdicts.problems);
         for problem in compiled.iter().flat_map(|(_, c)| &c.problems) {
             if !problems.contains(problem) {
                 problems.push(with_hint(manifests, &report.gateways, problem.clone()));
@@ -348,7 +357,12 @@ impl Report {
             .filter(|p| p.severity == "error")
             .count();
         let warnings = self.problems.len() - errors;
-        let all_accepted = self.conditions().all(Cond::healthy);
+        let all_accepted = self.conditions().all(Cond::healthy)
+            && self
+                .policies
+                .iter()
+                .flat_map(|p| &p.targets)
+                .all(|t| t.healthy());
         Summary {
             errors,
             warnings,
@@ -630,24 +644,6 @@ fn route_report(route: &Value, statuses: &[&Status]) -> RouteReport {
 /// What `check` did not look at.
 fn notes(manifests: &Manifests) -> Vec<String> {
     let mut notes = Vec::new();
-    let read = [
-        "GatewayClass",
-        "Secret",
-        "ServiceExport",
-        "MultiClusterService",
-    ];
-    let unread: Vec<String> = manifests
-        .others
-        .iter()
-        .filter(|o| !read.contains(&kind(o)))
-        .map(label)
-        .collect();
-    if !unread.is_empty() {
-        notes.push(format!(
-            "not read (not used for routing): {}",
-            unread.join(", ")
-        ));
-    }
     let has_services = manifests
         .resources
         .iter()

@@ -404,6 +404,50 @@ fn the_gateway_wasmplugin_and_route_patch_pass_istios_schemas() {
     );
 }
 
+#[test]
+fn a_cluster_split_gets_destination_rule_subsets_that_pass_istios_schema() {
+    let objects = istio_objects(&[
+        "config",
+        "testdata/cases/multicluster/manifests/cluster-split.yaml",
+        "--format",
+        "istio",
+    ]);
+    let rules: Vec<&Value> = objects
+        .iter()
+        .filter(|o| o["kind"] == "DestinationRule")
+        .collect();
+    let hosts: Vec<&str> = rules
+        .iter()
+        .map(|r| r["spec"]["host"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        hosts,
+        [
+            "api-v1-multi.app.svc.cluster.local",
+            "api-v1.app.svc.cluster.local"
+        ],
+        "one rule per split Service, none for api-v2"
+    );
+    for rule in rules {
+        assert_eq!(rule["metadata"]["namespace"], "app");
+        let subsets: Vec<(&str, &str)> = rule["spec"]["subsets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| {
+                (
+                    s["name"].as_str().unwrap(),
+                    s["labels"]["topology.istio.io/cluster"].as_str().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            subsets,
+            [("us-west-1", "us-west-1"), ("us-east-1", "us-east-1")]
+        );
+    }
+}
+
 /// The value with every number written as a double, as protobuf's Struct carries numbers.
 fn doubles(value: &Value) -> Value {
     match value {

@@ -13,6 +13,7 @@ use anyhow::Result;
 use super::Exit;
 use crate::cli::CheckArgs;
 use crate::manifests::Manifests;
+use crate::policy_report::render_policies;
 use crate::report::{Cond, ListenerReport, Report};
 
 /// Runs `host-sim check`.
@@ -85,6 +86,7 @@ fn render(report: &Report) -> String {
         }
         out.push('\n');
     }
+    render_policies(&mut out, &report.policies);
     if report.problems.is_empty() {
         out.push_str("No problems.\n");
     } else {

@@ -18,6 +18,7 @@ use gatewasm_core::DEFAULT_CLUSTER_HEADER;
 use serde_json::Value as Json;
 use serde_norway::Value as Yaml;
 
+use super::connection_pool::ConnectionPool;
 use super::{FailStrategy, Generated, Mode, Plan};
 
 /// The Envoy wasm runtime that runs the module.
@@ -194,6 +195,7 @@ pub fn bootstrap(plan: &Plan, options: &EnvoyOptions) -> Result<Generated> {
                 &backend.cluster,
                 &address,
                 plan.grpc_backends.contains(&backend.key),
+                plan.connection_pool.as_ref(),
             )
         })
         .collect();
@@ -487,8 +489,9 @@ fn http_filters(plan: &Plan, options: &EnvoyOptions) -> Result<Yaml> {
     .into())
 }
 
-/// One cluster: DNS-resolved for names, static for IP addresses; HTTP/2 for gRPC backends.
-fn cluster(name: &str, address: &Address, http2: bool) -> Yaml {
+/// One cluster: DNS-resolved for names, static for IP addresses; HTTP/2 for gRPC backends; the
+/// GatewayClass's connection pool, when it has one.
+fn cluster(name: &str, address: &Address, http2: bool, pool: Option<&ConnectionPool>) -> Yaml {
     let literal_ip = address.host.parse::<IpAddr>().is_ok();
     let mut cluster = serde_norway::Mapping::new();
     cluster.insert("name".into(), name.into());
@@ -500,16 +503,32 @@ fn cluster(name: &str, address: &Address, http2: bool) -> Yaml {
         cluster.insert("dns_lookup_family".into(), "V4_PREFERRED".into());
     }
     cluster.insert("connect_timeout".into(), "5s".into());
-    if http2 {
+    let per_connection = pool.and_then(|p| p.max_requests_per_connection);
+    if http2 || per_connection.is_some() {
+        let protocol = if http2 {
+            "http2_protocol_options"
+        } else {
+            "http_protocol_options"
+        };
+        let mut options = serde_norway::Mapping::new();
+        options.insert(
+            "@type".into(),
+            "type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions".into(),
+        );
+        options.insert("explicit_http_config".into(), map! { protocol => map! {} });
+        if let Some(limit) = per_connection {
+            options.insert(
+                "common_http_protocol_options".into(),
+                map! { "max_requests_per_connection" => limit },
+            );
+        }
         cluster.insert(
             "typed_extension_protocol_options".into(),
-            map! {
-                "envoy.extensions.upstreams.http.v3.HttpProtocolOptions" => map! {
-                    "@type" => "type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions",
-                    "explicit_http_config" => map! { "http2_protocol_options" => map! {} },
-                },
-            },
+            map! { "envoy.extensions.upstreams.http.v3.HttpProtocolOptions" => Yaml::Mapping(options) },
         );
+    }
+    if let Some(pool) = pool {
+        pool.apply(&mut cluster);
     }
     cluster.insert(
         "load_assignment".into(),

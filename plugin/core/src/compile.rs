@@ -7,9 +7,11 @@
 
 mod attach;
 mod backends;
+mod cluster_split;
 mod filters;
 mod limits;
 mod mesh;
+mod policies;
 mod rules;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -36,6 +38,7 @@ use attach::{
 };
 use backends::BackendContext;
 use mesh::MeshParents;
+use policies::{Policies, RuleScope};
 use rules::{RuleParts, RuleSite};
 
 /// The cluster name template for Istio's outbound clusters.
@@ -85,6 +88,7 @@ pub fn compile(config: &PluginConfig) -> Result<Compiled, ConfigError> {
     let mut namespaces = BTreeMap::new();
     let mut service_objects = Vec::new();
     let mut listener_sets = Vec::new();
+    let mut splits = Vec::new();
     for (position, object) in objects.iter().enumerate() {
         match object {
             Resource::Gateway(g) => gateways.push(g),
@@ -96,6 +100,8 @@ pub fn compile(config: &PluginConfig) -> Result<Compiled, ConfigError> {
             }
             Resource::Service(s) => service_objects.push(s),
             Resource::ListenerSet(l) => listener_sets.push((position, l)),
+            Resource::TrafficPolicy(_) => {}
+            Resource::ClusterSplit(s) => splits.push(s),
         }
     }
 
@@ -161,6 +167,12 @@ pub fn compile(config: &PluginConfig) -> Result<Compiled, ConfigError> {
         age_key(*position, route.metadata())
     });
     let services = known_services(config, &service_objects);
+    let mut policies = Policies::new(
+        &objects,
+        config.services.as_deref(),
+        implemented.map(|_| config.gateway.as_deref().unwrap_or_default()),
+        &mut problems,
+    );
     let mut backend_ids = FnvHashMap::default();
     let mut buckets: BTreeMap<(usize, Option<Hostname>), Bucket> = BTreeMap::new();
     let mut kinds: BTreeSet<(usize, &'static str)> = BTreeSet::new();
@@ -236,6 +248,7 @@ pub fn compile(config: &PluginConfig) -> Result<Compiled, ConfigError> {
             names: &names,
             backends: &mut table.backends,
             backend_ids: &mut backend_ids,
+            splits: &splits,
             unresolved: None,
         };
         let compiled_rules = route.rules(&label, &mut ctx, &mut problems);
@@ -255,7 +268,15 @@ pub fn compile(config: &PluginConfig) -> Result<Compiled, ConfigError> {
                 *attached_routes.entry(listener).or_default() += 1;
             }
         }
-        for (rule_index, name, parts) in compiled_rules {
+        for (rule_index, name, mut parts) in compiled_rules {
+            let scope = RuleScope {
+                kind,
+                namespace,
+                name: &route.metadata().name,
+                index: rule_index,
+                rule_name: name.as_deref(),
+            };
+            policies.apply(&scope, &mut parts, &table.backends);
             let rule_id = u32::try_from(table.rules.len()).unwrap_or(u32::MAX);
             let index = u16::try_from(rule_index).unwrap_or(u16::MAX);
             table.rules.push(Rule {
@@ -332,6 +353,7 @@ pub fn compile(config: &PluginConfig) -> Result<Compiled, ConfigError> {
         let first = ports.next().flatten();
         table.sole_port = first.filter(|&p| ports.all(|other| other == Some(p)));
     }
+    status.policies = policies.status();
     if let (Some(gateway), Parents::Gateway(side)) = (implemented, &parents) {
         gateway_and_set_status(
             gateway,
@@ -1122,10 +1144,16 @@ fn target(config: &PluginConfig) -> Result<Target, ConfigError> {
     }
 }
 
+/// The cluster name template for one mesh cluster's subset of a Service (Istio's).
+pub const DEFAULT_SUBSET_CLUSTER_TEMPLATE: &str =
+    "outbound|{port}|{subset}|{name}.{namespace}.svc.cluster.local";
+
 /// Cluster and authority names for backends, from the configured templates.
 pub(crate) struct Names {
     cluster: String,
     authority: String,
+    /// `None` in authority mode, where no subset cluster can be chosen.
+    subset_cluster: Option<String>,
 }
 
 impl Names {
@@ -1141,7 +1169,19 @@ impl Names {
                 .authority
                 .clone()
                 .unwrap_or_else(|| DEFAULT_AUTHORITY_TEMPLATE.to_owned()),
+            subset_cluster: matches!(target(config), Ok(Target::ClusterHeader(_))).then(|| {
+                config
+                    .target
+                    .subset_cluster
+                    .clone()
+                    .unwrap_or_else(|| DEFAULT_SUBSET_CLUSTER_TEMPLATE.to_owned())
+            }),
         }
+    }
+
+    /// The subset cluster template, `None` in authority mode.
+    pub(crate) fn subset_cluster(&self) -> Option<&str> {
+        self.subset_cluster.as_deref()
     }
 
     pub(crate) fn cluster(&self, name: &str, namespace: &str, port: u16) -> String {

@@ -10,8 +10,8 @@
 
 use super::json::{field_prefix, from_json, from_json_bytes, JsonError, Node};
 use super::{
-    Gateway, GrpcRoute, HttpRoute, ListenerSet, Namespace, PluginConfig, RawJson, ReferenceGrant,
-    Service,
+    ClusterSplit, Gateway, GrpcRoute, HttpRoute, ListenerSet, Namespace, PluginConfig, RawJson,
+    ReferenceGrant, Service, TrafficPolicy,
 };
 use crate::problem::Problem;
 
@@ -64,6 +64,10 @@ pub enum Resource {
     Service(Service),
     /// A ListenerSet (listeners added to a Gateway).
     ListenerSet(ListenerSet),
+    /// A BackendTrafficPolicy or XBackendTrafficPolicy (retry, timeouts, sessions).
+    TrafficPolicy(TrafficPolicy),
+    /// gatewasm's ClusterSplit (a backend's share split across mesh clusters).
+    ClusterSplit(ClusterSplit),
 }
 
 impl PluginConfig {
@@ -131,6 +135,16 @@ fn read_resource(
         }
         "ListenerSet" => {
             typed(root, ListenerSet::read, &label, problems).map(Resource::ListenerSet)
+        }
+        "BackendTrafficPolicy" => {
+            typed(root, TrafficPolicy::read_envoy, &label, problems).map(Resource::TrafficPolicy)
+        }
+        "XBackendTrafficPolicy" => {
+            let read = TrafficPolicy::read_backend;
+            typed(root, read, &label, problems).map(Resource::TrafficPolicy)
+        }
+        "ClusterSplit" => {
+            typed(root, ClusterSplit::read, &label, problems).map(Resource::ClusterSplit)
         }
         "" => {
             problems.push(Problem::error(
