@@ -43,6 +43,7 @@ pub struct Report {
     /// HTTPRoutes and GRPCRoutes, in manifest order.
     pub routes: Vec<RouteReport>,
     /// BackendTrafficPolicies and XBackendTrafficPolicies, in manifest order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub policies: Vec<PolicyReport>,
     /// Problems, ordered by object.
     pub problems: Vec<Finding>,

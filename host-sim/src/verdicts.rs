@@ -22,6 +22,15 @@ use crate::manifests::Manifests;
 const ROUTING_WORDS: [&str; 5] = ["mirror", "retry", "timeout", "canary", "weight"];
 /// The Gateway API plugin of Argo Rollouts, as `trafficRouting.plugins` names it.
 const ROLLOUTS_PLUGIN: &str = "argoproj-labs/gatewayAPI";
+/// The keys Istio reads from a gateway customization ConfigMap (Gateway
+/// `infrastructure.parametersRef`).
+const ISTIO_CUSTOMIZATION: [&str; 5] = [
+    "deployment",
+    "service",
+    "serviceAccount",
+    "horizontalPodAutoscaler",
+    "podDisruptionBudget",
+];
 /// Envoy Gateway's API group.
 const ENVOY_GATEWAY_GROUP: &str = "gateway.envoyproxy.io";
 
@@ -328,6 +337,21 @@ fn rollouts(manifests: &Manifests, verdicts: &mut Verdicts) {
                 })
                 .map(|(i, _)| format!("rules[{i}]"))
                 .collect();
+            for (i, rule) in array_at(route, "/spec/rules").iter().enumerate() {
+                let refs = array_at(rule, "/backendRefs");
+                if let [only] = refs {
+                    if str_at(only, "/name") == Some(canary) {
+                        verdicts.problems.push(
+                            Problem::warning(
+                                label(route),
+                                format!("spec.rules[{i}]"),
+                                format!("sends only to the canary {canary}, so Argo Rollouts' Gateway API plugin ({}) takes it for one of its own header routes: it never reweights the rule, and deletes it when it removes its managed routes", label(rollout)),
+                            )
+                            .with_hint("drop the rule and let the rollout add it (a setHeaderRoute step, named under managedRoutes), or route it to a Service the rollout does not manage"),
+                        );
+                    }
+                }
+            }
             if both.is_empty() {
                 verdicts.problems.push(
                     Problem::error(
@@ -380,8 +404,9 @@ fn class_parameters(manifests: &Manifests, verdicts: &mut Verdicts) {
             label(map),
             "data",
             format!(
-                "GatewayClass {} points its parametersRef here, but Istio reads no GatewayClass parameters and none of these keys ({}): the connection pool and outlier detection take no effect in Istio",
+                "GatewayClass {} points its parametersRef here, but Istio's gateway customization ConfigMaps hold only {}, none of these keys ({}): the connection pool and outlier detection take no effect in Istio",
                 name(class),
+                ISTIO_CUSTOMIZATION.join(", "),
                 keys.join(", ")
             ),
         );
@@ -512,22 +537,31 @@ fn unread(manifests: &Manifests, verdicts: &mut Verdicts) {
         else {
             continue;
         };
-        for annotation in annotations.keys() {
-            if annotation == "istio.io/traffic-mirror" {
-                continue;
-            }
-            let lower = annotation.to_ascii_lowercase();
-            if let Some(word) = ROUTING_WORDS.iter().find(|w| lower.contains(*w)) {
-                verdicts.problems.push(
-                    Problem::warning(
-                        label(object),
-                        format!("metadata.annotations.{annotation}"),
-                        format!("speaks of {word}, but gatewasm reads no annotations: it changes no routing"),
-                    )
-                    .with_hint("express it with Gateway API: backendRef weights, RequestMirror, a rule's retry and timeouts, or a BackendTrafficPolicy"),
-                );
-            }
+        let routing: Vec<&String> = annotations
+            .keys()
+            .filter(|a| *a != "istio.io/traffic-mirror")
+            .filter(|a| {
+                let lower = a.to_ascii_lowercase();
+                ROUTING_WORDS.iter().any(|w| lower.contains(w))
+            })
+            .collect();
+        if routing.is_empty() {
+            continue;
         }
+        let names: Vec<&str> = routing.iter().map(|a| a.as_str()).collect();
+        verdicts.problems.push(
+            Problem::warning(
+                label(object),
+                "metadata.annotations",
+                format!(
+                    "{} {} routing, but gatewasm reads no annotations and Gateway API defines none: under gatewasm {} nothing",
+                    names.join(", "),
+                    if names.len() == 1 { "looks like" } else { "look like" },
+                    if names.len() == 1 { "it changes" } else { "they change" }
+                ),
+            )
+            .with_hint("express it with Gateway API: backendRef weights, RequestMirror, a rule's retry and timeouts, or a BackendTrafficPolicy"),
+        );
     }
     if !plain.is_empty() {
         verdicts
