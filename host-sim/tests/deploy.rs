@@ -290,6 +290,24 @@ fn the_seed_bootstrap_loads_into_envoys_types() {
         .collect();
     assert_eq!(clusters, backends);
     assert!(clusters.contains(&"outbound|8080||api-v1.app.svc.cluster.local".to_owned()));
+    // The GatewayClass's parametersRef ConfigMap (proxy-config) sets every cluster's limits.
+    for cluster in bootstrap["static_resources"]["clusters"]
+        .as_array()
+        .unwrap()
+    {
+        assert_eq!(
+            cluster["circuit_breakers"]["thresholds"][0]["max_connections"],
+            10000
+        );
+        let options = &cluster["typed_extension_protocol_options"]
+            ["envoy.extensions.upstreams.http.v3.HttpProtocolOptions"];
+        assert_eq!(
+            options["common_http_protocol_options"]["max_requests_per_connection"],
+            1000
+        );
+        assert_eq!(cluster["outlier_detection"]["consecutive_5xx"], 5);
+        assert_eq!(cluster["outlier_detection"]["base_ejection_time"], "30s");
+    }
 }
 
 #[test]

@@ -76,12 +76,6 @@ pub(crate) fn subsets(
     let (namespace, service) = service.split_once('/').unwrap_or(("", service));
     let mut out = Vec::with_capacity(split.clusters.len());
     for cluster in &split.clusters {
-        if !is_label_value(&cluster.name) {
-            return Err(format!(
-                "{KIND} {}/{name}: cluster name {:?} is not a valid label value",
-                ctx.route_namespace, cluster.name
-            ));
-        }
         let id = u32::try_from(ctx.backends.len()).unwrap_or(u32::MAX);
         ctx.backends.push(Backend {
             key: base.key.clone(),
@@ -101,27 +95,32 @@ pub(crate) fn subsets(
 /// of share `k`'s entry weights, so each share keeps `W_i / ΣW` and splits it `w_ij / S_i`.
 /// `Err` when the scaled weights do not fit in 32 bits.
 pub(crate) fn flatten(shares: Vec<Share>) -> Result<Vec<WeightedBackend>, String> {
-    let sums: Vec<u128> = shares
+    let too_large = || {
+        String::from("the weights, scaled to split backends across clusters, exceed 32 bits: use smaller weights")
+    };
+    let sums: Vec<u64> = shares
         .iter()
         .map(|s| {
-            let sum: u128 = s.entries.iter().map(|(_, w, _)| u128::from(*w)).sum();
-            sum.max(1)
+            s.entries
+                .iter()
+                .map(|(_, w, _)| u64::from(*w))
+                .sum::<u64>()
+                .max(1)
         })
         .collect();
-    let product: u128 = sums
+    let product = sums
         .iter()
-        .try_fold(1u128, |p, s| p.checked_mul(*s))
-        .unwrap_or(u128::MAX);
+        .try_fold(1u64, |p, s| p.checked_mul(*s))
+        .ok_or_else(too_large)?;
     let mut out = Vec::new();
     for (share, sum) in shares.into_iter().zip(sums) {
         let factor = product / sum;
         for (backend, weight, filters) in share.entries {
-            let scaled = u128::from(share.weight)
-                .saturating_mul(u128::from(weight))
-                .saturating_mul(factor);
-            let weight = u32::try_from(scaled).map_err(|_| {
-                String::from("the weights, scaled to split backends across clusters, exceed 32 bits: use smaller weights")
-            })?;
+            let weight = u64::from(share.weight)
+                .checked_mul(u64::from(weight))
+                .and_then(|w| w.checked_mul(factor))
+                .and_then(|w| u32::try_from(w).ok())
+                .ok_or_else(too_large)?;
             out.push(WeightedBackend {
                 weight,
                 backend,
@@ -130,16 +129,4 @@ pub(crate) fn flatten(shares: Vec<Share>) -> Result<Vec<WeightedBackend>, String
         }
     }
     Ok(out)
-}
-
-/// A Kubernetes label value: at most 63 characters of `[A-Za-z0-9_.-]`, alphanumeric at both ends.
-fn is_label_value(value: &str) -> bool {
-    let edge = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric());
-    !value.is_empty()
-        && value.len() <= 63
-        && edge(value.chars().next())
-        && edge(value.chars().last())
-        && value
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
 }

@@ -103,6 +103,8 @@ struct Target {
 /// One policy, validated, with its effects ready to apply.
 struct Entry<'c> {
     policy: &'c TrafficPolicy,
+    /// Its index among the policies as written (entries are kept oldest first).
+    written: usize,
     /// Whether it is valid at all (its API exists and its fields compile).
     valid: bool,
     headers: Vec<(String, String)>,
@@ -136,21 +138,20 @@ impl<'c> Policies<'c> {
         gateway: Option<&'c str>,
         problems: &mut Vec<Problem>,
     ) -> Self {
-        let mut policies: Vec<(usize, &TrafficPolicy)> = objects
-            .iter()
-            .enumerate()
-            .filter_map(|(i, o)| match o {
-                Resource::TrafficPolicy(p) => Some((i, p)),
-                _ => None,
-            })
-            .collect();
-        let written: Vec<&TrafficPolicy> = policies.iter().map(|(_, p)| *p).collect();
-        sort_by_age(&mut policies, |(position, p)| {
+        // (position in the configuration, index among the policies, policy)
+        let mut policies: Vec<(usize, usize, &TrafficPolicy)> = Vec::new();
+        for (position, object) in objects.iter().enumerate() {
+            if let Resource::TrafficPolicy(p) = object {
+                policies.push((position, policies.len(), &**p));
+            }
+        }
+        sort_by_age(&mut policies, |(position, _, p)| {
             age_key(*position, &p.metadata)
         });
         let mut entries: Vec<Entry<'c>> = Vec::new();
-        for (_, policy) in policies {
+        for (_, written, policy) in policies {
             let mut entry = validate(policy, problems);
+            entry.written = written;
             entry.targets = policy
                 .target_refs
                 .iter()
@@ -196,13 +197,6 @@ impl<'c> Policies<'c> {
             conflicts(&mut entry, &entries, problems);
             entries.push(entry);
         }
-        // Status lists policies in the order they were written.
-        entries.sort_by_key(|e| {
-            written
-                .iter()
-                .position(|p| std::ptr::eq(*p, e.policy))
-                .unwrap_or(usize::MAX)
-        });
         Self { entries, gateway }
     }
 
@@ -305,9 +299,9 @@ impl<'c> Policies<'c> {
 
     /// Every policy's status, in the order written.
     pub(crate) fn status(self) -> Vec<PolicyStatus> {
-        self.entries
-            .into_iter()
-            .map(|e| PolicyStatus {
+        let mut slots: Vec<Option<PolicyStatus>> = self.entries.iter().map(|_| None).collect();
+        for e in self.entries {
+            let status = PolicyStatus {
                 kind: e.policy.kind.name(),
                 namespace: e.policy.metadata.namespace().to_owned(),
                 name: e.policy.metadata.name.clone(),
@@ -320,8 +314,12 @@ impl<'c> Policies<'c> {
                     })
                     .collect(),
                 changed: e.changed,
-            })
-            .collect()
+            };
+            if let Some(slot) = slots.get_mut(e.written) {
+                *slot = Some(status);
+            }
+        }
+        slots.into_iter().flatten().collect()
     }
 }
 
@@ -457,6 +455,7 @@ fn validate<'c>(policy: &'c TrafficPolicy, problems: &mut Vec<Problem>) -> Entry
     let label = policy_label(policy);
     let mut entry = Entry {
         policy,
+        written: 0,
         valid: true,
         headers: Vec::new(),
         persistence: None,
@@ -479,36 +478,6 @@ fn validate<'c>(policy: &'c TrafficPolicy, problems: &mut Vec<Problem>) -> Entry
             .with_hint(format!("use apiVersion: {}/v1alpha1", kind.group())));
     }
     unknown_fields(&policy.unknown, &label, "spec", problems);
-    let other = match kind {
-        PolicyKind::Envoy => PolicyKind::Backend,
-        PolicyKind::Backend => PolicyKind::Envoy,
-    };
-    let foreign: &[(&str, bool)] = match kind {
-        PolicyKind::Envoy => &[
-            ("retryConstraint", policy.retry_constraint.is_some()),
-            ("sessionPersistence", policy.session_persistence.is_some()),
-        ],
-        PolicyKind::Backend => &[
-            ("retry", policy.retry.is_some()),
-            ("timeout", policy.timeout.is_some()),
-        ],
-    };
-    for (field, present) in foreign {
-        if *present {
-            problems.push(
-                Problem::warning(
-                    &label,
-                    format!("spec.{field}"),
-                    format!("not a field of {}; it was ignored", kind.name()),
-                )
-                .with_hint(format!(
-                    "{field} belongs to {} ({}/v1alpha1)",
-                    other.name(),
-                    other.group()
-                )),
-            );
-        }
-    }
     for (i, target) in policy.target_refs.iter().enumerate() {
         let group = target.group.as_deref().unwrap_or_default();
         let supported = match kind {
@@ -525,26 +494,14 @@ fn validate<'c>(policy: &'c TrafficPolicy, problems: &mut Vec<Problem>) -> Entry
             }
         };
         if !supported {
-            let hint = match kind {
-                PolicyKind::Envoy => "target a Gateway, or an HTTPRoute or GRPCRoute (group gateway.networking.k8s.io; sectionName names a rule); for a Service use an XBackendTrafficPolicy",
-                PolicyKind::Backend => "target a Service (group \"\") or a ServiceImport (group multicluster.x-k8s.io), without sectionName",
-            };
-            fatal.push(
-                Problem::error(
-                    &label,
-                    format!("spec.targetRefs[{i}]"),
-                    format!(
-                        "{} {group:?}{} is not a target {} supports",
-                        target.kind,
-                        target
-                            .section_name
-                            .as_deref()
-                            .map_or_else(String::new, |s| format!(" with sectionName {s:?}")),
-                        kind.name()
-                    ),
-                )
-                .with_hint(hint),
-            );
+            fatal.push(Problem::error(
+                &label,
+                format!("spec.targetRefs[{i}]"),
+                format!(
+                    "{} {group:?} (sectionName {:?}) is not a target {} supports (BackendTrafficPolicy: Gateway, HTTPRoute, GRPCRoute, sectionName a rule's; XBackendTrafficPolicy: Service, ServiceImport)",
+                    target.kind, target.section_name, kind.name()
+                ),
+            ));
         }
     }
     match kind {
@@ -654,11 +611,7 @@ fn envoy_headers(policy: &TrafficPolicy) -> Result<Vec<(String, String)>, (Strin
         } else {
             return Err((
                 format!("spec.retry.retryOn.triggers[{i}]"),
-                format!(
-                    "{trigger:?} is not a retry trigger (supported: {}, {})",
-                    HTTP_TRIGGERS.join(", "),
-                    GRPC_TRIGGERS.join(", ")
-                ),
+                format!("{trigger:?} is not one of Envoy's retry triggers"),
             ));
         }
     }

@@ -265,23 +265,9 @@ fn rule_parts(
     let mut shares = Vec::with_capacity(backend_refs.len());
     for (i, b) in backend_refs.iter().enumerate() {
         let field = || format!("{}.backendRefs[{i}]", site.field);
-        // A ClusterSplit's ExtensionRef is not a filter of the request: it splits the backend.
         let split = b.filters.iter().find(|f| cluster_split::names_split(f));
-        let own: Vec<HttpRouteFilter>;
-        let own_filters = match split {
-            Some(_) => {
-                own = b
-                    .filters
-                    .iter()
-                    .filter(|f| !cluster_split::names_split(f))
-                    .cloned()
-                    .collect();
-                &own[..]
-            }
-            None => &b.filters[..],
-        };
         let filters = compile_filters(
-            own_filters,
+            &b.filters,
             &|| format!("{}.filters", field()),
             false,
             ctx,
@@ -309,7 +295,7 @@ fn rule_parts(
                     for (id, cluster_weight) in subsets {
                         // Each cluster's entry carries the backendRef's own filters.
                         let filters = compile_filters(
-                            own_filters,
+                            &b.filters,
                             &|| format!("{}.filters", field()),
                             false,
                             ctx,

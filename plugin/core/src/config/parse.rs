@@ -65,7 +65,7 @@ pub enum Resource {
     /// A ListenerSet (listeners added to a Gateway).
     ListenerSet(ListenerSet),
     /// A BackendTrafficPolicy or XBackendTrafficPolicy (retry, timeouts, sessions).
-    TrafficPolicy(TrafficPolicy),
+    TrafficPolicy(Box<TrafficPolicy>),
     /// gatewasm's ClusterSplit (a backend's share split across mesh clusters).
     ClusterSplit(ClusterSplit),
 }
@@ -137,11 +137,12 @@ fn read_resource(
             typed(root, ListenerSet::read, &label, problems).map(Resource::ListenerSet)
         }
         "BackendTrafficPolicy" => {
-            typed(root, TrafficPolicy::read_envoy, &label, problems).map(Resource::TrafficPolicy)
+            let read = TrafficPolicy::read_envoy;
+            typed(root, read, &label, problems).map(|p| Resource::TrafficPolicy(Box::new(p)))
         }
         "XBackendTrafficPolicy" => {
             let read = TrafficPolicy::read_backend;
-            typed(root, read, &label, problems).map(Resource::TrafficPolicy)
+            typed(root, read, &label, problems).map(|p| Resource::TrafficPolicy(Box::new(p)))
         }
         "ClusterSplit" => {
             typed(root, ClusterSplit::read, &label, problems).map(Resource::ClusterSplit)

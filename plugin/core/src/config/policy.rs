@@ -73,35 +73,40 @@ impl TrafficPolicy {
         let mut fields = node.object();
         let api_version = fields.opt_string("apiVersion");
         let metadata = fields.or_default("metadata", ObjectMeta::read);
-        let mut policy = fields.or_default("spec", |spec| {
-            let mut fields = spec.object();
-            let mut policy = Self {
-                kind: PolicyKind::Envoy,
-                api_version: None,
-                metadata: ObjectMeta::default(),
-                target_refs: fields.list("targetRefs", PolicyTargetRef::read),
-                retry: None,
-                timeout: None,
-                retry_constraint: None,
-                session_persistence: None,
-                unknown: Unknown::new(),
-            };
-            // Both kinds' fields are read, so that a field of the other kind is named precisely
-            // by the compiler rather than reported as merely unknown.
-            if let Some(single) = fields.opt("targetRef", PolicyTargetRef::read) {
-                policy.target_refs.push(single);
-            }
-            policy.retry = fields.opt("retry", PolicyRetry::read);
-            policy.timeout = fields.opt("timeout", PolicyTimeout::read);
-            policy.retry_constraint = fields.opt("retryConstraint", RetryConstraint::read);
-            policy.session_persistence = fields.opt("sessionPersistence", SessionPersistence::read);
-            policy.unknown = fields.unknown();
-            policy
-        });
+        // Each kind reads only its own fields: another kind's is reported as unknown.
+        let mut policy = match kind {
+            PolicyKind::Envoy => fields.or_default("spec", Self::envoy_spec),
+            PolicyKind::Backend => fields.or_default("spec", Self::backend_spec),
+        };
         policy.kind = kind;
         policy.api_version = api_version;
         policy.metadata = metadata;
         policy
+    }
+
+    fn envoy_spec(node: Node<'_, '_>) -> Self {
+        let mut fields = node.object();
+        let mut target_refs = fields.list("targetRefs", PolicyTargetRef::read);
+        // Envoy Gateway's older single reference.
+        target_refs.extend(fields.opt("targetRef", PolicyTargetRef::read));
+        Self {
+            target_refs,
+            retry: fields.opt("retry", PolicyRetry::read),
+            timeout: fields.opt("timeout", PolicyTimeout::read),
+            unknown: fields.unknown(),
+            ..Self::default()
+        }
+    }
+
+    fn backend_spec(node: Node<'_, '_>) -> Self {
+        let mut fields = node.object();
+        Self {
+            target_refs: fields.list("targetRefs", PolicyTargetRef::read),
+            retry_constraint: fields.opt("retryConstraint", RetryConstraint::read),
+            session_persistence: fields.opt("sessionPersistence", SessionPersistence::read),
+            unknown: fields.unknown(),
+            ..Self::default()
+        }
     }
 
     /// The API group of `apiVersion` (empty when absent).
