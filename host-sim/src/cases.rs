@@ -41,9 +41,13 @@ pub struct CaseFile {
     /// Plugin `target` settings.
     #[serde(default)]
     pub target: Option<Value>,
-    /// Mesh mode: the namespace of the workload whose sidecar runs the filter.
+    /// Mesh mode: the namespace of the workload whose sidecar runs the filter. The manifests'
+    /// Gateways are then ignored, as a sidecar does.
     #[serde(default)]
     pub namespace: Option<String>,
+    /// The IngressClass the filter serves (the plugin configuration's `ingress.class`).
+    #[serde(default)]
+    pub ingress_class: Option<String>,
     /// The requests.
     pub cases: Vec<Case>,
 }
@@ -207,6 +211,9 @@ pub struct CaseRequest {
     /// Request body.
     #[serde(default)]
     pub body: Option<String>,
+    /// The client's IP address (Envoy's `source.address`); default `10.0.0.10`.
+    #[serde(default)]
+    pub client: Option<String>,
 }
 
 /// `request.grpc:` in a case.
@@ -350,6 +357,15 @@ impl LoadedFile {
     ///
     /// When the file or its manifests cannot be read, or it has unknown keys.
     pub fn load(path: &Path) -> Result<Self> {
+        Self::load_serving(path, None)
+    }
+
+    /// [`LoadedFile::load`], serving `ingress_class` unless the file names its own.
+    ///
+    /// # Errors
+    ///
+    /// As [`LoadedFile::load`].
+    pub fn load_serving(path: &Path, ingress_class: Option<&str>) -> Result<Self> {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("failed to read {}", path.display()))?;
         let file: CaseFile = serde_norway::from_str(&text)
@@ -373,7 +389,19 @@ impl LoadedFile {
         if let Some(dup) = file.cases.iter().find(|c| !names.insert(c.name.as_str())) {
             bail!("{}: case name {:?} is used twice", path.display(), dup.name);
         }
-        let gateway = manifests.choose_gateway(file.gateway.as_deref())?;
+        manifests.ingress_class = file
+            .ingress_class
+            .clone()
+            .or_else(|| ingress_class.map(str::to_owned));
+        // A workload namespace means the sidecar's view: Gateways in the manifests are not its.
+        let gateway = match (&file.namespace, &file.gateway) {
+            (Some(_), Some(_)) => bail!(
+                "{}: give at most one of `gateway` (a Gateway's proxy) and `namespace` (a sidecar)",
+                path.display()
+            ),
+            (Some(_), None) => None,
+            (None, asked) => manifests.choose_gateway(asked.as_deref())?,
+        };
         let config = manifests.plugin_config(gateway.as_deref(), file.target.as_ref());
         let cluster_header = file
             .target
@@ -459,6 +487,7 @@ impl Case {
             response_headers,
             sni: self.request.sni.clone(),
             body: self.request.body.clone(),
+            client: self.request.client.clone(),
         }
     }
 

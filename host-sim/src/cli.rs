@@ -8,8 +8,10 @@ use lexopt::prelude::*;
 use crate::request::RequestSpec;
 
 mod deploy;
+mod serve;
 
 pub use deploy::{ConfigArgs, Format, PackageArgs};
+pub use serve::{EchoArgs, Listen, ServeArgs, Source, TlsFiles, UpstreamSpec};
 
 /// Printed for `--help` and on usage errors.
 pub const USAGE: &str = "\
@@ -17,13 +19,21 @@ host-sim: run gatewasm.wasm with Envoy's proxy-wasm semantics
 
 USAGE:
     host-sim route --config PATH --request 'METHOD URL' [-H 'Name: value']... [--port N]
-                   [--gateway NAMESPACE/NAME] [--json] [--wasm FILE]
-    host-sim test [--verbose] [--wasm FILE] CASE_FILE...
-    host-sim check PATH [--output text|json] [--controller NAME]...
-    host-sim config PATH --format json|istio|envoy [--gateway NAMESPACE/NAME] [OPTIONS]
+                   [--client IP] [--gateway NAMESPACE/NAME] [--ingress-class NAME] [--json]
+                   [--wasm FILE]
+    host-sim test [--verbose] [--ingress-class NAME] [--wasm FILE] CASE_FILE...
+    host-sim check PATH [--output text|json] [--controller NAME]... [--ingress-class NAME]
+    host-sim config PATH --format json|istio|envoy [--gateway NAMESPACE/NAME]
+                   [--ingress-class NAME] [OPTIONS]
     host-sim package --out DIR [--wasm FILE] [--tag TAG]
     host-sim bench [--rules N]... [--streams N] [--warmup N] [--seed N] [--json]
                    [--wasm FILE] [--floor FILE]
+    host-sim serve --config PATH [--gateway NAMESPACE/NAME] --listen ADDR:PORT[=GATEWAY_PORT]...
+                   --upstream NAMESPACE/NAME:PORT=HOST:PORT... [--admin ADDR:PORT] [--workers N]
+                   [--wasm FILE] [--cert FILE --key FILE] [--poll-ms N]
+    host-sim serve --wasm FILE --plugin-config STRING|@FILE --listen ADDR:PORT...
+                   --upstream CLUSTER|*=HOST:PORT... [OPTIONS]
+    host-sim echo --listen ADDR:PORT [--name NAME]
 
 COMMANDS:
     route   send one request through the filter and show where it went
@@ -35,8 +45,16 @@ COMMANDS:
     package write gatewasm.wasm as the OCI image Istio pulls: layout folder DIR and DIR.tar;
             prints the manifest digest (the WasmPlugin's sha256)
     bench   time gatewasm against the floor filter at 10 to 10,000 generated rules
+    serve   a local gateway on real sockets (for local runs and tests, not production): every
+            request goes through the filter and on to the upstream its cluster names; the
+            configuration is reloaded when it changes; https://ADDR:PORT listeners use --cert
+            and --key; =GATEWAY_PORT is the port the filter sees (default: the bound one)
+    echo    a backend answering every request with what it received, as JSON (for serve)
 
 --config takes a YAML file or a folder of manifests, as `kubectl apply -f` does.
+--ingress-class is the IngressClass whose Ingresses the filter serves (default: the only
+ingress-nginx IngressClass in the manifests, else nginx); a case file's ingress_class wins.
+--client is the client address Envoy reports (source.address; default 10.0.0.10).
 --wasm runs another module instead of the one built from this workspace.
 
 config chooses the only Gateway in the manifests unless --gateway says otherwise; manifests
@@ -64,6 +82,10 @@ pub enum Command {
     Config(ConfigArgs),
     /// `host-sim package`.
     Package(PackageArgs),
+    /// `host-sim serve`.
+    Serve(ServeArgs),
+    /// `host-sim echo`.
+    Echo(EchoArgs),
     /// `--help`.
     Help,
 }
@@ -75,6 +97,8 @@ pub struct RouteArgs {
     pub config: PathBuf,
     /// Gateway to implement.
     pub gateway: Option<String>,
+    /// IngressClass to serve.
+    pub ingress_class: Option<String>,
     /// The request.
     pub request: RequestSpec,
     /// Print JSON.
@@ -90,6 +114,8 @@ pub struct TestArgs {
     pub files: Vec<PathBuf>,
     /// Print every case's outcome.
     pub verbose: bool,
+    /// IngressClass to serve in files that do not name one.
+    pub ingress_class: Option<String>,
     /// Module to run.
     pub wasm: Option<PathBuf>,
 }
@@ -103,6 +129,8 @@ pub struct CheckArgs {
     pub json: bool,
     /// GatewayClass `controllerName`s gatewasm runs under.
     pub controllers: Vec<String>,
+    /// IngressClass to serve.
+    pub ingress_class: Option<String>,
 }
 
 /// The controller gatewasm runs under unless `--controller` says otherwise: Istio's.
@@ -159,6 +187,8 @@ where
         "config" => deploy::config(&mut parser).map(Command::Config),
         "package" => deploy::package(&mut parser).map(Command::Package),
         "bench" => bench(&mut parser).map(Command::Bench),
+        "serve" => serve::serve(&mut parser).map(Command::Serve),
+        "echo" => serve::echo(&mut parser).map(Command::Echo),
         other => bail!("unknown command {other:?} (host-sim --help lists them)"),
     }
 }
@@ -166,11 +196,14 @@ where
 fn route(parser: &mut lexopt::Parser) -> Result<RouteArgs> {
     let (mut config, mut gateway, mut request, mut json, mut wasm) =
         (None, None, None, false, None);
+    let mut ingress_class = None;
     let mut spec = RequestSpec::default();
     while let Some(arg) = parser.next()? {
         match arg {
             Long("config") => config = Some(PathBuf::from(parser.value()?)),
             Long("gateway") => gateway = Some(parser.value()?.string()?),
+            Long("ingress-class") => ingress_class = Some(parser.value()?.string()?),
+            Long("client") => spec.client = Some(parser.value()?.string()?),
             Long("request") => request = Some(parser.value()?.string()?),
             Short('H') | Long("header") => {
                 let header = parser.value()?.string()?;
@@ -198,6 +231,7 @@ fn route(parser: &mut lexopt::Parser) -> Result<RouteArgs> {
     Ok(RouteArgs {
         config,
         gateway,
+        ingress_class,
         request: spec,
         json,
         wasm,
@@ -208,12 +242,14 @@ fn test(parser: &mut lexopt::Parser) -> Result<TestArgs> {
     let mut args = TestArgs {
         files: Vec::new(),
         verbose: false,
+        ingress_class: None,
         wasm: None,
     };
     while let Some(arg) = parser.next()? {
         match arg {
             Value(file) => args.files.push(PathBuf::from(file)),
             Long("verbose") | Short('v') => args.verbose = true,
+            Long("ingress-class") => args.ingress_class = Some(parser.value()?.string()?),
             Long("wasm") => args.wasm = Some(PathBuf::from(parser.value()?)),
             other => return Err(other.unexpected().into()),
         }
@@ -226,6 +262,7 @@ fn test(parser: &mut lexopt::Parser) -> Result<TestArgs> {
 
 fn check(parser: &mut lexopt::Parser) -> Result<CheckArgs> {
     let (mut path, mut json, mut controllers) = (None, false, Vec::new());
+    let mut ingress_class = None;
     while let Some(arg) = parser.next()? {
         match arg {
             Value(value) if path.is_none() => path = Some(PathBuf::from(value)),
@@ -235,6 +272,7 @@ fn check(parser: &mut lexopt::Parser) -> Result<CheckArgs> {
                 other => bail!("unknown --output {other:?} (expected text or json)"),
             },
             Long("controller") => controllers.push(parser.value()?.string()?),
+            Long("ingress-class") => ingress_class = Some(parser.value()?.string()?),
             other => return Err(other.unexpected().into()),
         }
     }
@@ -245,6 +283,7 @@ fn check(parser: &mut lexopt::Parser) -> Result<CheckArgs> {
         path: path.context("check needs a PATH to manifests")?,
         json,
         controllers,
+        ingress_class,
     })
 }
 

@@ -5,6 +5,7 @@ mod check;
 mod config;
 mod package;
 mod route;
+mod serve;
 mod test;
 
 pub use bench::bench;
@@ -12,6 +13,7 @@ pub use check::check;
 pub use config::config;
 pub use package::package;
 pub use route::route;
+pub use serve::{echo, serve};
 pub use test::test;
 
 /// How a command ended, as the process exit status.

@@ -212,6 +212,9 @@ fn plugin_config(manifests: &Manifests, mode: &Mode) -> Result<Yaml> {
         Mode::Mesh => map! { "mode" => "authority" },
     };
     config.insert("target".into(), target);
+    if let Some(class) = manifests.ingress_class() {
+        config.insert("ingress".into(), map! { "class" => class });
+    }
     config.insert(
         "resources".into(),
         serde_norway::to_value(&manifests.resources)?,

@@ -50,6 +50,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use anyhow::{bail, Context as _, Result};
+use gatewasm_core::{SplitMix64, GRPC_UNAVAILABLE};
 use wasmtime::{Engine, ExternType, InstancePre, Linker, Module};
 
 pub use crate::abi::grpc::GrpcCall;
@@ -59,7 +60,7 @@ pub use crate::abi::log::LogEntry;
 pub use crate::abi::metrics::Metric;
 pub use crate::abi::properties::PropertyValue;
 pub use crate::abi::types::LogLevel;
-pub use reply::{fail_stream_reply, GRPC_UNAVAILABLE};
+pub use reply::fail_stream_reply;
 
 use crate::abi::headers::{Access, HeaderMap, MapSlot};
 use crate::abi::lifecycle::Deferred;
@@ -641,6 +642,26 @@ impl Proxy {
             .advance(u64::try_from(by.as_nanos()).unwrap_or(u64::MAX));
     }
 
+    /// The `proxy_http_call`s a stream in flight dispatched in its request phase (its mirror
+    /// copies): Envoy sends them while the request is upstream.
+    pub fn dispatched_calls(&mut self, pending: &PendingStream) -> Vec<HttpCall> {
+        let Pending::InFlight(in_flight) = &pending.0 else {
+            return Vec::new();
+        };
+        let state = self.worker.state();
+        if state.vm_serial != in_flight.vm {
+            return Vec::new();
+        }
+        let context = in_flight.stream.context;
+        state
+            .http_calls
+            .calls
+            .iter()
+            .filter(|c| c.context_id == context)
+            .cloned()
+            .collect()
+    }
+
     /// VM- and root-level log lines so far (start-up, configure, ticks, callouts), oldest first.
     pub fn logs(&self) -> &[LogEntry] {
         &self.logs
@@ -715,7 +736,7 @@ impl Proxy {
         configuration: &[u8],
         logs: &mut Vec<LogEntry>,
     ) -> Result<(), StartError> {
-        let seed = self.options.random_seed ^ self.workers.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        let seed = self.options.random_seed ^ self.workers.wrapping_mul(SplitMix64::GAMMA);
         let mut worker = self.boot_vm("worker VM", seed, logs)?;
         configure_fresh(&mut worker, configuration, "worker VM", logs)?;
         self.workers += 1;
@@ -942,6 +963,14 @@ impl PendingStream {
         match &self.0 {
             Pending::InFlight(in_flight) => in_flight.stream.out.upstream.as_ref(),
             Pending::Ended(_) => None,
+        }
+    }
+
+    /// Sets the upstream's response headers that [`Proxy::finish_stream`] delivers, for an
+    /// upstream whose answer is known only once it came back.
+    pub fn respond(&mut self, headers: Vec<(String, Vec<u8>)>) {
+        if let Pending::InFlight(in_flight) = &mut self.0 {
+            in_flight.request.response_headers = headers;
         }
     }
 }
@@ -1195,7 +1224,13 @@ impl<'a> StreamRun<'a> {
                 deliver_grpc(self.vm, context, root, token, Ok(message))?;
             }
             (Callout::Grpc(token), CalloutAnswer::Fail) => {
-                deliver_grpc(self.vm, context, root, token, Err(GRPC_UNAVAILABLE as u32))?;
+                deliver_grpc(
+                    self.vm,
+                    context,
+                    root,
+                    token,
+                    Err(u32::from(GRPC_UNAVAILABLE)),
+                )?;
             }
             (Callout::Http(_), CalloutAnswer::Grpc(_))
             | (Callout::Grpc(_), CalloutAnswer::Http(_)) => return Ok(RequestEnd::Paused),

@@ -13,6 +13,8 @@ fn main() -> ExitCode {
         Command::Config(args) => cmd::config(&args),
         Command::Package(args) => cmd::package(&args),
         Command::Bench(args) => cmd::bench(&args),
+        Command::Serve(args) => cmd::serve(&args),
+        Command::Echo(args) => cmd::echo(&args),
         Command::Help => {
             println!("{USAGE}");
             Ok(cmd::Exit::Success)

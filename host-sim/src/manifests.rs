@@ -2,9 +2,11 @@
 //!
 //! PATH is a YAML (or JSON) file, or a folder whose `*.yaml`, `*.yml` and `*.json` files are read
 //! in name order, each holding any number of `---`-separated documents. Gateway API objects,
-//! Namespaces (labels for `allowedRoutes` selectors), Services and ServiceImports (the known
-//! backends, and mesh parents), backend traffic policies and gatewasm's ClusterSplits go to
-//! `resources`; anything else is listed as skipped. Object order is creation order.
+//! Ingresses and IngressClasses, Namespaces (labels for `allowedRoutes` selectors), Services
+//! and ServiceImports (the known backends, and mesh parents), backend traffic policies and
+//! gatewasm's ClusterSplits go to `resources`; anything else is listed as skipped. Object order
+//! is creation order. The IngressClass served is the one asked for, else the only ingress-nginx
+//! IngressClass among the manifests, else the filter's default.
 
 use std::path::{Path, PathBuf};
 
@@ -21,11 +23,16 @@ pub struct Manifests {
     pub skipped: Vec<String>,
     /// Those objects themselves, in file order, for checks the filter does not make.
     pub others: Vec<Value>,
+    /// The IngressClass the plugin configuration serves (`--ingress-class`, a case file's
+    /// `ingress_class`); when `None`, [`Manifests::plugin_config`] chooses.
+    pub ingress_class: Option<String>,
 }
 
 /// Kinds that travel to the filter in `resources`.
-const RESOURCE_KINDS: [&str; 11] = [
+const RESOURCE_KINDS: [&str; 13] = [
     "Gateway",
+    "Ingress",
+    "IngressClass",
     "ListenerSet",
     "HTTPRoute",
     "GRPCRoute",
@@ -141,9 +148,32 @@ impl Manifests {
         }
     }
 
+    /// The IngressClass to serve: the one asked for, or the only IngressClass of
+    /// ingress-nginx's controller among the manifests; `None` leaves the filter's default.
+    pub fn ingress_class(&self) -> Option<String> {
+        if let Some(class) = &self.ingress_class {
+            return Some(class.clone());
+        }
+        let mut nginx = self.resources.iter().filter(|o| {
+            o.get("kind").and_then(Value::as_str) == Some("IngressClass")
+                && o.pointer("/spec/controller").and_then(Value::as_str)
+                    == Some(gatewasm_core::config::NGINX_CONTROLLER)
+        });
+        let only = nginx.next()?;
+        if nginx.next().is_some() {
+            return None;
+        }
+        only.pointer("/metadata/name")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    }
+
     /// The plugin configuration JSON for these objects.
     pub fn plugin_config(&self, gateway: Option<&str>, target: Option<&Value>) -> Value {
         let mut config = json!({ "resources": self.resources });
+        if let Some(class) = self.ingress_class() {
+            config["ingress"] = json!({ "class": class });
+        }
         if let Some(gateway) = gateway {
             config["gateway"] = json!(gateway);
         }
@@ -184,7 +214,7 @@ mod tests {
         m.add_yaml(
             "apiVersion: v1\nkind: Service\nmetadata: {name: api, namespace: app}\nspec: {ports: [{port: 8080}]}\n---\n\
              kind: HTTPRoute\nmetadata: {name: r1, namespace: app}\n---\n---\n\
-             kind: Ingress\nmetadata: {name: old, namespace: app}\n---\n\
+             kind: ConfigMap\nmetadata: {name: old, namespace: app}\n---\n\
              kind: Gateway\nmetadata: {name: gw, namespace: infra}\n",
         )
         .unwrap();
@@ -194,12 +224,31 @@ mod tests {
             .map(|o| o["kind"].as_str().unwrap())
             .collect();
         assert_eq!(kinds, ["Service", "HTTPRoute", "Gateway"]);
-        assert_eq!(m.skipped, ["Ingress app/old"]);
-        assert_eq!(m.others[0]["kind"], "Ingress");
+        assert_eq!(m.skipped, ["ConfigMap app/old"]);
+        assert_eq!(m.others[0]["kind"], "ConfigMap");
         assert_eq!(m.choose_gateway(None).unwrap().as_deref(), Some("infra/gw"));
         let config = m.plugin_config(Some("infra/gw"), None);
         assert_eq!(config["gateway"], "infra/gw");
         assert_eq!(config["resources"][1]["metadata"]["name"], "r1");
+    }
+
+    #[test]
+    fn ingresses_travel_with_the_class_asked_for_or_the_only_nginx_class() {
+        let mut m = Manifests::default();
+        m.add_yaml(
+            "kind: Ingress\nmetadata: {name: web}\n---\n\
+             kind: IngressClass\nmetadata: {name: public}\nspec: {controller: k8s.io/ingress-nginx}\n---\n\
+             kind: IngressClass\nmetadata: {name: other}\nspec: {controller: example.com/other}\n",
+        )
+        .unwrap();
+        assert_eq!(m.resources.len(), 3);
+        assert_eq!(m.plugin_config(None, None)["ingress"]["class"], "public");
+        m.ingress_class = Some("internal".into());
+        assert_eq!(m.plugin_config(None, None)["ingress"]["class"], "internal");
+        let mut bare = Manifests::default();
+        bare.add_yaml("kind: Ingress\nmetadata: {name: web}\n")
+            .unwrap();
+        assert!(bare.plugin_config(None, None).get("ingress").is_none());
     }
 
     #[test]

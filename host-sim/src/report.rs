@@ -16,19 +16,18 @@ use gatewasm_core::{Compiled, Condition, ListenerStatus, Problem, Severity, Stat
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::dead_rules::dead_rules;
 use crate::diagnose::{
-    self, array_at, diagnose, key, kind, label, name, namespace, parent_ref_target, str_at,
-    Diagnosis,
+    self, array_at, diagnose, key, kind, label, name, namespace, parent_ref_target,
+    selected_listeners, str_at, Diagnosis, ListenerRef,
 };
 use crate::manifests::Manifests;
 use crate::policy_report::{policy_reports, PolicyReport};
-use crate::shadow::shadowed_rules;
 use crate::verdicts::verdicts;
 
 mod hints;
 
 use hints::{refusal, with_hint};
-pub use hints::{selected_listeners, ListenerRef};
 
 /// Everything `check` found.
 #[derive(Debug, Serialize)]
@@ -319,10 +318,15 @@ impl Report {
             else {
                 continue;
             };
-            for problem in shadowed_rules(manifests, gateway, &compiled.table) {
+            for problem in dead_rules(manifests, gateway, &compiled.table) {
                 if !problems.contains(&problem) {
                     problems.push(problem);
                 }
+            }
+        }
+        for problem in crate::ingress_advice::findings(manifests) {
+            if !problems.contains(&problem) {
+                problems.push(problem);
             }
         }
         problems.extend(idle_listeners(manifests, &report));
@@ -392,6 +396,13 @@ fn compile_all(manifests: &Manifests) -> Result<Vec<(Option<String>, Compiled)>>
                 }
             }
         }
+    }
+    let ingresses = manifests
+        .resources
+        .iter()
+        .any(|o| o.get("kind").and_then(Value::as_str) == Some("Ingress"));
+    if ingresses && configs.is_empty() {
+        mesh_namespaces.insert(None);
     }
     for ns in mesh_namespaces {
         let mut config = manifests.plugin_config(None, None);

@@ -25,7 +25,13 @@ pub struct RequestSpec {
     pub sni: Option<String>,
     /// Request body; `None` means the headers end the request.
     pub body: Option<String>,
+    /// The client's address (Envoy's `source.address`); [`DEFAULT_CLIENT`] when absent.
+    pub client: Option<String>,
 }
+
+/// The client address of simulated requests unless one is given: a host on the proxy's own
+/// network, as a request from a laptop or a test pod would come.
+pub const DEFAULT_CLIENT: &str = "10.0.0.10";
 
 impl RequestSpec {
     /// The simulated request Envoy would hand the filter.
@@ -79,6 +85,10 @@ impl RequestSpec {
                     .map(|(n, v)| (n.to_ascii_lowercase(), v.as_bytes().to_vec())),
             )
             .collect();
+        let client = self.client.as_deref().unwrap_or(DEFAULT_CLIENT);
+        let client: std::net::IpAddr = client
+            .parse()
+            .map_err(|_| anyhow::anyhow!("client {client:?} is not an IP address"))?;
         let properties = self
             .sni
             .iter()
@@ -88,6 +98,12 @@ impl RequestSpec {
                     sni.as_bytes().to_vec(),
                 )
             })
+            .chain(std::iter::once((
+                vec!["source".to_owned(), "address".to_owned()],
+                std::net::SocketAddr::new(client, 40_000)
+                    .to_string()
+                    .into_bytes(),
+            )))
             .collect();
         Ok(HttpRequest {
             headers,

@@ -469,7 +469,6 @@ pub fn cluster_split_translation(service: &Value, manifests: &Manifests) -> Opti
 /// Why `check` does not use an object of a kind it knows about, or `None`.
 fn reason(object: &Value) -> Option<&'static str> {
     Some(match kind(object) {
-        "Ingress" => "an Ingress: Gateway API routes replace it; gatewasm does not read it",
         "ConfigMap" => "a ConfigMap that no GatewayClass parametersRef names",
         "VirtualService" | "DestinationRule" | "EnvoyFilter" | "WasmPlugin" | "ServiceEntry" => {
             "Istio configuration: Istio applies it, gatewasm does not read it"
@@ -530,7 +529,9 @@ fn unread(manifests: &Manifests, verdicts: &mut Verdicts) {
             plain.push(format!("{} ({why})", label(object)));
         }
     }
-    for object in manifests.resources.iter().chain(&manifests.others) {
+    // An Ingress's annotations are ingress-nginx's, which the filter serves itself.
+    let annotated = manifests.resources.iter().chain(&manifests.others);
+    for object in annotated.filter(|o| kind(o) != "Ingress") {
         let Some(annotations) = object
             .pointer("/metadata/annotations")
             .and_then(Value::as_object)

@@ -31,6 +31,8 @@ pub struct ConfigArgs {
     pub config: PathBuf,
     /// Gateway to implement; `None` takes the only one, or mesh mode when there is none.
     pub gateway: Option<String>,
+    /// IngressClass to serve.
+    pub ingress_class: Option<String>,
     /// Output format.
     pub format: Format,
     /// `--format envoy` choices.
@@ -63,6 +65,7 @@ impl PackageArgs {
 
 pub(super) fn config(parser: &mut lexopt::Parser) -> Result<ConfigArgs> {
     let (mut config, mut gateway, mut format) = (None, None, None);
+    let mut ingress_class = None;
     let mut envoy = EnvoyOptions::default();
     let mut istio = IstioOptions::default();
     let mut package_dir = None;
@@ -75,6 +78,7 @@ pub(super) fn config(parser: &mut lexopt::Parser) -> Result<ConfigArgs> {
             Value(path) if config.is_none() => config = Some(PathBuf::from(path)),
             Long("config") => config = Some(PathBuf::from(parser.value()?)),
             Long("gateway") => gateway = Some(parser.value()?.string()?),
+            Long("ingress-class") => ingress_class = Some(parser.value()?.string()?),
             Long("format") => {
                 format = Some(match parser.value()?.string()?.as_str() {
                     "json" => Format::Json,
@@ -174,6 +178,7 @@ pub(super) fn config(parser: &mut lexopt::Parser) -> Result<ConfigArgs> {
     Ok(ConfigArgs {
         config,
         gateway,
+        ingress_class,
         format,
         envoy,
         istio,

@@ -22,7 +22,8 @@ use crate::report::{Cond, ListenerReport, Report};
 ///
 /// When the manifests cannot be read or parsed, or stdout cannot be written.
 pub fn check(args: &CheckArgs) -> Result<Exit> {
-    let manifests = Manifests::load(&args.path)?;
+    let mut manifests = Manifests::load(&args.path)?;
+    manifests.ingress_class.clone_from(&args.ingress_class);
     let report = Report::build(&manifests, &args.controllers)?;
     let text = if args.json {
         format!("{}\n", serde_json::to_string_pretty(&report)?)

@@ -22,7 +22,8 @@ use crate::manifests::Manifests;
 /// When the manifests cannot be read, the configuration cannot be compiled at all, or the
 /// options do not fit the manifests (see `deploy::envoy::bootstrap`, `deploy::istio::objects`).
 pub fn config(args: &ConfigArgs) -> Result<Exit> {
-    let manifests = Manifests::load(&args.config)?;
+    let mut manifests = Manifests::load(&args.config)?;
+    manifests.ingress_class.clone_from(&args.ingress_class);
     let plan = Plan::new(&manifests, args.gateway.as_deref())?;
     let text = match args.format {
         Format::Json => format!("{}\n", plan.plugin_config_json()?),

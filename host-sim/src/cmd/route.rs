@@ -17,7 +17,8 @@ use crate::wasm;
 ///
 /// When the manifests, the module or the request cannot be used.
 pub fn route(args: &RouteArgs) -> Result<Exit> {
-    let manifests = Manifests::load(&args.config)?;
+    let mut manifests = Manifests::load(&args.config)?;
+    manifests.ingress_class.clone_from(&args.ingress_class);
     let gateway = manifests.choose_gateway(args.gateway.as_deref())?;
     let configuration = serde_json::to_vec(&manifests.plugin_config(gateway.as_deref(), None))?;
     let module = WasmModule::from_file(&wasm::locate(args.wasm.as_deref(), wasm::FILTER_PACKAGE)?)?;

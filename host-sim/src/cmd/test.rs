@@ -20,10 +20,11 @@ pub fn test(args: &TestArgs) -> Result<Exit> {
     let mut out = std::io::stdout().lock();
     let (mut passed, mut failed) = (0usize, 0usize);
     for path in &args.files {
-        let started = LoadedFile::load(path).and_then(|file| {
-            let proxy = file.start(&module)?;
-            Ok((file, proxy))
-        });
+        let started =
+            LoadedFile::load_serving(path, args.ingress_class.as_deref()).and_then(|file| {
+                let proxy = file.start(&module)?;
+                Ok((file, proxy))
+            });
         let (file, mut proxy) = match started {
             Ok(started) => started,
             Err(err) => {

@@ -3,11 +3,10 @@
 //!
 //! Only headers are modelled; the body is kept on the `LocalReply` itself.
 
+use gatewasm_core::{GRPC_UNAVAILABLE, GRPC_UNIMPLEMENTED};
+
 use crate::abi::headers::HeaderMap;
 use crate::abi::lifecycle::LocalReply;
-
-/// gRPC status UNAVAILABLE.
-pub const GRPC_UNAVAILABLE: i32 = 14;
 
 /// The reply Envoy sends on a stream whose VM failed (fail closed): 503, empty body,
 /// details `wasm_fail_stream`, gRPC UNAVAILABLE.
@@ -17,7 +16,7 @@ pub fn fail_stream_reply() -> LocalReply {
         details: "wasm_fail_stream".to_string(),
         body: Vec::new(),
         headers: Vec::new(),
-        grpc_status: Some(GRPC_UNAVAILABLE),
+        grpc_status: Some(i32::from(GRPC_UNAVAILABLE)),
     }
 }
 
@@ -34,8 +33,8 @@ pub fn http_to_grpc_status(http: u32) -> i32 {
         400 => 13,
         401 => 16,
         403 => 7,
-        404 => 12,
-        429 | 502..=504 => 14,
+        404 => i32::from(GRPC_UNIMPLEMENTED),
+        429 | 502..=504 => i32::from(GRPC_UNAVAILABLE),
         _ => 2,
     }
 }

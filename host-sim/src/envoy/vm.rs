@@ -15,8 +15,9 @@ use crate::abi::log::{LogEntry, LogState};
 use crate::abi::properties::Properties;
 use crate::abi::shared_data::SharedHandle;
 use crate::abi::timers::{Clock, Timers};
-use crate::abi::wasi::{SplitMix64, WasiState};
+use crate::abi::wasi::WasiState;
 use crate::abi::{Guest, HostState};
+use gatewasm_core::SplitMix64;
 
 /// Why a VM operation failed, with the log lines it produced on the way.
 #[derive(Debug)]

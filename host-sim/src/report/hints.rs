@@ -10,7 +10,8 @@ use serde_json::Value;
 
 use super::GatewayReport;
 use crate::diagnose::{
-    self, array_at, key, kind, label, name, namespace, parent_ref_target, str_at, GATEWAY_GROUP,
+    self, array_at, key, kind, label, name, namespace, parent_ref_target, selected_listeners,
+    str_at, ListenerRef, GATEWAY_GROUP,
 };
 use crate::manifests::Manifests;
 
@@ -136,64 +137,6 @@ fn compact(value: &Value) -> String {
         }
         other => other.to_string(),
     }
-}
-
-/// A listener and the Gateway it belongs to, as written.
-#[derive(Debug)]
-pub struct ListenerRef<'a> {
-    /// The Gateway.
-    pub gateway: &'a Value,
-    /// Index in `spec.listeners`.
-    pub index: usize,
-    /// The listener.
-    pub listener: &'a Value,
-}
-
-impl ListenerRef<'_> {
-    /// `name`.
-    pub fn name(&self) -> &str {
-        str_at(self.listener, "/name").unwrap_or("")
-    }
-
-    /// `port`.
-    pub fn port(&self) -> Option<u64> {
-        self.listener
-            .get("port")
-            .and_then(Value::as_f64)
-            .map(|p| p as u64)
-    }
-}
-
-/// Listeners a parentRef selects: of the Gateway it names, by `sectionName` and `port`
-/// (reference §8.1). Whether they accept the route is another matter.
-pub fn selected_listeners<'a>(
-    manifests: &'a Manifests,
-    route: &Value,
-    parent: &Value,
-) -> Vec<ListenerRef<'a>> {
-    let (group, parent_kind, ns) = parent_ref_target(parent, namespace(route));
-    if (group, parent_kind) != (GATEWAY_GROUP, "Gateway") {
-        return Vec::new();
-    }
-    let Some(gateway) = diagnose::gateways(manifests)
-        .find(|g| namespace(g) == ns && Some(name(g)) == str_at(parent, "/name"))
-    else {
-        return Vec::new();
-    };
-    let section = str_at(parent, "/sectionName");
-    let port = parent.get("port").and_then(Value::as_f64).map(|p| p as u64);
-    array_at(gateway, "/spec/listeners")
-        .iter()
-        .enumerate()
-        .map(|(index, listener)| ListenerRef {
-            gateway,
-            index,
-            listener,
-        })
-        .filter(|l| {
-            section.is_none_or(|s| s == l.name()) && port.is_none_or(|p| Some(p) == l.port())
-        })
-        .collect()
 }
 
 /// The fix for a parentRef no listener accepts: per refusing listener, what to change.

@@ -14,7 +14,7 @@
 //!   allows.
 //! - A failure (no answer, timeout, 5xx, unreadable answer) denies with 403, as Envoy does.
 
-use crate::decide::{Backend, HeaderEdits, LocalReply};
+use crate::effect::{Backend, HeaderEdits, LocalReply};
 use crate::matcher::is_header_name;
 use crate::proto::{fields, put_bytes, Field};
 use crate::request::RequestView;

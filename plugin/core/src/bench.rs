@@ -18,6 +18,8 @@
 
 use serde_json::{json, Value};
 
+use crate::SplitMix64;
+
 /// Rules in each generated route (the last route may have fewer).
 pub const RULES_PER_ROUTE: usize = 10;
 
@@ -118,7 +120,7 @@ pub fn route_set(rules: usize, seed: u64) -> RouteSet {
         resources.push(http_route(route, count));
     }
     let configuration = json!({"gateway": "infra/bench-gw", "resources": resources});
-    let mut rng = SplitMix64(seed);
+    let mut rng = SplitMix64::new(seed);
     let requests = (0..MIX_LEN)
         .map(|_| request(&mut rng, routes, rules))
         .collect();
@@ -146,8 +148,8 @@ fn hostnames(host: usize) -> Vec<String> {
 /// A Host that `hostnames(host)` serves.
 fn authority(host: usize, rng: &mut SplitMix64) -> String {
     match host % 5 {
-        4 => format!("tenant{}.w{host}.example.com", rng.below(1000)),
-        3 if rng.below(2) == 0 => format!("www{host}.example.com"),
+        4 => format!("tenant{}.w{host}.example.com", below(rng, 1000)),
+        3 if below(rng, 2) == 0 => format!("www{host}.example.com"),
         3 => format!("api{host}.example.com"),
         _ => format!("app{host}.example.com"),
     }
@@ -250,7 +252,7 @@ const USER_AGENTS: [&str; 3] = [
 
 fn request(rng: &mut SplitMix64, routes: usize, rules: usize) -> BenchRequest {
     let edge = (routes / 20).max(1);
-    let aim = match rng.below(10) {
+    let aim = match below(rng, 10) {
         _ if routes == 0 => Aim::UnknownHost,
         0 | 1 => Aim::Early,
         2 | 3 => Aim::Late,
@@ -259,9 +261,9 @@ fn request(rng: &mut SplitMix64, routes: usize, rules: usize) -> BenchRequest {
         _ => Aim::UnknownPath,
     };
     let route = match aim {
-        Aim::Early => rng.below(edge),
-        Aim::Late => routes - 1 - rng.below(edge),
-        Aim::Middle | Aim::UnknownHost | Aim::UnknownPath => rng.below(routes.max(1)),
+        Aim::Early => below(rng, edge),
+        Aim::Late => routes - 1 - below(rng, edge),
+        Aim::Middle | Aim::UnknownHost | Aim::UnknownPath => below(rng, routes.max(1)),
     };
     let host = route / ROUTES_PER_HOST;
     let rules_here = (rules - route * RULES_PER_ROUTE).min(RULES_PER_ROUTE);
@@ -269,17 +271,17 @@ fn request(rng: &mut SplitMix64, routes: usize, rules: usize) -> BenchRequest {
     let mut headers = Vec::new();
     let (authority, path) = match aim {
         Aim::UnknownHost => (
-            format!("shop{}.example.org", rng.below(1000)),
+            format!("shop{}.example.org", below(rng, 1000)),
             String::from("/r0/api/v1/users"),
         ),
         Aim::UnknownPath => (
             authority(host, rng),
-            format!("/unknown/{}/page", rng.below(1000)),
+            format!("/unknown/{}/page", below(rng, 1000)),
         ),
         Aim::Early | Aim::Late | Aim::Middle => {
             let base = format!("/r{route}");
-            let id = rng.below(100_000);
-            let path = match rng.below(rules_here) {
+            let id = below(rng, 100_000);
+            let path = match below(rng, rules_here) {
                 0 => format!("{base}/about/team"),
                 1 => format!("{base}/api/v1/orders/{id}"),
                 2 => {
@@ -303,7 +305,7 @@ fn request(rng: &mut SplitMix64, routes: usize, rules: usize) -> BenchRequest {
             (authority(host, rng), path)
         }
     };
-    let ua = USER_AGENTS[rng.below(USER_AGENTS.len())];
+    let ua = USER_AGENTS[below(rng, USER_AGENTS.len())];
     let mut ordinary = vec![
         ("user-agent", ua.to_owned()),
         ("accept", String::from("application/json, text/plain, */*")),
@@ -311,14 +313,17 @@ fn request(rng: &mut SplitMix64, routes: usize, rules: usize) -> BenchRequest {
         ("accept-language", String::from("en-US,en;q=0.9")),
         (
             "x-forwarded-for",
-            format!("10.{}.{}.7", rng.below(256), rng.below(256)),
+            format!("10.{}.{}.7", below(rng, 256), below(rng, 256)),
         ),
         ("x-forwarded-proto", String::from("http")),
         (
             "x-request-id",
-            format!("{:016x}{:016x}", rng.next(), rng.next()),
+            format!("{:016x}{:016x}", rng.next_u64(), rng.next_u64()),
         ),
-        ("cookie", format!("session={:016x}; theme=dark", rng.next())),
+        (
+            "cookie",
+            format!("session={:016x}; theme=dark", rng.next_u64()),
+        ),
     ]
     .into_iter()
     .map(|(n, v)| (n.to_owned(), v))
@@ -333,25 +338,12 @@ fn request(rng: &mut SplitMix64, routes: usize, rules: usize) -> BenchRequest {
     }
 }
 
-/// SplitMix64: tiny, seedable, and the same on every platform.
-struct SplitMix64(u64);
-
-impl SplitMix64 {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+/// A number in `0..n` from `rng` (`0` when `n` is 0).
+fn below(rng: &mut SplitMix64, n: usize) -> usize {
+    if n == 0 {
+        return 0;
     }
-
-    /// A number in `0..n` (`0` when `n` is 0).
-    fn below(&mut self, n: usize) -> usize {
-        if n == 0 {
-            return 0;
-        }
-        usize::try_from(self.next() % n as u64).unwrap_or(0)
-    }
+    usize::try_from(rng.next_u64() % n as u64).unwrap_or(0)
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ mod cluster_split;
 mod gateway;
 mod grpcroute;
 mod httproute;
+mod ingress;
 pub(crate) mod json;
 mod lenient;
 mod listenerset;
@@ -33,6 +34,14 @@ pub use httproute::{
     HttpRouteRule, HttpRouteSpec, LocalObjectReference, Mirror, MirrorFraction, NamedValueMatch,
     ParentRef, PathMatch, PathModifier, QueryParamMatch, Redirect, Retry, SessionPersistence,
     Timeouts, UrlRewrite,
+};
+pub use ingress::{
+    Affinity, BackendProtocol, Canary, Cidr, HttpIngressPath, HttpIngressRuleValue, Ingress,
+    IngressAnnotations, IngressBackend, IngressClass, IngressConfig, IngressCors, IngressRedirect,
+    IngressRule, IngressServiceBackend, IngressSpec, IngressTls, NotServed, ProxyTimeouts,
+    ServiceBackendPort, ANNOTATION_PREFIX, DEFAULT_AFFINITY_COOKIE, DEFAULT_CLASS_ANNOTATION,
+    DEFAULT_CORS_HEADERS, DEFAULT_CORS_MAX_AGE, DEFAULT_CORS_METHODS, LEGACY_CLASS_ANNOTATION,
+    NGINX_CONTROLLER,
 };
 pub use json::{JsonError, RawJson, Unknown};
 pub use listenerset::{ListenerSet, ListenerSetSpec};
@@ -59,8 +68,10 @@ pub struct PluginConfig {
     /// Mesh mode: the namespace of the workload this sidecar serves; Envoy's node metadata
     /// `NAMESPACE` when absent. Consumer routes apply only to traffic from their namespace.
     pub namespace: Option<String>,
-    /// Gateway API objects (Gateway, HTTPRoute, GRPCRoute, ReferenceGrant), Namespaces and
-    /// Services, each as its JSON text, read one at a time by [`PluginConfig::objects`].
+    /// Which Ingresses this proxy serves.
+    pub ingress: IngressConfig,
+    /// Gateway API objects (Gateway, HTTPRoute, GRPCRoute, ReferenceGrant), Ingresses and
+    /// IngressClasses, Namespaces and Services, each as its JSON text, read one at a time by [`PluginConfig::objects`].
     pub resources: Vec<RawJson>,
     /// Fields this version does not know.
     pub unknown: Unknown,
@@ -74,6 +85,7 @@ impl PluginConfig {
             target: fields.or_default("target", TargetConfig::read),
             services: fields.opt("services", json::strings),
             namespace: fields.opt_string("namespace"),
+            ingress: fields.or_default("ingress", IngressConfig::read),
             resources: fields.list("resources", json::raw),
             unknown: fields.unknown(),
         }

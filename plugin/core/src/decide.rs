@@ -28,50 +28,14 @@
 //! Mirror percentages use draws derived from it.
 
 use crate::auth::{AuthCheck, UNRESOLVED};
+use crate::effect::{
+    Backend, HeaderEdits, LocalReply, Target, GRPC_UNAVAILABLE, GRPC_UNIMPLEMENTED,
+};
 use crate::filters::{Cors, Filters, PathModifier};
 use crate::request::RequestView;
 use crate::session::backend_hash;
+use crate::splitmix::SplitMix64;
 use crate::table::{Miss, RouteTable, Rule, WeightedBackend};
-
-/// A backend the filter can send to, with its names precomputed.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Backend {
-    /// `namespace/name:port`.
-    pub key: String,
-    /// Envoy cluster name (the `clusterHeader` value).
-    pub cluster: String,
-    /// Upstream `:authority` in `authority` mode.
-    pub authority: String,
-}
-
-/// How the decision reaches Envoy's router.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Target {
-    /// Set this header to the cluster name; a `cluster_header` route reads it.
-    ClusterHeader(String),
-    /// Rewrite `:authority` to the backend's, keeping the original in `x-forwarded-host`.
-    Authority,
-}
-
-impl Default for Target {
-    fn default() -> Self {
-        Self::ClusterHeader(String::from(DEFAULT_CLUSTER_HEADER))
-    }
-}
-
-/// The request header a `cluster_header` route reads unless configured otherwise.
-pub const DEFAULT_CLUSTER_HEADER: &str = "x-gatewasm-cluster";
-
-/// One compiled `RequestHeaderModifier` (or `ResponseHeaderModifier`): lowercase names.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct HeaderEdits {
-    /// Replace every value (or create).
-    pub set: Vec<(String, String)>,
-    /// Append a value.
-    pub add: Vec<(String, String)>,
-    /// Delete every value.
-    pub remove: Vec<String>,
-}
 
 /// The route and rule a decision came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -86,50 +50,6 @@ pub struct RuleRef<'t> {
     pub index: usize,
     /// `spec.rules[].name`, when given.
     pub rule_name: Option<&'t str>,
-}
-
-/// A reply the filter sends itself instead of forwarding.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct LocalReply {
-    /// HTTP status.
-    pub status: u16,
-    /// Envoy response details (`%RESPONSE_CODE_DETAILS%`), no spaces.
-    pub details: &'static str,
-    /// gRPC status for gRPC requests (the HTTP status is then 200).
-    pub grpc_status: Option<u8>,
-    /// Response headers (`location` for redirects, `access-control-*` for preflights).
-    pub headers: Vec<(String, String)>,
-    /// Response body (an authorization server's denial); usually empty.
-    pub body: Vec<u8>,
-}
-
-/// gRPC status UNIMPLEMENTED: no route for this method.
-pub const GRPC_UNIMPLEMENTED: u8 = 12;
-/// gRPC status UNAVAILABLE: the chosen backend cannot be used.
-pub const GRPC_UNAVAILABLE: u8 = 14;
-
-impl LocalReply {
-    pub(crate) fn new(status: u16, details: &'static str) -> Self {
-        Self {
-            status,
-            details,
-            grpc_status: None,
-            headers: Vec::new(),
-            body: Vec::new(),
-        }
-    }
-
-    /// An error reply: HTTP `http`, or gRPC `grpc` on HTTP 200 for gRPC requests.
-    fn error(grpc: bool, http: u16, grpc_status: u8, details: &'static str) -> Self {
-        if grpc {
-            Self {
-                grpc_status: Some(grpc_status),
-                ..Self::new(200, details)
-            }
-        } else {
-            Self::new(http, details)
-        }
-    }
 }
 
 /// A request to send upstream, and what to change on the way there and back.
@@ -203,6 +123,9 @@ impl RouteTable {
     pub fn decide(&self, request: &RequestView<'_>, draw: u64) -> Decision<'_> {
         let found = self.find(request).map(|m| self.rules.get(m.rule as usize));
         let Ok(Some(rule)) = found else {
+            if let (Some(ingress), Err(Miss::NoListener | Miss::NoRule)) = (&self.ingress, found) {
+                return ingress.decide(self, request, draw);
+            }
             let (status, details) = match found {
                 Err(Miss::NoListener) if self.is_mesh() => {
                     return Decision {
@@ -386,12 +309,9 @@ fn pick(backends: &[WeightedBackend], draw: u64) -> Option<&WeightedBackend> {
     })
 }
 
-/// A further draw derived from `draw` (SplitMix64 finaliser), independent of the weighted pick.
+/// A further draw derived from `draw`, independent of the weighted pick.
 fn mix(draw: u64, salt: u64) -> u64 {
-    let mut z = draw ^ salt.wrapping_add(1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
+    SplitMix64::mix(draw ^ salt.wrapping_add(1).wrapping_mul(SplitMix64::GAMMA))
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@
 //! filter crate's job.
 
 use crate::auth::ExternalAuth;
-use crate::decide::HeaderEdits;
+use crate::effect::HeaderEdits;
 use crate::request::RequestView;
 
 /// Everything one `filters` list (of a rule or of a backendRef) asks for. Every rule and
@@ -169,7 +169,7 @@ impl OriginPattern {
         })
     }
 
-    fn matches(&self, origin: &Self) -> bool {
+    pub(crate) fn matches(&self, origin: &Self) -> bool {
         self.scheme == origin.scheme
             && self.port == origin.port
             && match self.host.strip_prefix('*') {

@@ -52,15 +52,18 @@ pub mod bench;
 mod compile;
 pub mod config;
 mod decide;
+mod effect;
 mod filters;
 mod fnv;
 mod hostname;
+pub mod ingress;
 mod matcher;
 mod precedence;
 mod problem;
 pub mod proto;
 mod request;
 mod session;
+mod splitmix;
 mod status;
 mod table;
 
@@ -72,12 +75,14 @@ pub use compile::{
     DEFAULT_SUBSET_CLUSTER_TEMPLATE,
 };
 pub use config::{ConfigError, PluginConfig};
-pub use decide::{
-    Action, Backend, Decision, Forward, HeaderEdits, LocalReply, RuleRef, Target,
-    DEFAULT_CLUSTER_HEADER, GRPC_UNAVAILABLE, GRPC_UNIMPLEMENTED,
+pub use decide::{Action, Decision, Forward, RuleRef};
+pub use effect::{
+    Backend, HeaderEdits, LocalReply, Target, DEFAULT_CLUSTER_HEADER, GRPC_UNAVAILABLE,
+    GRPC_UNIMPLEMENTED,
 };
 pub use problem::{Problem, Severity};
 pub use request::{borrow_pairs, HeaderPairs, RequestView};
+pub use splitmix::SplitMix64;
 pub use status::{
     Condition, GatewayStatus, ListenerSetStatus, ListenerStatus, ParentStatus, PolicyStatus,
     PolicyTargetStatus, RouteStatus, Status,

@@ -46,6 +46,9 @@ pub struct RequestView<'a> {
     pub sni: Option<String>,
     /// The time, in Unix seconds, when the caller knows it (session timeouts need it).
     pub now: Option<u64>,
+    /// The client's address (Envoy's `source.address`), when the caller knows it (Ingress
+    /// source ranges need it).
+    pub client: Option<std::net::IpAddr>,
 }
 
 impl<'a> RequestView<'a> {
@@ -76,6 +79,7 @@ impl<'a> RequestView<'a> {
             headers,
             sni: None,
             now: None,
+            client: None,
         }
     }
 

@@ -7,7 +7,7 @@
 //! header), so an idle timeout counts from the last request. A token that names no valid backend
 //! of the rule, or has outlived a timeout, starts a new session by weight.
 
-use crate::decide::HeaderEdits;
+use crate::effect::HeaderEdits;
 use crate::request::RequestView;
 
 /// How the session token travels.
@@ -29,6 +29,8 @@ pub(crate) struct Persistence {
     pub(crate) idle_secs: Option<u64>,
     /// `Permanent` cookies carry `Max-Age` (the absolute timeout).
     pub(crate) permanent: bool,
+    /// Cookie attributes in place of `Path=/` (ingress-nginx's path, `Max-Age`, `SameSite`).
+    pub(crate) cookie_attributes: Option<Box<str>>,
 }
 
 /// A valid session from the request: the backend hash and when it was issued.
@@ -83,7 +85,8 @@ impl Persistence {
                 ..HeaderEdits::default()
             },
             Carrier::Cookie => {
-                let mut cookie = format!("{}={token}; Path=/; HttpOnly", self.name);
+                let attributes = self.cookie_attributes.as_deref().unwrap_or("Path=/");
+                let mut cookie = format!("{}={token}; {attributes}; HttpOnly", self.name);
                 if let (true, Some(max_age)) = (self.permanent, self.absolute_secs) {
                     cookie.push_str(&format!("; Max-Age={max_age}"));
                 }
@@ -102,7 +105,7 @@ pub(crate) fn backend_hash(key: &str) -> u64 {
 }
 
 /// The value of cookie `name` in a `Cookie` header (`a=1; b=2`).
-fn cookie<'h>(header: &'h str, name: &str) -> Option<&'h str> {
+pub(crate) fn cookie<'h>(header: &'h str, name: &str) -> Option<&'h str> {
     header
         .split([';', ','])
         .map(str::trim)
@@ -123,6 +126,7 @@ mod tests {
         absolute_secs: Some(100),
         idle_secs: Some(10),
         permanent: true,
+        cookie_attributes: None,
     };
 
     fn with_cookie(value: &str) -> Vec<(&'static str, &[u8])> {

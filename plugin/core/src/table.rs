@@ -14,7 +14,7 @@ pub(crate) use path_index::{Candidate, PathIndex, PathKey};
 use std::cmp::Reverse;
 use std::collections::BTreeMap;
 
-use crate::decide::{Backend, Target};
+use crate::effect::{Backend, Target};
 use crate::filters::Filters;
 use crate::hostname::Hostname;
 use crate::matcher::RequestMatcher;
@@ -40,6 +40,8 @@ pub struct RouteTable {
     pub(crate) keeps_sessions: bool,
     /// The one port every listener of a Gateway is on (see [`RouteTable::sole_port`]).
     pub(crate) sole_port: Option<u16>,
+    /// Ingresses, consulted only for requests no Gateway API route takes.
+    pub(crate) ingress: Option<Box<crate::ingress::IngressTable>>,
 }
 
 /// Why a request found no rule.
@@ -162,7 +164,13 @@ impl RouteTable {
 
     /// Whether requests need the time (`RequestView::now`): some rule keeps sessions.
     pub fn needs_time(&self) -> bool {
-        self.keeps_sessions
+        self.keeps_sessions || self.ingress.as_ref().is_some_and(|i| i.keeps_sessions)
+    }
+
+    /// Whether requests need the client address (`RequestView::client`): some Ingress has
+    /// source ranges.
+    pub fn needs_client_address(&self) -> bool {
+        self.ingress.as_ref().is_some_and(|i| i.needs_client())
     }
 
     /// Whether this is a mesh table (requests to unknown Services pass untouched).

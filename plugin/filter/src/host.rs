@@ -207,6 +207,24 @@ pub(crate) fn destination_port() -> Option<u16> {
     u16::try_from(u64::from_le_bytes(bytes)).ok()
 }
 
+/// Envoy's `source.address`: the client's address (`ip:port`, `[v6]:port`), without the port.
+pub(crate) fn source_address() -> Option<std::net::IpAddr> {
+    let bytes = abi::property(b"source\0address")?;
+    let text = std::str::from_utf8(&bytes).ok()?;
+    if let Ok(addr) = text.parse() {
+        return Some(addr);
+    }
+    let host = match text.rsplit_once(':') {
+        Some((host, port)) if port.bytes().all(|b| b.is_ascii_digit()) && !host.is_empty() => host,
+        _ => text,
+    };
+    let host = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host);
+    host.parse().ok()
+}
+
 /// Envoy's clock, in Unix seconds.
 pub(crate) fn now_secs() -> Option<u64> {
     let now = hostcalls::get_current_time().ok()?;

@@ -6,10 +6,12 @@
 
 use std::cell::Cell;
 
-/// A SplitMix64 generator.
+use gatewasm_core::SplitMix64;
+
+/// The VM's generator.
 #[derive(Debug, Default)]
 pub(crate) struct Draws {
-    state: Cell<u64>,
+    rng: Cell<SplitMix64>,
 }
 
 impl Draws {
@@ -17,17 +19,15 @@ impl Draws {
     pub(crate) fn seed_from_host(&self) {
         let mut seed = [0u8; 8];
         if getrandom::fill(&mut seed).is_ok() {
-            self.state.set(u64::from_le_bytes(seed));
+            self.rng.set(SplitMix64::new(u64::from_le_bytes(seed)));
         }
     }
 
     /// The next draw.
     pub(crate) fn next(&self) -> u64 {
-        let state = self.state.get().wrapping_add(0x9E37_79B9_7F4A_7C15);
-        self.state.set(state);
-        let mut z = state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+        let mut rng = self.rng.get();
+        let draw = rng.next_u64();
+        self.rng.set(rng);
+        draw
     }
 }

@@ -60,6 +60,9 @@ impl Stream {
         if self.table.needs_sni() {
             request = request.with_sni(&host::requested_server_name());
         }
+        if self.table.needs_client_address() {
+            request.client = host::source_address();
+        }
         if self.table.needs_time() {
             if self.now.is_none() {
                 self.now = host::now_secs();

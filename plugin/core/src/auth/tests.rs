@@ -4,7 +4,8 @@
 use wasm_bindgen_test::wasm_bindgen_test as test;
 
 use super::{AuthAnswer, CheckRequest, Verdict, DENIED, FAILED};
-use crate::decide::{Action, HeaderEdits};
+use crate::decide::Action;
+use crate::effect::HeaderEdits;
 use crate::{compile_bytes, RequestView, RouteTable};
 
 /// A table whose one rule has `externalAuth` (JSON) and forwards to app/web:8080.

@@ -1,10 +1,16 @@
 //! Backend references resolved: kind and port checks, ReferenceGrant for other namespaces,
 //! known Services, and one table entry per distinct backend (reference §5, §9).
+//!
+//! A reference is judged for the parent this proxy serves the route through: through a Gateway
+//! another namespace needs a ReferenceGrant (§9); in the mesh, where the route's parent is a
+//! Service, it does not (§8.1, GEP-1294), for backendRefs, mirrors and authorization servers
+//! alike. A route with both kinds of parent is compiled once per proxy, so the same backendRef
+//! can be refused through its Gateway and served through its Service.
 
 use std::collections::BTreeSet;
 
 use crate::config::{BackendRef, ClusterSplit, ReferenceGrant};
-use crate::decide::Backend;
+use crate::effect::Backend;
 use crate::fnv::FnvHashMap;
 
 use super::Names;
@@ -15,6 +21,8 @@ pub(crate) struct BackendContext<'c> {
     pub(crate) route_namespace: &'c str,
     pub(crate) services: Option<&'c BTreeSet<String>>,
     pub(crate) grants: &'c [&'c ReferenceGrant],
+    /// Whether another namespace needs a ReferenceGrant: through a Gateway yes, in the mesh no.
+    pub(crate) grants_required: bool,
     pub(crate) names: &'c Names,
     pub(crate) backends: &'c mut Vec<Backend>,
     pub(crate) backend_ids: &'c mut FnvHashMap<String, u32>,
@@ -76,7 +84,10 @@ impl<'c> BackendContext<'c> {
             .as_deref()
             .filter(|ns| !ns.is_empty())
             .unwrap_or(self.route_namespace);
-        if namespace != self.route_namespace && !self.granted(group, kind, namespace, &b.name) {
+        if self.grants_required
+            && namespace != self.route_namespace
+            && !self.granted(group, kind, namespace, &b.name)
+        {
             return Err(("RefNotPermitted", format!(
                 "{kind} {namespace}/{} is in another namespace and no ReferenceGrant in {namespace} allows {} from {} (RefNotPermitted)",
                 b.name, self.route_kind, self.route_namespace

@@ -10,7 +10,7 @@
 //! `config::cluster_split`'s job.
 
 use crate::config::{ClusterSplit, HttpRouteFilter, GATEWASM_GROUP};
-use crate::decide::Backend;
+use crate::effect::Backend;
 use crate::filters::Filters;
 use crate::table::WeightedBackend;
 

@@ -12,7 +12,7 @@ use crate::config::{
     Cors as CorsConfig, ExternalAuth as ExternalAuthConfig, HeaderModifier, HttpRouteFilter,
     Mirror as MirrorConfig, PathModifier as PathConfig, Redirect as RedirectConfig, UrlRewrite,
 };
-use crate::decide::HeaderEdits;
+use crate::effect::HeaderEdits;
 use crate::filters::{Cors, Filters, Mirror, OriginPattern, PathModifier, Redirect, Rewrite};
 use crate::hostname::Hostname;
 use crate::matcher::{is_field_value, is_header_name, METHODS};

@@ -17,7 +17,7 @@
 //! `rules`'.
 
 use crate::config::{PolicyKind, Resource, TrafficPolicy};
-use crate::decide::Backend;
+use crate::effect::Backend;
 use crate::problem::Problem;
 use crate::session::Persistence;
 use crate::status::{Condition, PolicyStatus, PolicyTargetStatus};

@@ -181,6 +181,7 @@ pub(crate) fn persistence(
         absolute_secs,
         idle_secs,
         permanent,
+        cookie_attributes: None,
     })
 }
 

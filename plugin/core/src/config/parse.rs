@@ -10,8 +10,8 @@
 
 use super::json::{field_prefix, from_json, from_json_bytes, JsonError, Node};
 use super::{
-    ClusterSplit, Gateway, GrpcRoute, HttpRoute, ListenerSet, Namespace, PluginConfig, RawJson,
-    ReferenceGrant, Service, TrafficPolicy,
+    ClusterSplit, Gateway, GrpcRoute, HttpRoute, Ingress, IngressClass, ListenerSet, Namespace,
+    PluginConfig, RawJson, ReferenceGrant, Service, TrafficPolicy,
 };
 use crate::problem::Problem;
 
@@ -68,6 +68,10 @@ pub enum Resource {
     TrafficPolicy(Box<TrafficPolicy>),
     /// gatewasm's ClusterSplit (a backend's share split across mesh clusters).
     ClusterSplit(ClusterSplit),
+    /// A `networking.k8s.io/v1` Ingress.
+    Ingress(Ingress),
+    /// An IngressClass (which class is the default).
+    IngressClass(IngressClass),
 }
 
 impl PluginConfig {
@@ -147,6 +151,10 @@ fn read_resource(
         "ClusterSplit" => {
             typed(root, ClusterSplit::read, &label, problems).map(Resource::ClusterSplit)
         }
+        "Ingress" => typed(root, Ingress::read, &label, problems).map(Resource::Ingress),
+        "IngressClass" => {
+            typed(root, IngressClass::read, &label, problems).map(Resource::IngressClass)
+        }
         "" => {
             problems.push(Problem::error(
                 &label,
@@ -164,7 +172,13 @@ fn read_resource(
             None
         }
     };
-    if let Some(Resource::Gateway(_) | Resource::HttpRoute(_) | Resource::GrpcRoute(_)) = &resource
+    if let Some(
+        Resource::Gateway(_)
+        | Resource::HttpRoute(_)
+        | Resource::GrpcRoute(_)
+        | Resource::Ingress(_)
+        | Resource::IngressClass(_),
+    ) = &resource
     {
         if name.unwrap_or_default().is_empty() {
             problems.push(Problem::error(

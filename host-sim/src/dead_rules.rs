@@ -9,12 +9,11 @@
 use gatewasm_core::{borrow_pairs, Problem, RequestView, RouteTable};
 use serde_json::{json, Value};
 
-use crate::diagnose::{array_at, key, kind, label, name, namespace, str_at};
+use crate::diagnose::{array_at, key, kind, label, name, namespace, selected_listeners, str_at};
 use crate::manifests::Manifests;
-use crate::report::selected_listeners;
 
 /// Warnings for the rules of routes on `gateway` that can never match.
-pub fn shadowed_rules(manifests: &Manifests, gateway: &Value, table: &RouteTable) -> Vec<Problem> {
+pub fn dead_rules(manifests: &Manifests, gateway: &Value, table: &RouteTable) -> Vec<Problem> {
     let mut problems = Vec::new();
     for route in crate::diagnose::routes(manifests) {
         let listeners: Vec<(u16, Option<String>)> = array_at(route, "/spec/parentRefs")
@@ -240,7 +239,7 @@ fn normal(m: &Value, grpc: bool) -> Value {
 
 #[cfg(test)]
 mod tests {
-    use super::shadowed_rules;
+    use super::dead_rules;
     use crate::manifests::Manifests;
 
     const MANIFESTS: &str = "\
@@ -276,7 +275,7 @@ spec:
         let config = m.plugin_config(Some("infra/gw"), None);
         let compiled = gatewasm_core::compile_bytes(&serde_json::to_vec(&config).unwrap()).unwrap();
         let gateway = &m.resources[0];
-        let problems: Vec<String> = shadowed_rules(&m, gateway, &compiled.table)
+        let problems: Vec<String> = dead_rules(&m, gateway, &compiled.table)
             .iter()
             .map(ToString::to_string)
             .collect();
