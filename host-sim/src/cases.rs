@@ -295,6 +295,10 @@ pub struct Expect {
     /// Shares per backend (or status code) over many requests.
     #[serde(default)]
     pub split: Option<BTreeMap<String, f64>>,
+    /// Shares per Envoy cluster (or status code) over many requests: a backend split across
+    /// mesh clusters goes to several clusters.
+    #[serde(default)]
+    pub cluster_split: Option<BTreeMap<String, f64>>,
     /// The authorization check the request waited on.
     #[serde(default)]
     pub auth_check: Option<ExpectCheck>,
@@ -571,17 +575,20 @@ impl Case {
                 ));
             }
         }
-        if self.expect.split.is_some() || self.expect.mirror_split.is_some() {
+        let e = &self.expect;
+        if e.split.is_some() || e.mirror_split.is_some() || e.cluster_split.is_some() {
             let mut backends: BTreeMap<String, u32> = BTreeMap::new();
+            let mut clusters: BTreeMap<String, u32> = BTreeMap::new();
             let mut mirrors: BTreeMap<String, u32> = BTreeMap::new();
             for _ in 0..SPLIT_REQUESTS {
                 let o = Observed::new(&request, &proxy.stream(&request), cluster_header);
-                let key = if o.status == 200 {
-                    o.backend.unwrap_or_default()
+                let (backend, cluster) = if o.status == 200 {
+                    (o.backend.unwrap_or_default(), o.cluster.unwrap_or_default())
                 } else {
-                    o.status.to_string()
+                    (o.status.to_string(), o.status.to_string())
                 };
-                *backends.entry(key).or_default() += 1;
+                *backends.entry(backend).or_default() += 1;
+                *clusters.entry(cluster).or_default() += 1;
                 let clusters: BTreeSet<String> = o.mirrors.into_iter().map(|m| m.cluster).collect();
                 for cluster in clusters {
                     *mirrors.entry(cluster).or_default() += 1;
@@ -592,6 +599,9 @@ impl Case {
             }
             if let Some(split) = &self.expect.mirror_split {
                 problems.extend(compare_split("mirror_split", split, &mirrors, false));
+            }
+            if let Some(split) = &self.expect.cluster_split {
+                problems.extend(compare_split("cluster_split", split, &clusters, true));
             }
         }
         if problems.is_empty() {

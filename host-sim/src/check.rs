@@ -3,9 +3,10 @@
 //!
 //! This file is the pipeline. The status comes from the core's own compile (`status`), so it is
 //! exactly what the filter will do; `cluster` adds what only the cluster knows (classes,
-//! certificates, missing Gateways, injection, multi-cluster objects); `dead_rules` finds rules
-//! that can never match; `hints` adds fixes to the filter's problems where the manifests say
-//! what to change; `findings` completes and orders everything by object. `objects` reads the
+//! certificates, missing Gateways, injection, multi-cluster objects); `verdicts` what the
+//! objects it does not route with do; `policies` gathers each policy's status per target;
+//! `dead_rules` finds rules that can never match; `hints` adds fixes to the filter's problems
+//! where the manifests say what to change; `findings` completes and orders everything by object. `objects` reads the
 //! manifests as written, `model` is the report's shape. Printing it is `cmd::check`'s job.
 
 mod cluster;
@@ -14,11 +15,14 @@ mod findings;
 mod hints;
 mod model;
 pub(crate) mod objects;
+mod policies;
 mod status;
+mod verdicts;
 
 use anyhow::Result;
 use gatewasm_core::Status;
 
+use crate::deploy::MeshTarget;
 use crate::manifests::Manifests;
 use cluster::diagnose;
 use dead_rules::dead_rules;
@@ -29,7 +33,9 @@ pub use model::{
     ParentReport, Report, RouteReport, Summary,
 };
 use objects::key;
+pub use policies::{render_policies, PolicyReport};
 use status::{compile_all, gateway_report, listener_set_report, route_report};
+use verdicts::verdicts;
 
 impl Report {
     /// Compiles the manifests as the filter would, runs the cluster-side checks, and merges.
@@ -37,9 +43,14 @@ impl Report {
     /// # Errors
     ///
     /// When a configuration built from the manifests cannot be compiled at all.
-    pub fn build(manifests: &Manifests, controllers: &[String]) -> Result<Self> {
+    pub fn build(
+        manifests: &Manifests,
+        controllers: &[String],
+        target: MeshTarget,
+    ) -> Result<Self> {
         let diagnosis = diagnose(manifests, controllers);
-        let compiled = compile_all(manifests)?;
+        let verdicts = verdicts(manifests);
+        let compiled = compile_all(manifests, target)?;
         let statuses: Vec<&Status> = compiled.iter().map(|(_, c)| &c.status).collect();
 
         let gateway_classes = diagnosis
@@ -75,11 +86,13 @@ impl Report {
             gateways,
             listener_sets,
             routes,
+            policies: policies::policy_reports(&statuses),
             problems: Vec::new(),
             notes: diagnosis
                 .notes
                 .iter()
                 .cloned()
+                .chain(verdicts.notes)
                 .chain(notes(manifests))
                 .collect(),
             summary: Summary {
@@ -90,6 +103,7 @@ impl Report {
             },
         };
         let mut problems = diagnosis.problems;
+        problems.extend(verdicts.problems);
         for problem in compiled.iter().flat_map(|(_, c)| &c.problems) {
             if !problems.contains(problem) {
                 problems.push(with_hint(manifests, &report.gateways, problem.clone()));
@@ -152,7 +166,12 @@ impl Report {
             .filter(|p| p.severity == "error")
             .count();
         let warnings = self.problems.len() - errors;
-        let all_accepted = self.conditions().all(Cond::healthy);
+        let all_accepted = self.conditions().all(Cond::healthy)
+            && self
+                .policies
+                .iter()
+                .flat_map(|p| &p.targets)
+                .all(|t| t.healthy());
         Summary {
             errors,
             warnings,

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use anyhow::{bail, Context, Result};
 use lexopt::prelude::*;
 
+use crate::deploy::MeshTarget;
 use crate::envoy::connection_manager::ConnectionManager;
 use crate::request::RequestSpec;
 
@@ -25,6 +26,7 @@ USAGE:
                    [--path-normalization edge|base|merge-slashes|decode-and-merge-slashes|none]
     host-sim test [--verbose] [--ingress-class NAME] [--wasm FILE] CASE_FILE...
     host-sim check PATH [--output text|json] [--controller NAME]... [--ingress-class NAME]
+                   [--target clusterHeader|authority]
     host-sim config PATH --format json|istio|envoy [--gateway NAMESPACE/NAME]
                    [--ingress-class NAME] [OPTIONS]
     host-sim migrate PATH [--verify] [--ingress-class NAME] [--watch-without-class]
@@ -45,7 +47,8 @@ COMMANDS:
     test    run case files; prints failures and `N passed, N failed`
     check   show the status a controller would give each object, then every problem with a fix;
             exits 1 when something is not fully accepted; --controller sets the controllerNames
-            gatewasm runs under (default istio.io/gateway-controller)
+            gatewasm runs under (default istio.io/gateway-controller); --target judges mesh
+            routes in the target mode `config` writes (default clusterHeader)
     config  print the plugin configuration, Istio objects or an Envoy bootstrap
     migrate print the Gateway, HTTPRoutes and ReferenceGrants that replace the Ingresses in PATH,
             and on stderr every annotation they cannot express; --verify replays generated
@@ -154,6 +157,8 @@ pub struct CheckArgs {
     pub controllers: Vec<String>,
     /// IngressClass to serve.
     pub ingress_class: Option<String>,
+    /// How mesh routes' decisions reach Envoy's router, as `config --target` writes it.
+    pub target: MeshTarget,
 }
 
 /// Arguments of `host-sim migrate`.
@@ -324,9 +329,11 @@ fn test(parser: &mut lexopt::Parser) -> Result<TestArgs> {
 fn check(parser: &mut lexopt::Parser) -> Result<CheckArgs> {
     let (mut path, mut json, mut controllers) = (None, false, Vec::new());
     let mut ingress_class = None;
+    let mut target = MeshTarget::default();
     while let Some(arg) = parser.next()? {
         match arg {
             Value(value) if path.is_none() => path = Some(PathBuf::from(value)),
+            Long("target") => target = MeshTarget::parse(&parser.value()?.string()?)?,
             Long("output") | Short('o') => match parser.value()?.string()?.as_str() {
                 "text" => json = false,
                 "json" => json = true,
@@ -345,6 +352,7 @@ fn check(parser: &mut lexopt::Parser) -> Result<CheckArgs> {
         json,
         controllers,
         ingress_class,
+        target,
     })
 }
 

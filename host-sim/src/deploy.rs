@@ -14,6 +14,7 @@ use serde_norway::Value as Yaml;
 
 use crate::manifests::Manifests;
 use crate::protocol::{object_namespace, Protocols};
+use connection_pool::ConnectionPool;
 
 /// Builds an ordered mapping: `map! { "key" => value, ... }`, each value anything that converts
 /// into a YAML value.
@@ -28,9 +29,11 @@ macro_rules! map {
 
 mod backend_tls;
 pub mod compact;
+pub mod connection_pool;
 pub mod envoy;
 pub mod istio;
 pub mod oci;
+pub mod subsets;
 
 /// Where the filter runs, which decides how its decision reaches Envoy's router.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -70,6 +73,17 @@ impl MeshTarget {
             "clusterHeader" => Ok(Self::ClusterHeader),
             "authority" => Ok(Self::Authority),
             _ => bail!("unknown target mode {value:?} (expected clusterHeader or authority)"),
+        }
+    }
+
+    /// The plugin configuration's `target` for a sidecar's filter in this mode.
+    #[must_use]
+    pub fn plugin_target(self) -> Json {
+        match self {
+            Self::ClusterHeader => {
+                serde_json::json!({ "mode": "clusterHeader", "header": DEFAULT_CLUSTER_HEADER })
+            }
+            Self::Authority => serde_json::json!({ "mode": "authority" }),
         }
     }
 }
@@ -150,6 +164,8 @@ pub struct Plan {
     /// Whether the generators deliver the configuration in its compact form
     /// ([`compact::compact`]).
     pub compact: bool,
+    /// The Gateway's class's connection pool (its `parametersRef` ConfigMap's `proxy-config`).
+    pub connection_pool: Option<ConnectionPool>,
 }
 
 impl Plan {
@@ -178,6 +194,7 @@ impl Plan {
                 many.join(", ")
             ),
         };
+        let mut connection_pool = None;
         let (mode, gateway) = match key {
             None => (Mode::Mesh, None),
             Some(key) => {
@@ -204,6 +221,7 @@ impl Plan {
                     })?;
                 let gateway = gatewasm_core::config::Gateway::from_json(&object.to_string())
                     .with_context(|| format!("Gateway {key} cannot be read"))?;
+                connection_pool = connection_pool::for_gateway(manifests, object);
                 let mode = Mode::Gateway {
                     namespace: namespace.to_owned(),
                     name: name.to_owned(),
@@ -230,6 +248,7 @@ impl Plan {
             plugin_config,
             gateway,
             compact: false,
+            connection_pool,
         })
     }
 
@@ -265,8 +284,7 @@ fn plugin_config(manifests: &Manifests, mode: &Mode, mesh_target: MeshTarget) ->
             config.insert("gateway".into(), format!("{namespace}/{name}").into());
             map! { "mode" => "clusterHeader", "header" => DEFAULT_CLUSTER_HEADER }
         }
-        Mode::Mesh if mesh_target == MeshTarget::Authority => map! { "mode" => "authority" },
-        Mode::Mesh => map! { "mode" => "clusterHeader", "header" => DEFAULT_CLUSTER_HEADER },
+        Mode::Mesh => serde_norway::to_value(mesh_target.plugin_target())?,
     };
     config.insert("target".into(), target);
     if let Some(class) = manifests.ingress_class() {

@@ -2,10 +2,11 @@
 //!
 //! PATH is a YAML (or JSON) file, or a folder whose `*.yaml`, `*.yml` and `*.json` files are read
 //! in name order, each holding any number of `---`-separated documents. Gateway API objects,
-//! Ingresses and IngressClasses, Namespaces (labels for `allowedRoutes` selectors) and Services
-//! and ServiceImports (the known backends, and mesh parents) go to `resources`; anything else is
-//! listed as skipped. Object order is creation order. The IngressClass served is the one asked
-//! for, else the only ingress-nginx IngressClass among the manifests, else the filter's default.
+//! Ingresses and IngressClasses, Namespaces (labels for `allowedRoutes` selectors), Services
+//! and ServiceImports (the known backends, and mesh parents), backend traffic policies and
+//! gatewasm's ClusterSplits go to `resources`; anything else is listed as skipped. Object order
+//! is creation order. The IngressClass served is the one asked for, else the only ingress-nginx
+//! IngressClass among the manifests, else the filter's default.
 
 use std::path::{Path, PathBuf};
 
@@ -28,7 +29,7 @@ pub struct Manifests {
 }
 
 /// Kinds that travel to the filter in `resources`.
-const RESOURCE_KINDS: [&str; 10] = [
+const RESOURCE_KINDS: [&str; 13] = [
     "Gateway",
     "Ingress",
     "IngressClass",
@@ -39,6 +40,9 @@ const RESOURCE_KINDS: [&str; 10] = [
     "Namespace",
     "Service",
     "ServiceImport",
+    "BackendTrafficPolicy",
+    "XBackendTrafficPolicy",
+    "ClusterSplit",
 ];
 
 impl Manifests {

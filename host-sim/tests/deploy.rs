@@ -290,6 +290,24 @@ fn the_seed_bootstrap_loads_into_envoys_types() {
         .collect();
     assert_eq!(clusters, backends);
     assert!(clusters.contains(&"outbound|8080||api-v1.app.svc.cluster.local".to_owned()));
+    // The GatewayClass's parametersRef ConfigMap (proxy-config) sets every cluster's limits.
+    for cluster in bootstrap["static_resources"]["clusters"]
+        .as_array()
+        .unwrap()
+    {
+        assert_eq!(
+            cluster["circuit_breakers"]["thresholds"][0]["max_connections"],
+            10000
+        );
+        let options = &cluster["typed_extension_protocol_options"]
+            ["envoy.extensions.upstreams.http.v3.HttpProtocolOptions"];
+        assert_eq!(
+            options["common_http_protocol_options"]["max_requests_per_connection"],
+            1000
+        );
+        assert_eq!(cluster["outlier_detection"]["consecutive_5xx"], 5);
+        assert_eq!(cluster["outlier_detection"]["base_ejection_time"], "30s");
+    }
 }
 
 #[test]
@@ -520,6 +538,50 @@ fn the_gateway_wasmplugin_and_route_patch_pass_istios_schemas() {
         as_istio_sends_it.table.backends(),
         compiled.table.backends()
     );
+}
+
+#[test]
+fn a_cluster_split_gets_destination_rule_subsets_that_pass_istios_schema() {
+    let objects = istio_objects(&[
+        "config",
+        "testdata/cases/multicluster/manifests/cluster-split.yaml",
+        "--format",
+        "istio",
+    ]);
+    let rules: Vec<&Value> = objects
+        .iter()
+        .filter(|o| o["kind"] == "DestinationRule")
+        .collect();
+    let hosts: Vec<&str> = rules
+        .iter()
+        .map(|r| r["spec"]["host"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        hosts,
+        [
+            "api-v1-multi.app.svc.cluster.local",
+            "api-v1.app.svc.cluster.local"
+        ],
+        "one rule per split Service, none for api-v2"
+    );
+    for rule in rules {
+        assert_eq!(rule["metadata"]["namespace"], "app");
+        let subsets: Vec<(&str, &str)> = rule["spec"]["subsets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| {
+                (
+                    s["name"].as_str().unwrap(),
+                    s["labels"]["topology.istio.io/cluster"].as_str().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            subsets,
+            [("us-west-1", "us-west-1"), ("us-east-1", "us-east-1")]
+        );
+    }
 }
 
 /// The value with every number written as a double, as protobuf's Struct carries numbers.

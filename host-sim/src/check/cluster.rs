@@ -440,6 +440,8 @@ fn multi_cluster(manifests: &Manifests, problems: &mut Vec<Problem>) {
     }
     for service in of_kind(&manifests.others, "MultiClusterService") {
         if group(service) == GATEWAY_GROUP {
+            let split = super::verdicts::cluster_split_translation(service, manifests)
+                .map_or_else(String::new, |s| format!("; {s}"));
             problems.push(
                 Problem::warning(
                     label(service),
@@ -447,7 +449,7 @@ fn multi_cluster(manifests: &Manifests, problems: &mut Vec<Problem>) {
                     "MultiClusterService is not a Gateway API kind; the API server refuses the object (no matches for kind), and gatewasm does not read it",
                 )
                 .with_hint(format!(
-                    "export the Service with a ServiceExport and route to its ServiceImport (backendRef group: {MCS_GROUP}, kind: ServiceImport); split traffic with backendRef weights"
+                    "export the Service with a ServiceExport and route to its ServiceImport (backendRef group: {MCS_GROUP}, kind: ServiceImport){split}"
                 )),
             );
         }

@@ -16,24 +16,6 @@ use crate::manifests::Manifests;
 /// What `check` did not look at.
 pub(super) fn notes(manifests: &Manifests) -> Vec<String> {
     let mut notes = Vec::new();
-    let read = [
-        "GatewayClass",
-        "Secret",
-        "ServiceExport",
-        "MultiClusterService",
-    ];
-    let unread: Vec<String> = manifests
-        .others
-        .iter()
-        .filter(|o| !read.contains(&kind(o)))
-        .map(label)
-        .collect();
-    if !unread.is_empty() {
-        notes.push(format!(
-            "not read (not used for routing): {}",
-            unread.join(", ")
-        ));
-    }
     let has_services = manifests
         .resources
         .iter()

@@ -18,6 +18,9 @@ pub struct Report {
     pub listener_sets: Vec<ListenerSetReport>,
     /// HTTPRoutes and GRPCRoutes, in manifest order.
     pub routes: Vec<RouteReport>,
+    /// BackendTrafficPolicies and XBackendTrafficPolicies, in manifest order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub policies: Vec<super::PolicyReport>,
     /// Problems, ordered by object.
     pub problems: Vec<Finding>,
     /// What was not checked, and why.

@@ -18,11 +18,16 @@ use super::model::{
 use super::objects::{
     self, array_at, key, kind, label, name, namespace, parent_ref_target, str_at,
 };
+use crate::deploy::MeshTarget;
 use crate::manifests::Manifests;
 
-/// One compile per Gateway, plus mesh mode when routes name Services: once for producer
-/// routes, and once per namespace whose consumer routes name another namespace's Service.
-pub(super) fn compile_all(manifests: &Manifests) -> Result<Vec<(Option<String>, Compiled)>> {
+/// One compile per Gateway, plus mesh mode (in `target` mode) when routes name Services: once
+/// for producer routes, and once per namespace whose consumer routes name another namespace's
+/// Service.
+pub(super) fn compile_all(
+    manifests: &Manifests,
+    target: MeshTarget,
+) -> Result<Vec<(Option<String>, Compiled)>> {
     let mut configs: Vec<Value> = manifests
         .gateways()
         .iter()
@@ -48,7 +53,7 @@ pub(super) fn compile_all(manifests: &Manifests) -> Result<Vec<(Option<String>, 
         mesh_namespaces.insert(None);
     }
     for ns in mesh_namespaces {
-        let mut config = manifests.plugin_config(None, None);
+        let mut config = manifests.plugin_config(None, Some(&target.plugin_target()));
         if let Some(ns) = ns {
             config["namespace"] = Value::from(ns);
         }

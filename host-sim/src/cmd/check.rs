@@ -11,6 +11,7 @@ use std::io::Write as _;
 use anyhow::Result;
 
 use super::Exit;
+use crate::check::render_policies;
 use crate::check::{Cond, ListenerReport, Report};
 use crate::cli::CheckArgs;
 use crate::manifests::Manifests;
@@ -23,7 +24,7 @@ use crate::manifests::Manifests;
 pub fn check(args: &CheckArgs) -> Result<Exit> {
     let mut manifests = Manifests::load(&args.path)?;
     manifests.ingress_class.clone_from(&args.ingress_class);
-    let report = Report::build(&manifests, &args.controllers)?;
+    let report = Report::build(&manifests, &args.controllers, args.target)?;
     let text = if args.json {
         format!("{}\n", serde_json::to_string_pretty(&report)?)
     } else {
@@ -86,6 +87,7 @@ fn render(report: &Report) -> String {
         }
         out.push('\n');
     }
+    render_policies(&mut out, &report.policies);
     if report.problems.is_empty() {
         out.push_str("No problems.\n");
     } else {

@@ -20,6 +20,7 @@ use gatewasm_core::DEFAULT_CLUSTER_HEADER;
 use serde_json::Value as Json;
 use serde_norway::Value as Yaml;
 
+use super::connection_pool::ConnectionPool;
 use super::{backend_tls, FailStrategy, Generated, Mode, Plan};
 use crate::envoy::connection_manager::{ConnectionManager, EscapedSlashes};
 use crate::protocol::Protocol;
@@ -235,6 +236,7 @@ pub fn bootstrap(plan: &Plan, options: &EnvoyOptions) -> Result<Generated> {
             &address,
             protocol,
             verification.as_ref(),
+            plan.connection_pool.as_ref(),
         ));
     }
     if clusters.is_empty() {
@@ -578,12 +580,14 @@ fn http_filters(plan: &Plan, options: &EnvoyOptions) -> Result<Yaml> {
 }
 
 /// One cluster: DNS-resolved for names, static for IP addresses; HTTP/2 with prior knowledge
-/// for h2c and gRPC backends, HTTP/1.1 (upgrades included) otherwise; TLS where verified.
+/// for h2c and gRPC backends, HTTP/1.1 (upgrades included) otherwise; TLS where verified; the
+/// GatewayClass's connection pool, when it has one.
 fn cluster(
     name: &str,
     address: &Address,
     protocol: Protocol,
     tls: Option<&backend_tls::Verification>,
+    pool: Option<&ConnectionPool>,
 ) -> Yaml {
     let literal_ip = address.host.parse::<IpAddr>().is_ok();
     let mut cluster = serde_norway::Mapping::new();
@@ -596,15 +600,29 @@ fn cluster(
         cluster.insert("dns_lookup_family".into(), "V4_PREFERRED".into());
     }
     cluster.insert("connect_timeout".into(), "5s".into());
-    if protocol == Protocol::H2c {
+    let http2 = protocol == Protocol::H2c;
+    let per_connection = pool.and_then(|p| p.max_requests_per_connection);
+    if http2 || per_connection.is_some() {
+        let protocol = if http2 {
+            "http2_protocol_options"
+        } else {
+            "http_protocol_options"
+        };
+        let mut options = serde_norway::Mapping::new();
+        options.insert(
+            "@type".into(),
+            "type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions".into(),
+        );
+        options.insert("explicit_http_config".into(), map! { protocol => map! {} });
+        if let Some(limit) = per_connection {
+            options.insert(
+                "common_http_protocol_options".into(),
+                map! { "max_requests_per_connection" => limit },
+            );
+        }
         cluster.insert(
             "typed_extension_protocol_options".into(),
-            map! {
-                "envoy.extensions.upstreams.http.v3.HttpProtocolOptions" => map! {
-                    "@type" => "type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions",
-                    "explicit_http_config" => map! { "http2_protocol_options" => map! {} },
-                },
-            },
+            map! { "envoy.extensions.upstreams.http.v3.HttpProtocolOptions" => Yaml::Mapping(options) },
         );
     }
     if let Some(tls) = tls {
@@ -612,6 +630,9 @@ fn cluster(
             "transport_socket".into(),
             backend_tls::transport_socket(tls),
         );
+    }
+    if let Some(pool) = pool {
+        pool.apply(&mut cluster);
     }
     cluster.insert(
         "load_assignment".into(),

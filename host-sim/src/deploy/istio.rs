@@ -1,5 +1,6 @@
 //! Istio objects that run gatewasm: a WasmPlugin, plus on a gateway the EnvoyFilter route patch
-//! that `clusterHeader` mode needs.
+//! that `clusterHeader` mode needs and the DestinationRules of split backends' subsets
+//! (`subsets`).
 //!
 //! Gateway mode attaches the plugin to the Gateway with `targetRefs` and inserts one route at the
 //! top of every virtual host of that gateway's proxies: "send a request carrying
@@ -119,6 +120,10 @@ pub fn objects(plan: &Plan, options: &IstioOptions) -> Result<Generated> {
                 namespace,
                 labels.into_iter().collect(),
                 "GATEWAY",
+            ));
+            documents.extend(super::subsets::destination_rules(
+                plan,
+                &map! { PART_OF_LABEL.0 => PART_OF_LABEL.1 },
             ));
         }
         Mode::Mesh => {

@@ -23,6 +23,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const KINDS = {
   "extensions.istio.io/v1alpha1/WasmPlugin": "extensions.istio.io/v1alpha1/WasmPlugin",
   "networking.istio.io/v1alpha3/EnvoyFilter": "networking.istio.io/v1alpha3/EnvoyFilter",
+  "networking.istio.io/v1/DestinationRule": "networking.istio.io/v1/DestinationRule",
 };
 
 async function load(specifier) {

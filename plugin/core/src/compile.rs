@@ -14,6 +14,7 @@
 mod attach;
 mod backends;
 mod claims;
+mod cluster_split;
 mod filters;
 mod ingress;
 mod limits;
@@ -22,6 +23,7 @@ mod mesh;
 mod names;
 pub(crate) mod order;
 mod parents;
+mod policies;
 mod routes;
 mod rules;
 mod sidecar_reach;
@@ -46,9 +48,12 @@ use claims::{claim_listeners, Bucket};
 use listeners::{gateway_listeners, MergedListeners};
 use mesh::MeshParents;
 use names::{target, Names};
-pub use names::{DEFAULT_AUTHORITY_TEMPLATE, DEFAULT_CLUSTER_TEMPLATE};
+pub use names::{
+    DEFAULT_AUTHORITY_TEMPLATE, DEFAULT_CLUSTER_TEMPLATE, DEFAULT_SUBSET_CLUSTER_TEMPLATE,
+};
 use order::{age_key, sort_by_age};
 use parents::{shares_https_port, Parents};
+use policies::{Policies, RuleScope};
 use routes::RouteObject;
 use status::{gateway_and_set_status, parent_status, RuleOutcome};
 
@@ -96,6 +101,7 @@ pub fn compile(config: &PluginConfig) -> Result<Compiled, ConfigError> {
     let mut listener_sets = Vec::new();
     let mut ingresses = Vec::new();
     let mut ingress_classes = Vec::new();
+    let mut splits = Vec::new();
     for (position, object) in objects.iter().enumerate() {
         match object {
             Resource::Gateway(g) => gateways.push(g),
@@ -109,6 +115,8 @@ pub fn compile(config: &PluginConfig) -> Result<Compiled, ConfigError> {
             Resource::ListenerSet(l) => listener_sets.push((position, l)),
             Resource::Ingress(i) => ingresses.push((position, i)),
             Resource::IngressClass(c) => ingress_classes.push(c),
+            Resource::TrafficPolicy(_) => {}
+            Resource::ClusterSplit(s) => splits.push(s),
         }
     }
 
@@ -186,6 +194,12 @@ pub fn compile(config: &PluginConfig) -> Result<Compiled, ConfigError> {
         age_key(*position, route.metadata())
     });
     let services = known_services(config, &service_objects);
+    let mut policies = Policies::new(
+        &objects,
+        config.services.as_deref(),
+        implemented.map(|_| config.gateway.as_deref().unwrap_or_default()),
+        &mut problems,
+    );
     let mut buckets: BTreeMap<(usize, Option<Hostname>), Bucket> = BTreeMap::new();
     let mut kinds: BTreeSet<(usize, &'static str)> = BTreeSet::new();
     let mut status = Status::default();
@@ -261,6 +275,7 @@ pub fn compile(config: &PluginConfig) -> Result<Compiled, ConfigError> {
             names: &names,
             backends: &mut table.backends,
             backend_ids: &mut backend_ids,
+            splits: &splits,
             unresolved: None,
         };
         let compiled_rules = route.rules(&label, &mut ctx, &mut problems);
@@ -280,7 +295,15 @@ pub fn compile(config: &PluginConfig) -> Result<Compiled, ConfigError> {
                 *attached_routes.entry(listener).or_default() += 1;
             }
         }
-        for (rule_index, name, parts) in compiled_rules {
+        for (rule_index, name, mut parts) in compiled_rules {
+            let scope = RuleScope {
+                kind,
+                namespace,
+                name: &route.metadata().name,
+                index: rule_index,
+                rule_name: name.as_deref(),
+            };
+            policies.apply(&scope, &mut parts, &table.backends);
             if let (Parents::Mesh(mesh), Target::Authority) = (&parents, &table.target) {
                 let scopes: Vec<usize> = attached.keys().copied().collect();
                 let (backends, label) = (&table.backends, &label);
@@ -373,6 +396,7 @@ pub fn compile(config: &PluginConfig) -> Result<Compiled, ConfigError> {
             .filter(|&p| ports.all(|other| other == Some(p)))
             .filter(|_| table.ingress.is_none());
     }
+    status.policies = policies.status();
     if let (Some(gateway), Parents::Gateway(side)) = (implemented, &parents) {
         gateway_and_set_status(
             gateway,

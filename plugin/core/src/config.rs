@@ -6,6 +6,7 @@
 //! instead of a parse failure, and every object keeps the fields it did not recognise in `unknown`
 //! so they can be reported too (reference §1: unknown values must never crash the data plane).
 
+mod cluster_split;
 mod compact;
 mod gateway;
 mod grpcroute;
@@ -16,8 +17,10 @@ mod lenient;
 mod listenerset;
 mod meta;
 mod parse;
+mod policy;
 mod service;
 
+pub use cluster_split::{ClusterSplit, ClusterWeight, GATEWASM_GROUP};
 pub use compact::{COMPRESSED_FORMAT, MAX_EXPANDED};
 pub use gateway::{
     AllowedListeners, AllowedRoutes, Gateway, GatewaySpec, LabelSelector, LabelSelectorRequirement,
@@ -46,6 +49,10 @@ pub use json::{JsonError, RawJson, Unknown};
 pub use listenerset::{ListenerSet, ListenerSetSpec};
 pub use meta::{Namespace, ObjectMeta};
 pub use parse::{ConfigError, Resource};
+pub use policy::{
+    PerRetry, PolicyKind, PolicyRetry, PolicyTargetRef, PolicyTimeout, RetryConstraint, RetryOn,
+    TrafficPolicy,
+};
 pub use service::{Service, ServicePort, ServiceSpec};
 
 use json::Node;
@@ -98,6 +105,9 @@ pub struct TargetConfig {
     pub cluster: Option<String>,
     /// `:authority` template for `authority` mode, with the same placeholders.
     pub authority: Option<String>,
+    /// Cluster name template for one mesh cluster's subset of a Service (a `ClusterSplit`),
+    /// with `{subset}` besides the others.
+    pub subset_cluster: Option<String>,
     /// Fields this version does not know.
     pub unknown: Unknown,
 }
@@ -110,6 +120,7 @@ impl TargetConfig {
             header: fields.opt_string("header"),
             cluster: fields.opt_string("cluster"),
             authority: fields.opt_string("authority"),
+            subset_cluster: fields.opt_string("subsetCluster"),
             unknown: fields.unknown(),
         }
     }

@@ -74,6 +74,7 @@ pub use auth::{
 };
 pub use compile::{
     compile, compile_bytes, Compiled, DEFAULT_AUTHORITY_TEMPLATE, DEFAULT_CLUSTER_TEMPLATE,
+    DEFAULT_SUBSET_CLUSTER_TEMPLATE,
 };
 pub use config::{ConfigError, PluginConfig};
 pub use decide::{Action, Decision, Forward, RuleRef};
@@ -85,6 +86,7 @@ pub use problem::{Problem, Severity};
 pub use request::{borrow_pairs, HeaderPairs, RequestView};
 pub use splitmix::SplitMix64;
 pub use status::{
-    Condition, GatewayStatus, ListenerSetStatus, ListenerStatus, ParentStatus, RouteStatus, Status,
+    Condition, GatewayStatus, ListenerSetStatus, ListenerStatus, ParentStatus, PolicyStatus,
+    PolicyTargetStatus, RouteStatus, Status,
 };
 pub use table::RouteTable;

@@ -53,6 +53,35 @@ pub struct Status {
     pub listener_sets: Vec<ListenerSetStatus>,
     /// Every route that names a parent this proxy serves.
     pub routes: Vec<RouteStatus>,
+    /// Every BackendTrafficPolicy and XBackendTrafficPolicy, in configuration order.
+    pub policies: Vec<PolicyStatus>,
+}
+
+/// A policy's status: one entry per target, as `PolicyAncestorStatus` lists them (GEP-713),
+/// and the rules it changed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PolicyStatus {
+    /// `BackendTrafficPolicy` or `XBackendTrafficPolicy`.
+    pub kind: &'static str,
+    /// Namespace.
+    pub namespace: String,
+    /// Name.
+    pub name: String,
+    /// Per `targetRefs[]` entry, in order.
+    pub targets: Vec<PolicyTargetStatus>,
+    /// `Kind ns/name rules[i]: what` for every rule the policy changed, or that kept its own
+    /// settings against it.
+    pub changed: Vec<String>,
+}
+
+/// A policy's `Accepted` condition on one target: `Accepted`, `Conflicted`, `TargetNotFound`
+/// or `Invalid`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PolicyTargetStatus {
+    /// `Kind ns/name`, with `sectionName` after a `#` when given.
+    pub target: String,
+    /// The `Accepted` condition.
+    pub condition: Condition,
 }
 
 /// A Gateway's conditions and its listeners'.

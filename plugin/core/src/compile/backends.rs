@@ -9,7 +9,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::config::{BackendRef, ReferenceGrant};
+use crate::config::{BackendRef, ClusterSplit, ReferenceGrant};
 use crate::effect::Backend;
 use crate::fnv::FnvHashMap;
 
@@ -26,6 +26,8 @@ pub(crate) struct BackendContext<'c> {
     pub(crate) names: &'c Names,
     pub(crate) backends: &'c mut Vec<Backend>,
     pub(crate) backend_ids: &'c mut FnvHashMap<String, u32>,
+    /// The ClusterSplits a backendRef's `ExtensionRef` may name.
+    pub(crate) splits: &'c [&'c ClusterSplit],
     /// The first reference of the route that could not be resolved: reason and message.
     pub(crate) unresolved: Option<(&'static str, String)>,
 }

@@ -44,6 +44,11 @@ pub(crate) fn compile(
 ) -> Result<Filters, Problem> {
     let mut filters = Filters::default();
     for (i, filter) in list.iter().enumerate() {
+        // A backendRef's ClusterSplit is not a filter of the request: `cluster_split` splits
+        // the backend by it.
+        if !site.in_rule && super::cluster_split::names_split(filter) {
+            continue;
+        }
         let field = format!("{}[{i}]", site.field);
         let drop = |sub: &str, message: String| {
             Problem::error(

@@ -76,6 +76,7 @@ impl ResolveService for Resolver<'_> {
             names: self.names,
             backends: self.backends,
             backend_ids: self.backend_ids,
+            splits: &[],
             unresolved: None,
         }
         .resolve(&reference)

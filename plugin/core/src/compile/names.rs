@@ -1,5 +1,5 @@
 //! Names the decision hands to Envoy: the target mode, and the cluster and authority of each
-//! backend from the configured templates.
+//! backend (and of its mesh-cluster subsets) from the configured templates.
 //!
 //! Which backend a rule goes to is `backends`'; this file only spells its names.
 
@@ -11,6 +11,10 @@ pub const DEFAULT_CLUSTER_TEMPLATE: &str = "outbound|{port}||{name}.{namespace}.
 
 /// The `:authority` template for `authority` mode.
 pub const DEFAULT_AUTHORITY_TEMPLATE: &str = "{name}.{namespace}.svc.cluster.local:{port}";
+
+/// The cluster name template for one mesh cluster's subset of a Service (Istio's).
+pub const DEFAULT_SUBSET_CLUSTER_TEMPLATE: &str =
+    "outbound|{port}|{subset}|{name}.{namespace}.svc.cluster.local";
 
 /// The target mode: as configured, else `clusterHeader` for a Gateway and `authority` in the
 /// mesh, where Istio's own virtual hosts route by `:authority`.
@@ -42,6 +46,8 @@ pub(super) fn target(config: &PluginConfig) -> Result<Target, ConfigError> {
 pub(crate) struct Names {
     pub(super) cluster: String,
     pub(super) authority: String,
+    /// `None` in authority mode, where no subset cluster can be chosen.
+    pub(super) subset_cluster: Option<String>,
 }
 
 impl Names {
@@ -57,7 +63,19 @@ impl Names {
                 .authority
                 .clone()
                 .unwrap_or_else(|| DEFAULT_AUTHORITY_TEMPLATE.to_owned()),
+            subset_cluster: matches!(target(config), Ok(Target::ClusterHeader(_))).then(|| {
+                config
+                    .target
+                    .subset_cluster
+                    .clone()
+                    .unwrap_or_else(|| DEFAULT_SUBSET_CLUSTER_TEMPLATE.to_owned())
+            }),
         }
+    }
+
+    /// The subset cluster template, `None` in authority mode.
+    pub(crate) fn subset_cluster(&self) -> Option<&str> {
+        self.subset_cluster.as_deref()
     }
 
     pub(crate) fn cluster(&self, name: &str, namespace: &str, port: u16) -> String {

@@ -19,6 +19,7 @@ use crate::session::{backend_hash, Carrier, Persistence};
 use crate::table::{PathKey, WeightedBackend};
 
 use super::backends::BackendContext;
+use super::cluster_split::{self, Share};
 use super::filters::{self, FilterSite};
 
 /// A rule ready for the table, before it gets its index.
@@ -103,7 +104,10 @@ pub(crate) fn grpc_rule(
 
 /// A rule's `sessionPersistence`: cookie (default) or header, a name (generated from the route
 /// and rule when absent), timeouts, and `Permanent` cookies that need an absolute timeout.
-fn persistence(p: &SessionPersistence, site: &RuleSite<'_>) -> Result<Persistence, Problem> {
+pub(crate) fn persistence(
+    p: &SessionPersistence,
+    site: &RuleSite<'_>,
+) -> Result<Persistence, Problem> {
     let field = format!("{}.sessionPersistence", site.field);
     let drop = |sub: &str, message: String| {
         Problem::error(
@@ -259,9 +263,10 @@ fn rule_parts(
             "RequestRedirect cannot be used together with backendRefs; the rule was dropped",
         ));
     }
-    let mut backends = Vec::with_capacity(backend_refs.len());
+    let mut shares = Vec::with_capacity(backend_refs.len());
     for (i, b) in backend_refs.iter().enumerate() {
         let field = || format!("{}.backendRefs[{i}]", site.field);
+        let split = b.filters.iter().find(|f| cluster_split::names_split(f));
         let filters = compile_filters(
             &b.filters,
             &|| format!("{}.filters", field()),
@@ -283,12 +288,39 @@ fn rule_parts(
                 None
             }
         };
-        backends.push(WeightedBackend {
-            weight,
-            backend,
-            filters,
-        });
+        let mut entries = vec![(backend, 1, filters)];
+        if let (Some(split), Some(base)) = (split, backend) {
+            match cluster_split::subsets(split, base, ctx) {
+                Ok(subsets) => {
+                    entries.clear();
+                    for (id, cluster_weight) in subsets {
+                        // Each cluster's entry carries the backendRef's own filters.
+                        let filters = compile_filters(
+                            &b.filters,
+                            &|| format!("{}.filters", field()),
+                            false,
+                            ctx,
+                            &mut Vec::new(),
+                        )?;
+                        entries.push((Some(id), cluster_weight, filters));
+                    }
+                }
+                Err(message) => problems.push(Problem::error(
+                    site.label,
+                    format!("{}.filters", field()),
+                    format!("{message}; the backend gets its whole share, unsplit"),
+                )),
+            }
+        }
+        shares.push(Share { weight, entries });
     }
+    let backends = cluster_split::flatten(shares).map_err(|message| {
+        Problem::error(
+            site.label,
+            format!("{}.backendRefs", site.field),
+            format!("{message}; the rule was dropped"),
+        )
+    })?;
     Ok(RuleParts {
         filters,
         backends,
@@ -372,7 +404,7 @@ fn envoy_headers(
 }
 
 /// Milliseconds of a GEP-2257 duration (`^([0-9]{1,5}(h|m|s|ms)){1,4}$`).
-fn duration_ms(value: &str) -> Option<u64> {
+pub(crate) fn duration_ms(value: &str) -> Option<u64> {
     let mut total = 0u64;
     let mut rest = value;
     let mut parts = 0;

@@ -11,8 +11,8 @@
 use super::compact::Compact;
 use super::json::{field_prefix, from_json, from_json_bytes, JsonError, Node};
 use super::{
-    Gateway, GrpcRoute, HttpRoute, Ingress, IngressClass, ListenerSet, Namespace, PluginConfig,
-    RawJson, ReferenceGrant, Service,
+    ClusterSplit, Gateway, GrpcRoute, HttpRoute, Ingress, IngressClass, ListenerSet, Namespace,
+    PluginConfig, RawJson, ReferenceGrant, Service, TrafficPolicy,
 };
 use crate::problem::Problem;
 
@@ -87,6 +87,10 @@ pub enum Resource {
     Service(Service),
     /// A ListenerSet (listeners added to a Gateway).
     ListenerSet(ListenerSet),
+    /// A BackendTrafficPolicy or XBackendTrafficPolicy (retry, timeouts, sessions).
+    TrafficPolicy(Box<TrafficPolicy>),
+    /// gatewasm's ClusterSplit (a backend's share split across mesh clusters).
+    ClusterSplit(ClusterSplit),
     /// A `networking.k8s.io/v1` Ingress.
     Ingress(Ingress),
     /// An IngressClass (which class is the default).
@@ -170,6 +174,17 @@ fn read_resource(
         }
         "ListenerSet" => {
             typed(root, ListenerSet::read, &label, problems).map(Resource::ListenerSet)
+        }
+        "BackendTrafficPolicy" => {
+            let read = TrafficPolicy::read_envoy;
+            typed(root, read, &label, problems).map(|p| Resource::TrafficPolicy(Box::new(p)))
+        }
+        "XBackendTrafficPolicy" => {
+            let read = TrafficPolicy::read_backend;
+            typed(root, read, &label, problems).map(|p| Resource::TrafficPolicy(Box::new(p)))
+        }
+        "ClusterSplit" => {
+            typed(root, ClusterSplit::read, &label, problems).map(Resource::ClusterSplit)
         }
         "Ingress" => typed(root, Ingress::read, &label, problems).map(Resource::Ingress),
         "IngressClass" => {
