@@ -44,6 +44,9 @@ pub struct CaseFile {
     /// Plugin `target` settings.
     #[serde(default)]
     pub target: Option<Value>,
+    /// Plugin `metrics` settings (`{rules: true}`: a `rule` label on the request counter).
+    #[serde(default)]
+    pub metrics: Option<Value>,
     /// Mesh mode: the namespace of the workload whose sidecar runs the filter. The manifests'
     /// Gateways are then ignored, as a sidecar does.
     #[serde(default)]
@@ -305,6 +308,11 @@ pub struct Expect {
     /// Text that lines the filter logged (configuration problems included) must contain.
     #[serde(default)]
     pub log: Vec<String>,
+    /// How much the request moved each listed metric, by Prometheus series
+    /// (`gatewasm_requests_total{route="app/api",...}`; the quotes may be left out). Series not
+    /// listed are not checked; `0` pins one as unchanged.
+    #[serde(default)]
+    pub metrics: BTreeMap<String, i64>,
 }
 
 /// The expected authorization check; absent keys are not checked.
@@ -442,7 +450,10 @@ impl LoadedFile {
                 policy,
             )
         });
-        let config = manifests.plugin_config(gateway.as_deref(), file.target.as_ref());
+        let mut config = manifests.plugin_config(gateway.as_deref(), file.target.as_ref());
+        if let Some(metrics) = &file.metrics {
+            config["metrics"] = metrics.clone();
+        }
         let cluster_header = file
             .target
             .as_ref()
@@ -565,6 +576,7 @@ impl Case {
             observed.routed = sidecar.route_observed(&request, &observed);
         }
         let mut problems = self.expect.compare(&observed);
+        problems.extend(compare_metrics(&self.expect.metrics, &observed.metrics));
         let logged = proxy.logs().iter().chain(&outcome.logs);
         let logged: Vec<&str> = logged.map(|l| l.message.as_str()).collect();
         for text in &self.expect.log {
@@ -610,6 +622,28 @@ impl Case {
             Err(problems)
         }
     }
+}
+
+/// The listed metric deltas against the observed ones; series compare without quotes.
+fn compare_metrics(want: &BTreeMap<String, i64>, got: &BTreeMap<String, i64>) -> Vec<String> {
+    let unquoted = |s: &str| s.replace('"', "");
+    let got: BTreeMap<String, i64> = got.iter().map(|(s, d)| (unquoted(s), *d)).collect();
+    let mut problems = Vec::new();
+    for (series, delta) in want {
+        let seen = got.get(&unquoted(series)).copied().unwrap_or(0);
+        if seen != *delta {
+            let moved: Vec<String> = got.iter().map(|(s, d)| format!("{s} {d:+}")).collect();
+            problems.push(format!(
+                "metrics: expected {series} {delta:+}, got {seen:+}; the request moved: {}",
+                if moved.is_empty() {
+                    "nothing".to_owned()
+                } else {
+                    moved.join(", ")
+                }
+            ));
+        }
+    }
+    problems
 }
 
 impl Expect {

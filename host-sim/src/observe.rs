@@ -48,6 +48,8 @@ pub struct Observed {
     pub check: Option<CheckCall>,
     /// A trap, if the filter trapped.
     pub trap: Option<String>,
+    /// How the filter's metrics changed, by Prometheus series.
+    pub metrics: BTreeMap<String, i64>,
 }
 
 /// One request copy sent with `proxy_http_call`.
@@ -159,6 +161,7 @@ impl Observed {
             rule: decision.next().and_then(|r| r.parse().ok()),
             backend: decision.next().filter(|b| *b != "-").map(str::to_owned),
             trap: outcome.trap.clone(),
+            metrics: outcome.metrics.clone(),
             response_headers: joined(&outcome.response_headers),
             check: match outcome.awaited {
                 Some(Callout::Http(token)) => outcome
@@ -253,6 +256,7 @@ impl Observed {
             "mirrors": self.mirrors.iter().map(|m| json!({"cluster": m.cluster, "path": m.path, "authority": m.authority})).collect::<Vec<_>>(),
             "auth_check": self.check.as_ref().map(|c| json!({"protocol": c.protocol, "cluster": c.cluster, "method": c.method, "path": c.path, "authority": c.authority, "headers": c.headers, "body": c.body})),
             "trap": self.trap,
+            "metrics": self.metrics,
         })
     }
 
@@ -321,6 +325,9 @@ impl Observed {
         }
         if let Some(trap) = &self.trap {
             lines.push(format!("trap      {trap}"));
+        }
+        for (series, delta) in &self.metrics {
+            lines.push(format!("metric    {series} {delta:+}"));
         }
         lines.iter().map(|l| format!("{indent}{l}\n")).collect()
     }

@@ -417,3 +417,64 @@ fn the_port_is_read_only_when_listeners_differ_in_port() {
     let outcome = two_ports.stream(&on_8000);
     assert_eq!(outcome.status(), Some(404), "{outcome:?}");
 }
+
+/// The worker VM's value of a metric, by its Prometheus series.
+fn metric(proxy: &Proxy, series: &str) -> Option<u64> {
+    let metrics = proxy.metrics();
+    metrics
+        .iter()
+        .find(|m| m.series() == series)
+        .map(|m| m.value)
+}
+
+#[test]
+fn configuration_metrics_say_what_serves_and_whether_the_last_update_was_rejected() {
+    use gatewasm_core::metrics::configuration_generation;
+
+    let first = config("/api", "v1", None);
+    let mut proxy = start(first.clone());
+    let accepted = r#"gatewasm_configurations_total{result="accepted"}"#;
+    let rejected = r#"gatewasm_configurations_total{result="rejected"}"#;
+    let warnings = r#"gatewasm_configuration_problems{severity="warning"}"#;
+    // Every VM that configures counts: Envoy's canary, then the worker (one per worker thread).
+    assert_eq!(metric(&proxy, accepted), Some(2));
+    assert_eq!(metric(&proxy, "gatewasm_configuration_rejected"), Some(0));
+    let generation = Some(configuration_generation(&first));
+    assert_eq!(
+        metric(&proxy, "gatewasm_configuration_generation"),
+        generation
+    );
+    assert_eq!(metric(&proxy, "gatewasm_routes"), Some(1));
+    assert_eq!(metric(&proxy, "gatewasm_rules"), Some(1));
+    assert_eq!(metric(&proxy, warnings), Some(0));
+
+    // The canary rejects it; the worker never sees it.
+    assert!(proxy.reconfigure(b"not json".to_vec()).is_err());
+    assert_eq!(metric(&proxy, rejected), Some(1));
+    assert_eq!(metric(&proxy, "gatewasm_configuration_rejected"), Some(1));
+    assert_eq!(
+        metric(&proxy, "gatewasm_configuration_generation"),
+        generation,
+        "the configuration serving is still the first"
+    );
+    assert_eq!(
+        backend(&proxy.stream(&get("/api/x"))).as_deref(),
+        Some("app/v1:8080")
+    );
+
+    // Two routes, one with a field this version does not know: accepted with a warning.
+    let second = configuration(
+        "kind: HTTPRoute\nmetadata: {name: a, namespace: app}\nspec:\n  parentRefs: [{name: gw, namespace: infra}]\n  rules: [{backendRefs: [{name: v2, port: 8080}]}]\n---\nkind: HTTPRoute\nmetadata: {name: b, namespace: app}\nspec:\n  parentRefs: [{name: gw, namespace: infra}]\n  colour: blue\n  rules: [{matches: [{path: {value: /b}}], backendRefs: [{name: v2, port: 8080}]}, {matches: [{path: {value: /c}}], backendRefs: [{name: v2, port: 8080}]}]\n",
+        None,
+    );
+    proxy.reconfigure(second.clone()).expect("accepted");
+    assert_eq!(metric(&proxy, accepted), Some(4));
+    assert_eq!(metric(&proxy, "gatewasm_configuration_rejected"), Some(0));
+    assert_eq!(
+        metric(&proxy, "gatewasm_configuration_generation"),
+        Some(configuration_generation(&second))
+    );
+    assert_eq!(metric(&proxy, "gatewasm_routes"), Some(2));
+    assert_eq!(metric(&proxy, "gatewasm_rules"), Some(3));
+    assert_eq!(metric(&proxy, warnings), Some(1));
+}

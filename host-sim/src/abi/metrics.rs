@@ -1,9 +1,15 @@
 //! Metrics: `proxy_define_metric`, `proxy_record_metric`, `proxy_increment_metric` and
-//! `proxy_get_metric`, stored per VM like Envoy's per-worker stats handles (reference §1.8).
+//! `proxy_get_metric`. Envoy keeps a plugin's metrics in its process-wide stats store, so every
+//! VM of a `Proxy` (canary, worker, reloaded worker) counts into one [`Metrics`], kept in the
+//! shared store (`shared_data.rs`): a configuration the canary rejects is counted like Envoy
+//! counts it.
 //!
 //! Ids carry the metric type in their low two bits, as Envoy's do, so a counter id can never be
-//! mistaken for a gauge's. Envoy's `wasmcustom.` stats prefix is not modelled: names are kept as
-//! the plugin wrote them.
+//! mistaken for a gauge's. Names are kept as the plugin wrote them; [`Metric::series`] shows
+//! one as Envoy's Prometheus output does, after tag extraction of Istio's `label=.=value;.;`
+//! syntax and without the `wasmcustom.` prefix.
+
+use std::collections::BTreeMap;
 
 use wasmtime::Result;
 use wasmtime::{Caller, Linker};
@@ -25,6 +31,41 @@ pub struct Metric {
     pub value: u64,
     /// Histogram samples in record order.
     pub samples: Vec<u64>,
+}
+
+impl Metric {
+    /// The Prometheus series: `name{label="value",...}`, each leading `label=.=value;.;` of the
+    /// defined name cut out as a label, in the order written.
+    pub fn series(&self) -> String {
+        let mut rest = self.name.as_str();
+        let mut labels = Vec::new();
+        while let Some((label, after)) = rest.split_once("=.=") {
+            let Some((value, after)) = after.split_once(";.;") else {
+                break;
+            };
+            labels.push(format!("{label}=\"{value}\""));
+            rest = after;
+        }
+        if labels.is_empty() {
+            rest.to_owned()
+        } else {
+            format!("{rest}{{{}}}", labels.join(","))
+        }
+    }
+}
+
+/// What changed between two snapshots of a VM's counters and gauges, by series; unchanged
+/// metrics are left out.
+pub fn deltas(before: &[Metric], after: &[Metric]) -> BTreeMap<String, i64> {
+    after
+        .iter()
+        .filter(|m| m.kind != MetricType::Histogram)
+        .filter_map(|m| {
+            let old = before.iter().find(|b| b.id == m.id).map_or(0, |b| b.value);
+            let delta = i64::try_from(m.value).ok()? - i64::try_from(old).ok()?;
+            (delta != 0).then(|| (m.series(), delta))
+        })
+        .collect()
 }
 
 /// The VM's metrics.
@@ -125,7 +166,7 @@ pub fn add_to_linker(linker: &mut Linker<HostState>) -> Result<()> {
             enter(&mut caller, NAME)?;
             let (mem, state) = split(&mut caller, NAME)?;
             let name = bytes(mem, name_ptr, name_len, NAME)?;
-            let result = define_metric(&mut state.metrics, kind, name);
+            let result = define_metric(&mut state.shared.lock().metrics, kind, name);
             finish_u32(&mut caller, result, ret_id, NAME)
         },
     )?;
@@ -135,7 +176,7 @@ pub fn add_to_linker(linker: &mut Linker<HostState>) -> Result<()> {
         |mut caller: Caller<'_, HostState>, id: i32, value: i64| {
             enter(&mut caller, "proxy_record_metric")?;
             Ok(finish(record_metric(
-                &mut caller.data_mut().metrics,
+                &mut caller.data().shared.lock().metrics,
                 id as u32,
                 value as u64,
             )))
@@ -147,7 +188,7 @@ pub fn add_to_linker(linker: &mut Linker<HostState>) -> Result<()> {
         |mut caller: Caller<'_, HostState>, id: i32, delta: i64| {
             enter(&mut caller, "proxy_increment_metric")?;
             Ok(finish(increment_metric(
-                &mut caller.data_mut().metrics,
+                &mut caller.data().shared.lock().metrics,
                 id as u32,
                 delta,
             )))
@@ -159,7 +200,7 @@ pub fn add_to_linker(linker: &mut Linker<HostState>) -> Result<()> {
         |mut caller: Caller<'_, HostState>, id: i32, ret_value: i32| {
             const NAME: &str = "proxy_get_metric";
             enter(&mut caller, NAME)?;
-            let result = get_metric(&mut caller.data_mut().metrics, id as u32);
+            let result = get_metric(&mut caller.data().shared.lock().metrics, id as u32);
             finish_u64(&mut caller, result, ret_value, NAME)
         },
     )?;
@@ -206,6 +247,24 @@ mod tests {
             increment_metric(&mut metrics, hist, 1),
             Err(Status::BadArgument)
         );
+    }
+
+    #[test]
+    fn series_cut_labels_out_of_the_name() {
+        let mut metrics = Metrics::default();
+        let id = define_metric(
+            &mut metrics,
+            0,
+            b"route=.=a/b;.;backend=.=a/c:80;.;requests",
+        )
+        .unwrap();
+        let plain = define_metric(&mut metrics, 1, b"rules").unwrap();
+        let before = metrics.metrics.clone();
+        increment_metric(&mut metrics, id, 2).unwrap();
+        record_metric(&mut metrics, plain, 0).unwrap();
+        let want = BTreeMap::from([(r#"requests{route="a/b",backend="a/c:80"}"#.to_owned(), 2)]);
+        assert_eq!(deltas(&before, &metrics.metrics), want);
+        assert_eq!(metrics.by_name("rules").unwrap().series(), "rules");
     }
 
     #[test]

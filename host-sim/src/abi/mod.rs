@@ -48,8 +48,6 @@ pub struct HostState {
     pub http_calls: http_call::HttpCalls,
     /// `grpc.rs`.
     pub grpc: grpc::GrpcCalls,
-    /// `metrics.rs`.
-    pub metrics: metrics::Metrics,
     /// `shared_data.rs` and `queue.rs`: shared by every VM of one proxy.
     pub shared: shared_data::SharedHandle,
     /// Queue ids enqueued during the running callback (`queue.rs`); the engine notifies owners.

@@ -2,7 +2,8 @@
 //! store with compare-and-swap (reference §1.8 "Shared data and queues").
 //!
 //! One store is shared by every VM of a `Proxy` (canary, worker, reloaded worker), as Envoy shares
-//! it across workers for one `vm_id`. Queues live in the same store but are handled in `queue.rs`.
+//! it across workers for one `vm_id`. Queues and metrics live in the same store but are handled in
+//! `queue.rs` and `metrics.rs`.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -11,6 +12,7 @@ use wasmtime::Result;
 use wasmtime::{Caller, Linker};
 
 use super::memory::{bytes, enter, finish, put_u32, return_bytes, split};
+use super::metrics::Metrics;
 use super::queue::SharedQueue;
 use super::types::{HostResult, Status};
 use super::HostState;
@@ -24,6 +26,8 @@ pub struct SharedStore {
     next_cas: u32,
     /// Registered queues; a queue's id is its index plus one.
     pub queues: Vec<SharedQueue>,
+    /// The plugin's metrics, which Envoy keeps process-wide.
+    pub metrics: Metrics,
 }
 
 impl Default for SharedStore {
@@ -32,6 +36,7 @@ impl Default for SharedStore {
             data: BTreeMap::new(),
             next_cas: 1,
             queues: Vec::new(),
+            metrics: Metrics::default(),
         }
     }
 }

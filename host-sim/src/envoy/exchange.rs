@@ -118,6 +118,9 @@ pub struct StreamOutcome {
     pub reset: bool,
     /// Names of the imports the plugin called, in order.
     pub calls: Vec<&'static str>,
+    /// How the worker VM's counters and gauges changed, by Prometheus series (see
+    /// [`crate::abi::metrics::deltas`]); filled by [`crate::envoy::Proxy::stream`].
+    pub metrics: BTreeMap<String, i64>,
 }
 
 impl StreamOutcome {

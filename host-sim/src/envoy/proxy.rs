@@ -135,10 +135,14 @@ impl Proxy {
         result
     }
 
-    /// Runs one HTTP stream through the plugin, start to end (see the module docs).
+    /// Runs one HTTP stream through the plugin, start to end (see the module docs); the
+    /// outcome's `metrics` holds what the stream counted.
     pub fn stream(&mut self, request: &HttpRequest) -> StreamOutcome {
+        let before = self.metrics();
         let pending = self.begin_stream(request);
-        self.finish_stream(pending)
+        let mut outcome = self.finish_stream(pending);
+        outcome.metrics = crate::abi::metrics::deltas(&before, &self.metrics());
+        outcome
     }
 
     /// Starts a stream and runs its request phase: `on_context_create`, `on_request_headers`
@@ -323,9 +327,10 @@ impl Proxy {
         self.worker.memory_size()
     }
 
-    /// The metrics the worker VM defined, with their values.
-    pub fn metrics(&self) -> &[Metric] {
-        &self.worker.store.data().metrics.metrics
+    /// The plugin's metrics as every VM of this proxy counted them (Envoy keeps them
+    /// process-wide), with their values.
+    pub fn metrics(&self) -> Vec<Metric> {
+        self.shared.lock().metrics.metrics.clone()
     }
 
     /// `proxy_http_call`s made outside streams (root contexts), in order.

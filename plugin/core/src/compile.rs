@@ -86,6 +86,12 @@ pub fn compile_bytes(bytes: &[u8]) -> Result<Compiled, ConfigError> {
 pub fn compile(config: &PluginConfig) -> Result<Compiled, ConfigError> {
     let mut problems = Vec::new();
     unknown_fields(&config.unknown, "configuration", "", &mut problems);
+    unknown_fields(
+        &config.metrics.unknown,
+        "configuration",
+        "metrics",
+        &mut problems,
+    );
     let mut table = RouteTable {
         target: target(config)?,
         ..RouteTable::default()

@@ -72,6 +72,8 @@ pub struct PluginConfig {
     pub namespace: Option<String>,
     /// Which Ingresses this proxy serves.
     pub ingress: IngressConfig,
+    /// What the filter's metrics break requests down by.
+    pub metrics: MetricsConfig,
     /// Gateway API objects (Gateway, HTTPRoute, GRPCRoute, ReferenceGrant), Ingresses and
     /// IngressClasses, Namespaces and Services, each as its JSON text, read one at a time by [`PluginConfig::objects`].
     pub resources: Vec<RawJson>,
@@ -88,7 +90,28 @@ impl PluginConfig {
             services: fields.opt("services", json::strings),
             namespace: fields.opt_string("namespace"),
             ingress: fields.or_default("ingress", IngressConfig::read),
+            metrics: fields.or_default("metrics", MetricsConfig::read),
             resources: fields.list("resources", json::raw),
+            unknown: fields.unknown(),
+        }
+    }
+}
+
+/// What the filter's metrics break requests down by ([`crate::metrics`]).
+#[derive(Clone, Debug, Default)]
+pub struct MetricsConfig {
+    /// A `rule` label on the request counter: one series per rule instead of per route and
+    /// backend. Off when absent.
+    pub rules: Option<bool>,
+    /// Fields this version does not know.
+    pub unknown: Unknown,
+}
+
+impl MetricsConfig {
+    pub(crate) fn read(node: Node<'_, '_>) -> Self {
+        let mut fields = node.object();
+        Self {
+            rules: fields.opt("rules", json::bool),
             unknown: fields.unknown(),
         }
     }

@@ -60,6 +60,7 @@ pub mod fuzzing;
 mod hostname;
 pub mod ingress;
 mod matcher;
+pub mod metrics;
 mod precedence;
 mod problem;
 pub mod proto;

@@ -202,6 +202,12 @@ impl RouteTable {
         self.rules.len()
     }
 
+    /// Number of routes served: HTTPRoutes and GRPCRoutes with a rule in the table, and
+    /// Ingresses.
+    pub fn route_count(&self) -> usize {
+        self.routes.len() + self.ingress.as_ref().map_or(0, |i| i.ingresses.len())
+    }
+
     /// Every backend some rule can send to, each once, in the order first referenced.
     pub fn backends(&self) -> &[Backend] {
         &self.backends

@@ -269,6 +269,28 @@ pub(crate) fn send_local_reply(reply: &LocalReply) {
     );
 }
 
+/// The metric types the filter defines (proxy-wasm's numbering).
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum MetricKind {
+    Counter = 0,
+    Gauge = 1,
+}
+
+/// Defines a metric (or finds the one of that name); `None` when the host refuses.
+pub(crate) fn define_metric(kind: MetricKind, name: &str) -> Option<u32> {
+    abi::define_metric(kind as u32, name.as_bytes())
+}
+
+/// Adds `delta` to a counter or gauge; a refusal is ignored.
+pub(crate) fn increment_metric(id: u32, delta: i64) {
+    abi::increment_metric(id, delta);
+}
+
+/// Sets a gauge; a refusal is ignored.
+pub(crate) fn record_metric(id: u32, value: u64) {
+    abi::record_metric(id, value);
+}
+
 /// Header pairs in the proxy-wasm map encoding: count, (key, value) lengths, then each key and
 /// value followed by a NUL byte, all integers little-endian u32 (ABI v0.2.1).
 fn serialize_pairs(pairs: &[(String, String)]) -> Vec<u8> {
@@ -292,8 +314,9 @@ fn serialize_pairs(pairs: &[(String, String)]) -> Vec<u8> {
 }
 
 /// The host imports the SDK does not expose the way the filter needs them: local replies with
-/// details, a header map as the host's raw buffer, and properties by a prebuilt path (the
-/// SDK builds the path anew on every call and panics on statuses Envoy does not document).
+/// details, a header map as the host's raw buffer, properties by a prebuilt path (the SDK
+/// builds the path anew on every call), and metrics (the SDK panics on statuses Envoy does not
+/// document).
 #[expect(
     unsafe_code,
     reason = "calls proxy-wasm imports directly and takes ownership of host-made buffers"
@@ -328,6 +351,35 @@ mod abi {
             headers_size: usize,
             grpc_status: i32,
         ) -> u32;
+        fn proxy_define_metric(
+            metric_type: u32,
+            name_data: *const u8,
+            name_size: usize,
+            return_id: *mut u32,
+        ) -> u32;
+        fn proxy_increment_metric(metric_id: u32, offset: i64) -> u32;
+        fn proxy_record_metric(metric_id: u32, value: u64) -> u32;
+    }
+
+    /// Defines a metric; `None` when the host refuses.
+    pub(super) fn define_metric(kind: u32, name: &[u8]) -> Option<u32> {
+        let mut id: u32 = 0;
+        // SAFETY: the name slice is live for the call and the out-pointer points at a live
+        // local.
+        let status = unsafe { proxy_define_metric(kind, name.as_ptr(), name.len(), &mut id) };
+        (status == 0).then_some(id)
+    }
+
+    /// Adds to a metric; a refusal is ignored.
+    pub(super) fn increment_metric(id: u32, delta: i64) {
+        // SAFETY: no pointers cross the call.
+        let _status = unsafe { proxy_increment_metric(id, delta) };
+    }
+
+    /// Sets a gauge; a refusal is ignored.
+    pub(super) fn record_metric(id: u32, value: u64) {
+        // SAFETY: no pointers cross the call.
+        let _status = unsafe { proxy_record_metric(id, value) };
     }
 
     /// A header map in the pair encoding; empty when the host has none or refuses.

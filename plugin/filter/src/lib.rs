@@ -11,6 +11,7 @@
 
 mod entry;
 mod host;
+mod metrics;
 mod random;
 mod root;
 mod stream;

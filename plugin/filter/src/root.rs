@@ -12,6 +12,7 @@ use proxy_wasm::traits::{Context, HttpContext, RootContext};
 use proxy_wasm::types::ContextType;
 
 use crate::host;
+use crate::metrics::{Accepted, Metrics};
 use crate::random::Draws;
 use crate::stream::Stream;
 
@@ -20,6 +21,7 @@ use crate::stream::Stream;
 pub(crate) struct Router {
     table: Rc<RouteTable>,
     draws: Draws,
+    metrics: Rc<Metrics>,
 }
 
 impl Context for Router {}
@@ -33,6 +35,7 @@ impl RootContext for Router {
     fn on_configure(&mut self, _plugin_configuration_size: usize) -> bool {
         let bytes = host::plugin_configuration();
         let parsed = PluginConfig::parse(&bytes);
+        let generation = gatewasm_core::metrics::configuration_generation(&bytes);
         // The parsed form keeps what it needs; linear memory never shrinks, so free the copy
         // before compiling raises the high-water mark.
         drop(bytes);
@@ -40,10 +43,16 @@ impl RootContext for Router {
             if config.namespace.is_none() {
                 config.namespace = host::node_namespace();
             }
-            compile(&config)
+            let per_rule = config.metrics.rules.unwrap_or(false);
+            compile(&config).map(|compiled| (compiled, per_rule))
         });
         match compiled {
-            Ok(compiled) => {
+            Ok((compiled, per_rule)) => {
+                self.metrics.configured(Some(Accepted {
+                    compiled: &compiled,
+                    per_rule,
+                    generation,
+                }));
                 for problem in &compiled.problems {
                     match problem.severity {
                         Severity::Error => error!("{problem}"),
@@ -59,6 +68,7 @@ impl RootContext for Router {
                 true
             }
             Err(err) => {
+                self.metrics.configured(None);
                 error!("{err}; configuration rejected, the previous one keeps serving");
                 false
             }
@@ -68,6 +78,7 @@ impl RootContext for Router {
     fn create_http_context(&self, _context_id: u32) -> Option<Box<dyn HttpContext>> {
         Some(Box::new(Stream::new(
             Rc::clone(&self.table),
+            Rc::clone(&self.metrics),
             self.draws.next(),
         )))
     }

@@ -19,17 +19,20 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use gatewasm_core::{
-    Action, AuthAnswer, AuthCheck, CheckRequest, Forward, HeaderEdits, HeaderPairs, RequestView,
-    RouteTable, RuleRef, Target, Verdict, AUTHZ_METHOD, AUTHZ_SERVICE, AUTHZ_TIMEOUT_MS,
+    Action, AuthAnswer, AuthCheck, CheckRequest, Forward, HeaderEdits, HeaderPairs, LocalReply,
+    RequestView, RouteTable, RuleRef, Target, Verdict, AUTHZ_METHOD, AUTHZ_SERVICE,
+    AUTHZ_TIMEOUT_MS,
 };
 use proxy_wasm::traits::{Context, HttpContext};
 use proxy_wasm::types::Action as Next;
 
 use crate::host::{self, HeaderMap};
+use crate::metrics::Metrics;
 
 /// Per-stream state.
 pub(crate) struct Stream {
     table: Rc<RouteTable>,
+    metrics: Rc<Metrics>,
     draw: u64,
     /// Response header edits decided in the request phase, applied in the response phase.
     response: Vec<HeaderEdits>,
@@ -42,9 +45,10 @@ pub(crate) struct Stream {
 }
 
 impl Stream {
-    pub(crate) fn new(table: Rc<RouteTable>, draw: u64) -> Self {
+    pub(crate) fn new(table: Rc<RouteTable>, metrics: Rc<Metrics>, draw: u64) -> Self {
         Self {
             table,
+            metrics,
             draw,
             response: Vec::new(),
             now: None,
@@ -112,7 +116,7 @@ impl Stream {
             }
         };
         if self.check.is_none() {
-            host::send_local_reply(&AuthCheck::failure());
+            self.reply(&AuthCheck::failure());
         }
     }
 
@@ -123,11 +127,12 @@ impl Stream {
             |stream, rule, forward, check, request| match check.verdict(answer) {
                 Verdict::Allow(edits) => {
                     record(rule, &forward.backend.key);
+                    stream.count_forward(rule, &forward.backend.key);
                     apply(HeaderMap::Request, &edits);
                     stream.forward(forward, request);
                     host::resume_request();
                 }
-                Verdict::Deny(reply) => host::send_local_reply(&reply),
+                Verdict::Deny(reply) => stream.reply(&reply),
             },
         );
     }
@@ -167,6 +172,7 @@ impl Stream {
             let upstream = upstream.pairs();
             for backend in &forward.mirrors {
                 host::send_mirror(&backend.cluster, &upstream);
+                self.metrics.mirrored(&backend.key);
             }
         }
         self.response = forward
@@ -176,6 +182,18 @@ impl Stream {
             .chain(forward.generated_response_headers.iter().cloned())
             .collect();
         host::clear_route_cache();
+    }
+
+    fn count_forward(&self, rule: Option<RuleRef<'_>>, backend: &str) {
+        if let Some(rule) = rule {
+            self.metrics.forwarded(&rule, backend);
+        }
+    }
+
+    /// Answers locally, and counts the reply by its reason.
+    fn reply(&self, reply: &LocalReply) {
+        self.metrics.replied(reply);
+        host::send_local_reply(reply);
     }
 }
 
@@ -229,13 +247,14 @@ impl HttpContext for Stream {
                 }
                 None => {
                     record(rule, &forward.backend.key);
+                    self.count_forward(rule, &forward.backend.key);
                     self.forward(forward, &request);
                     Next::Continue
                 }
             },
             Action::Reply(reply) => {
                 record(rule, "-");
-                host::send_local_reply(reply);
+                self.reply(reply);
                 Next::Pause
             }
             Action::Pass => {
