@@ -76,14 +76,15 @@ impl MeshTarget {
         }
     }
 
-    /// The plugin configuration's `target` for a sidecar's filter in this mode.
+    /// The plugin configuration's `target` for a sidecar's filter in this mode, fields in
+    /// DESIGN.md's order.
     #[must_use]
-    pub fn plugin_target(self) -> Json {
+    pub fn plugin_target(self) -> Yaml {
         match self {
             Self::ClusterHeader => {
-                serde_json::json!({ "mode": "clusterHeader", "header": DEFAULT_CLUSTER_HEADER })
+                map! { "mode" => "clusterHeader", "header" => DEFAULT_CLUSTER_HEADER }
             }
-            Self::Authority => serde_json::json!({ "mode": "authority" }),
+            Self::Authority => map! { "mode" => "authority" },
         }
     }
 }
@@ -284,7 +285,7 @@ fn plugin_config(manifests: &Manifests, mode: &Mode, mesh_target: MeshTarget) ->
             config.insert("gateway".into(), format!("{namespace}/{name}").into());
             map! { "mode" => "clusterHeader", "header" => DEFAULT_CLUSTER_HEADER }
         }
-        Mode::Mesh => serde_norway::to_value(mesh_target.plugin_target())?,
+        Mode::Mesh => mesh_target.plugin_target(),
     };
     config.insert("target".into(), target);
     if let Some(class) = manifests.ingress_class() {

@@ -2,8 +2,10 @@
 //! generator, and the OCI image read back byte by byte.
 //!
 //! Envoy bootstraps and the EnvoyFilter's route are loaded into Envoy's own API types
-//! (`schema/envoy_check.py`, Python package xds-protos); WasmPlugins and EnvoyFilters are checked
-//! against Istio's CRDs (`schema/istio_check.mjs`, npm package @kubernetes-models/istio). These
+//! (`schema/envoy_check.py`, Python package xds-protos); WasmPlugins, EnvoyFilters and the
+//! example PrometheusRule are checked against their CRDs (`schema/crd_check.mjs`, npm packages
+//! @kubernetes-models/istio and /prometheus-operator), and the example alerts' and dashboard's
+//! queries are parsed with Prometheus' PromQL grammar (`schema/promql_check.mjs`). These
 //! tests fail, never skip, when Python, Node.js or those packages are missing, and say how to
 //! install them. `host-sim package` output is also read by skopeo, a real OCI client. The
 //! generator's own logic is unit-tested in `host-sim/src/deploy`.
@@ -141,9 +143,9 @@ fn envoy_check(message: &str, file: &Path) -> Result<String, String> {
     )
 }
 
-/// Istio's CRDs: checks a JSON array of objects.
-fn istio_check(file: &Path) -> Result<String, String> {
-    let script = schema_dir().join("istio_check.mjs");
+/// Istio's and the Prometheus Operator's CRDs: checks a JSON array of objects.
+fn crd_check(file: &Path) -> Result<String, String> {
+    let script = schema_dir().join("crd_check.mjs");
     checker(
         "node",
         &[script.to_str().unwrap(), file.to_str().unwrap()],
@@ -484,7 +486,7 @@ fn istio_objects(args: &[&str]) -> Vec<Value> {
     std::fs::write(&file, host_sim(args).stdout).unwrap();
     let objects = documents(&file);
     let json = write_json(&dir, "istio.json", &Value::Array(objects.clone()));
-    if let Err(report) = istio_check(&json) {
+    if let Err(report) = crd_check(&json) {
         panic!(
             "Istio would refuse `host-sim {}`:\n{report}",
             args.join(" ")
@@ -698,7 +700,7 @@ fn istios_schemas_refuse_a_misspelt_field() {
     let strategy = spec.remove("failStrategy").unwrap();
     spec.insert("failStrategi".into(), strategy);
     let file = write_json(&scratch("typo"), "istio.json", &Value::Array(objects));
-    let report = istio_check(&file).unwrap_err();
+    let report = crd_check(&file).unwrap_err();
     assert!(report.contains("failStrategi"), "{report}");
 }
 
@@ -885,4 +887,62 @@ fn package_writes_a_deterministic_image_that_the_wasmplugin_pins() {
     args.extend(["--package-dir", first.to_str().unwrap()]);
     let objects = istio_objects(&args);
     assert_eq!(objects[0]["spec"]["sha256"], digests[0]);
+}
+
+/// Prometheus' PromQL grammar: parses a JSON array of expressions.
+fn promql_check(file: &Path) -> Result<String, String> {
+    let script = schema_dir().join("promql_check.mjs");
+    checker(
+        "node",
+        &[script.to_str().unwrap(), file.to_str().unwrap()],
+        NPM,
+    )
+}
+
+/// Every `expr` in a JSON value, depth first.
+fn expressions(value: &Value, found: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            for (key, value) in map {
+                match (key.as_str(), value) {
+                    ("expr", Value::String(expr)) => found.push(expr.clone()),
+                    _ => expressions(value, found),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|v| expressions(v, found)),
+        _ => {}
+    }
+}
+
+#[test]
+fn the_example_alerts_and_dashboard_pass_the_crd_and_promql() {
+    let dir = workspace().join("examples/observability");
+    let rules = documents(&dir.join("prometheus-rules.yaml"));
+    let scratch = scratch("observability");
+    if let Err(report) = crd_check(&write_json(
+        &scratch,
+        "rules.json",
+        &Value::from(rules.clone()),
+    )) {
+        panic!("the PrometheusRule fails its CRD:\n{report}");
+    }
+    let dashboard: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("grafana-dashboard.json")).unwrap())
+            .unwrap();
+    let mut exprs = Vec::new();
+    expressions(&Value::from(rules), &mut exprs);
+    let alerts = exprs.len();
+    expressions(&dashboard, &mut exprs);
+    assert!(alerts >= 4 && exprs.len() > alerts + 8, "{exprs:#?}");
+    if let Err(report) = promql_check(&write_json(&scratch, "exprs.json", &Value::from(exprs))) {
+        panic!("an example query is not PromQL:\n{report}");
+    }
+    // The checker itself refuses what Prometheus refuses.
+    let broken = write_json(
+        &scratch,
+        "broken.json",
+        &serde_json::json!(["sum(rate(x[5m])"]),
+    );
+    assert!(promql_check(&broken).is_err());
 }

@@ -478,3 +478,43 @@ fn configuration_metrics_say_what_serves_and_whether_the_last_update_was_rejecte
     assert_eq!(metric(&proxy, "gatewasm_rules"), Some(3));
     assert_eq!(metric(&proxy, warnings), Some(1));
 }
+
+#[test]
+fn the_example_alerts_and_dashboard_use_only_metrics_the_filter_defines() {
+    let mut proxy = start(configuration(
+        "kind: HTTPRoute\nmetadata: {name: r, namespace: app}\nspec:\n  parentRefs: [{name: gw, namespace: infra}]\n  rules:\n  - matches: [{path: {value: /api}}]\n    filters: [{type: RequestMirror, requestMirror: {backendRef: {name: shadow, port: 8080}}}]\n    backendRefs: [{name: v1, port: 8080}]\n",
+        None,
+    ));
+    proxy.stream(&get("/api"));
+    proxy.stream(&get("/elsewhere"));
+    assert!(proxy.reconfigure(b"not json".to_vec()).is_err());
+    let defined: Vec<String> = proxy
+        .metrics()
+        .iter()
+        .map(|m| m.series().split('{').next().unwrap().to_owned())
+        .collect();
+
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/observability");
+    let mut used = Vec::new();
+    for file in [
+        "prometheus-rules.yaml",
+        "grafana-dashboard.json",
+        "README.md",
+    ] {
+        let text = std::fs::read_to_string(dir.join(file)).unwrap();
+        for (at, _) in text.match_indices("gatewasm_") {
+            let name: String = text[at..]
+                .chars()
+                .take_while(|c| c.is_ascii_lowercase() || *c == '_')
+                .collect();
+            if !used.contains(&name) {
+                used.push(name);
+            }
+        }
+    }
+    used.retain(|name| name != "gatewasm_" && !defined.contains(name));
+    assert!(
+        used.is_empty(),
+        "not defined by the filter: {used:?}; defined: {defined:?}"
+    );
+}

@@ -53,7 +53,8 @@ pub(super) fn compile_all(
         mesh_namespaces.insert(None);
     }
     for ns in mesh_namespaces {
-        let mut config = manifests.plugin_config(None, Some(&target.plugin_target()));
+        let target = serde_json::to_value(target.plugin_target())?;
+        let mut config = manifests.plugin_config(None, Some(&target));
         if let Some(ns) = ns {
             config["namespace"] = Value::from(ns);
         }

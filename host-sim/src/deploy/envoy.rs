@@ -9,7 +9,8 @@
 //! named after the listener's `certificateRefs` (`<tls-dir>/<namespace>/<name>/tls.crt` and
 //! `tls.key`, the layout of a mounted Kubernetes TLS Secret), or, on request, the listener is
 //! served in plain text. Listeners of other protocols (TLS, TCP, UDP) are left out with a note.
-//! Rendering and flags live in `cmd::config`.
+//! The stats configuration extracts the filter's metric labels as tags. Rendering and flags live
+//! in `cmd::config`.
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -251,11 +252,30 @@ pub fn bootstrap(plan: &Plan, options: &EnvoyOptions) -> Result<Generated> {
             "clusters" => clusters,
         },
         "admin" => map! { "address" => socket_address(&options.admin) },
+        "stats_config" => stats_config(),
     };
     Ok(Generated {
         documents: vec![bootstrap],
         notes,
     })
+}
+
+/// Tag extraction for the filter's metric labels ([`gatewasm_core::metrics`]): each
+/// `label=.=value;.;` cut out of a metric's name becomes the tag `label`, so
+/// `/stats/prometheus` shows `gatewasm_requests_total{route="shop/api",...}`.
+fn stats_config() -> Yaml {
+    let tags: Vec<Yaml> = gatewasm_core::metrics::LABELS
+        .iter()
+        .map(|label| map! { "tag_name" => *label, "regex" => metric_label_regex(label) })
+        .collect();
+    map! { "stats_tags" => tags }
+}
+
+/// The tag extraction regex for one label of Istio's tag syntax: the whole `label=.=value;.;`
+/// is cut out of the name, the value is the tag. Istio's own bootstrap writes the same for
+/// every name in `extraStatTags`.
+pub fn metric_label_regex(label: &str) -> String {
+    format!("({label}=\\.=(.*?);\\.;)")
 }
 
 /// Envoy listeners, one per port, from the Gateway's listeners.
@@ -798,5 +818,31 @@ spec:
         assert!(err.to_string().contains("app/api:8080"), "{err}");
         assert!(Address::parse("nohost").is_err());
         assert_eq!(Address::parse("[::1]:80").unwrap().host, "::1");
+    }
+
+    #[test]
+    fn each_label_regex_cuts_out_its_own_label_only() {
+        let labels = gatewasm_core::metrics::LABELS;
+        let name: String = labels
+            .iter()
+            .map(|l| format!("{l}=.=v-{l};.;"))
+            .chain(["gatewasm_requests_total".to_owned()])
+            .collect();
+        for label in labels {
+            let regex = regex_lite::Regex::new(&super::metric_label_regex(label)).unwrap();
+            let found: Vec<_> = regex.captures_iter(&name).collect();
+            assert_eq!(found.len(), 1, "{label}");
+            assert_eq!(&found[0][2], format!("v-{label}"), "{label}");
+        }
+        let b = serde_json::to_value(
+            bootstrap(&plan(MANIFESTS), &EnvoyOptions::default())
+                .unwrap()
+                .documents[0]
+                .clone(),
+        )
+        .unwrap();
+        let tags = b["stats_config"]["stats_tags"].as_array().unwrap();
+        assert_eq!(tags.len(), labels.len());
+        assert_eq!(tags[1]["regex"], r"(route=\.=(.*?);\.;)");
     }
 }

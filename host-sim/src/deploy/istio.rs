@@ -83,6 +83,7 @@ pub fn objects(plan: &Plan, options: &IstioOptions) -> Result<Generated> {
             "spec.sha256 is not set; pass --package-dir or --sha256 to pin the image".to_owned(),
         );
     }
+    notes.push(metrics_note());
     let mut documents = Vec::new();
     match &plan.mode {
         Mode::Gateway { namespace, name } => {
@@ -175,6 +176,22 @@ pub fn objects(plan: &Plan, options: &IstioOptions) -> Result<Generated> {
         }
     }
     Ok(Generated { documents, notes })
+}
+
+/// How the filter's metrics become labelled Prometheus series in Istio's proxies.
+fn metrics_note() -> String {
+    let labels: Vec<String> = gatewasm_core::metrics::LABELS
+        .iter()
+        .map(|l| format!("\"{l}\""))
+        .collect();
+    format!(
+        "metrics: the filter's labels need Istio's tag extraction; give the proxies the pod \
+         annotation proxy.istio.io/config: '{{\"extraStatTags\": [{}]}}' (or the same in \
+         meshConfig.defaultConfig), and if /stats/prometheus lists no gatewasm_ series add \
+         \"proxyStatsMatcher\": {{\"inclusionPrefixes\": [\"wasmcustom.\"]}} \
+         (examples/observability/)",
+        labels.join(", ")
+    )
 }
 
 fn wasm_plugin(

@@ -1,10 +1,12 @@
-// Checks Istio objects against Istio's own CRD schemas. Used by host-sim's tests
-// (host-sim/tests/deploy.rs); not a user tool.
+// Checks Kubernetes objects against their projects' own CRD schemas: Istio's WasmPlugin,
+// EnvoyFilter and DestinationRule, and the Prometheus Operator's PrometheusRule. Used by
+// host-sim's tests (host-sim/tests/deploy.rs); not a user tool.
 //
-//     node istio_check.mjs FILE.json      FILE holds a JSON array of Kubernetes objects
+//     node crd_check.mjs FILE.json      FILE holds a JSON array of Kubernetes objects
 //
-// The schemas are the CRDs of Istio 1.29.2 as packaged by @kubernetes-models/istio (npm), in two
-// forms, and each object must pass both:
+// The schemas are the CRDs of Istio 1.29.2 and of the Prometheus Operator as packaged by
+// @kubernetes-models/istio and @kubernetes-models/prometheus-operator (npm), in two forms, and
+// each object must pass both:
 // - the package's compiled JSON-schema validators: types, enums, patterns, ranges, required fields;
 // - the package's TypeScript types, through the TypeScript compiler: an object literal with a
 //   field the CRD does not define is a compile error. This is how a misspelt field fails here, as
@@ -20,24 +22,26 @@ import { fileURLToPath } from "node:url";
 const INSTALL = "npm ci --prefix host-sim/tests/schema";
 const here = path.dirname(fileURLToPath(import.meta.url));
 
+// apiVersion/kind -> the module that models it.
 const KINDS = {
-  "extensions.istio.io/v1alpha1/WasmPlugin": "extensions.istio.io/v1alpha1/WasmPlugin",
-  "networking.istio.io/v1alpha3/EnvoyFilter": "networking.istio.io/v1alpha3/EnvoyFilter",
-  "networking.istio.io/v1/DestinationRule": "networking.istio.io/v1/DestinationRule",
+  "extensions.istio.io/v1alpha1/WasmPlugin": "@kubernetes-models/istio/extensions.istio.io/v1alpha1/WasmPlugin",
+  "networking.istio.io/v1alpha3/EnvoyFilter": "@kubernetes-models/istio/networking.istio.io/v1alpha3/EnvoyFilter",
+  "networking.istio.io/v1/DestinationRule": "@kubernetes-models/istio/networking.istio.io/v1/DestinationRule",
+  "monitoring.coreos.com/v1/PrometheusRule": "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule",
 };
 
 async function load(specifier) {
   try {
     return await import(specifier);
   } catch (error) {
-    console.error(`istio_check.mjs: cannot load ${specifier} (${error.code ?? error.message}); install the schema packages with: ${INSTALL}`);
+    console.error(`crd_check.mjs: cannot load ${specifier} (${error.code ?? error.message}); install the schema packages with: ${INSTALL}`);
     process.exit(3);
   }
 }
 
 const file = process.argv[2];
 if (!file) {
-  console.error("usage: node istio_check.mjs FILE.json");
+  console.error("usage: node crd_check.mjs FILE.json");
   process.exit(2);
 }
 const documents = JSON.parse(readFileSync(file, "utf8"));
@@ -54,19 +58,19 @@ for (const [index, document] of documents.entries()) {
     continue;
   }
   const kind = document.kind;
-  const model = (await load(`@kubernetes-models/istio/${module}`))[kind];
+  const model = (await load(module))[kind];
   try {
     new model(document).validate();
   } catch (error) {
     problems.push(`document ${index} (${kind} ${document.metadata?.namespace}/${document.metadata?.name}): ${error.message}`);
   }
-  imports.push(`import type { I${kind} as T${index} } from "@kubernetes-models/istio/${module}";`);
+  imports.push(`import type { I${kind} as T${index} } from "${module}";`);
   declarations.push(`export const document${index}: T${index} = ${JSON.stringify(document, null, 2)};`);
 }
 
 // One program for every object: the types come from the package's .d.ts files.
 const source = [...imports, ...declarations].join("\n") + "\n";
-const virtual = path.join(here, "__istio_check__.ts");
+const virtual = path.join(here, "__crd_check__.ts");
 const options = {
   strict: true,
   noEmit: true,
