@@ -161,7 +161,11 @@ impl Observed {
             rule: decision.next().and_then(|r| r.parse().ok()),
             backend: decision.next().filter(|b| *b != "-").map(str::to_owned),
             trap: outcome.trap.clone(),
-            metrics: outcome.metrics.clone(),
+            metrics: outcome
+                .metrics
+                .iter()
+                .map(|(name, delta)| (crate::abi::metrics::series(name), *delta))
+                .collect(),
             response_headers: joined(&outcome.response_headers),
             check: match outcome.awaited {
                 Some(Callout::Http(token)) => outcome

@@ -10,6 +10,7 @@
 //! syntax and without the `wasmcustom.` prefix.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use wasmtime::Result;
 use wasmtime::{Caller, Linker};
@@ -24,7 +25,7 @@ pub struct Metric {
     /// The id handed to the plugin.
     pub id: u32,
     /// The name the plugin defined.
-    pub name: String,
+    pub name: Arc<str>,
     /// Counter, gauge or histogram.
     pub kind: MetricType,
     /// Counter total or gauge value (0 for histograms).
@@ -34,55 +35,86 @@ pub struct Metric {
 }
 
 impl Metric {
-    /// The Prometheus series: `name{label="value",...}`, each leading `label=.=value;.;` of the
-    /// defined name cut out as a label, in the order written.
+    /// Its Prometheus series ([`series`]).
     pub fn series(&self) -> String {
-        let mut rest = self.name.as_str();
-        let mut labels = Vec::new();
-        while let Some((label, after)) = rest.split_once("=.=") {
-            let Some((value, after)) = after.split_once(";.;") else {
-                break;
-            };
-            labels.push(format!("{label}=\"{value}\""));
-            rest = after;
-        }
-        if labels.is_empty() {
-            rest.to_owned()
-        } else {
-            format!("{rest}{{{}}}", labels.join(","))
-        }
+        series(&self.name)
     }
 }
 
-/// What changed between two snapshots of a VM's counters and gauges, by series; unchanged
-/// metrics are left out.
-pub fn deltas(before: &[Metric], after: &[Metric]) -> BTreeMap<String, i64> {
-    after
-        .iter()
-        .filter(|m| m.kind != MetricType::Histogram)
-        .filter_map(|m| {
-            let old = before.iter().find(|b| b.id == m.id).map_or(0, |b| b.value);
-            let delta = i64::try_from(m.value).ok()? - i64::try_from(old).ok()?;
-            (delta != 0).then(|| (m.series(), delta))
-        })
-        .collect()
+/// The Prometheus series of a metric name: `name{label="value",...}`, each leading
+/// `label=.=value;.;` cut out as a label, in the order written.
+pub fn series(name: &str) -> String {
+    let mut rest = name;
+    let mut labels = Vec::new();
+    while let Some((label, after)) = rest.split_once("=.=") {
+        let Some((value, after)) = after.split_once(";.;") else {
+            break;
+        };
+        labels.push(format!("{label}=\"{value}\""));
+        rest = after;
+    }
+    if labels.is_empty() {
+        rest.to_owned()
+    } else {
+        format!("{rest}{{{}}}", labels.join(","))
+    }
 }
 
-/// The VM's metrics.
+/// The plugin's metrics.
 #[derive(Clone, Debug, Default)]
 pub struct Metrics {
-    /// Every defined metric, in definition order.
+    /// Every defined metric, in definition order: the metric with id `id` is at `(id >> 2) - 1`.
     pub metrics: Vec<Metric>,
+    /// Ids by name and type.
+    ids: BTreeMap<(String, u32), u32>,
+    /// While [`Metrics::watch`] runs: each counter and gauge changed, with its value before.
+    changed: Option<Vec<(u32, u64)>>,
 }
 
 impl Metrics {
+    /// Where the metric with `id` is in `metrics`.
+    fn index(&self, id: u32) -> Option<usize> {
+        let index = usize::try_from(id >> 2).ok()?.checked_sub(1)?;
+        self.metrics
+            .get(index)
+            .filter(|m| m.id == id)
+            .map(|_| index)
+    }
+
     fn find(&mut self, id: u32) -> Option<&mut Metric> {
-        self.metrics.iter_mut().find(|m| m.id == id)
+        let index = self.index(id)?;
+        let metric = self.metrics.get_mut(index)?;
+        if let Some(changed) = &mut self.changed {
+            if !changed.iter().any(|(c, _)| *c == id) {
+                changed.push((id, metric.value));
+            }
+        }
+        Some(metric)
     }
 
     /// The metric named `name`, if defined.
     pub fn by_name(&self, name: &str) -> Option<&Metric> {
-        self.metrics.iter().find(|m| m.name == name)
+        self.metrics.iter().find(|m| &*m.name == name)
+    }
+
+    /// Starts noting which metrics change, for [`Metrics::changes`]; costs nothing per metric
+    /// defined, so a stream's bookkeeping does not grow with the configuration.
+    pub fn watch(&mut self) {
+        self.changed = Some(Vec::new());
+    }
+
+    /// How each counter and gauge changed since [`Metrics::watch`], by name (see [`series`]),
+    /// in the order they first changed; unchanged ones are left out. Stops watching.
+    pub fn changes(&mut self) -> Vec<(Arc<str>, i64)> {
+        let changed = self.changed.take().unwrap_or_default();
+        changed
+            .into_iter()
+            .filter_map(|(id, old)| {
+                let metric = self.metrics.get(self.index(id)?)?;
+                let delta = i64::try_from(metric.value).ok()? - i64::try_from(old).ok()?;
+                (delta != 0).then(|| (Arc::clone(&metric.name), delta))
+            })
+            .collect()
     }
 }
 
@@ -95,15 +127,14 @@ fn kind_of(id: u32) -> u32 {
 pub fn define_metric(metrics: &mut Metrics, kind: i32, name: &[u8]) -> HostResult<u32> {
     let kind = MetricType::from_raw(kind)?;
     let name = String::from_utf8_lossy(name).into_owned();
-    if let Some(existing) = metrics
-        .metrics
-        .iter()
-        .find(|m| m.name == name && m.kind == kind)
-    {
-        return Ok(existing.id);
+    let key = (name, kind as u32);
+    if let Some(id) = metrics.ids.get(&key) {
+        return Ok(*id);
     }
     let serial = metrics.metrics.len() as u32 + 1;
     let id = (serial << 2) | kind as u32;
+    let name = Arc::from(key.0.as_str());
+    metrics.ids.insert(key, id);
     metrics.metrics.push(Metric {
         id,
         name,
@@ -259,11 +290,16 @@ mod tests {
         )
         .unwrap();
         let plain = define_metric(&mut metrics, 1, b"rules").unwrap();
-        let before = metrics.metrics.clone();
+        metrics.watch();
         increment_metric(&mut metrics, id, 2).unwrap();
         record_metric(&mut metrics, plain, 0).unwrap();
-        let want = BTreeMap::from([(r#"requests{route="a/b",backend="a/c:80"}"#.to_owned(), 2)]);
-        assert_eq!(deltas(&before, &metrics.metrics), want);
+        let changes = metrics.changes();
+        assert_eq!(changes.len(), 1);
+        assert_eq!(
+            (series(&changes[0].0), changes[0].1),
+            (r#"requests{route="a/b",backend="a/c:80"}"#.to_owned(), 2)
+        );
+        assert!(metrics.changes().is_empty(), "watching stopped");
         assert_eq!(metrics.by_name("rules").unwrap().series(), "rules");
     }
 

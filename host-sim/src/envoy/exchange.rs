@@ -4,6 +4,7 @@
 //! Running the stream is `stream`'s job; this file only holds the data.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use crate::abi::grpc::GrpcCall;
 use crate::abi::http_call::HttpCall;
@@ -118,9 +119,9 @@ pub struct StreamOutcome {
     pub reset: bool,
     /// Names of the imports the plugin called, in order.
     pub calls: Vec<&'static str>,
-    /// How the worker VM's counters and gauges changed, by Prometheus series (see
-    /// [`crate::abi::metrics::deltas`]); filled by [`crate::envoy::Proxy::stream`].
-    pub metrics: BTreeMap<String, i64>,
+    /// How the plugin's counters and gauges changed, by metric name (see
+    /// [`crate::abi::metrics::Metrics::changes`]); filled by [`crate::envoy::Proxy::stream`].
+    pub metrics: Vec<(Arc<str>, i64)>,
 }
 
 impl StreamOutcome {

@@ -138,10 +138,10 @@ impl Proxy {
     /// Runs one HTTP stream through the plugin, start to end (see the module docs); the
     /// outcome's `metrics` holds what the stream counted.
     pub fn stream(&mut self, request: &HttpRequest) -> StreamOutcome {
-        let before = self.metrics();
+        self.shared.lock().metrics.watch();
         let pending = self.begin_stream(request);
         let mut outcome = self.finish_stream(pending);
-        outcome.metrics = crate::abi::metrics::deltas(&before, &self.metrics());
+        outcome.metrics = self.shared.lock().metrics.changes();
         outcome
     }
 
