@@ -3,19 +3,23 @@
 //!
 //! This file is the pipeline. The status comes from the core's own compile (`status`), so it is
 //! exactly what the filter will do; `cluster` adds what only the cluster knows (classes,
-//! certificates, missing Gateways, injection, multi-cluster objects); `verdicts` what the
-//! objects it does not route with do; `policies` gathers each policy's status per target;
-//! `dead_rules` finds rules that can never match; `hints` adds fixes to the filter's problems
-//! where the manifests say what to change; `findings` completes and orders everything by object. `objects` reads the
-//! manifests as written, `model` is the report's shape. Printing it is `cmd::check`'s job.
+//! certificates, missing Gateways, injection, multi-cluster objects, and with `sidecar_scope`
+//! the backends an Istio Sidecar hides); `verdicts` what the objects it does not route with do;
+//! `ingress_advice` what to write instead of the Ingress annotations the filter does not
+//! execute; `policies` gathers each policy's status per target; `dead_rules` finds rules that
+//! can never match; `hints` adds fixes to the filter's problems where the manifests say what to
+//! change; `findings` completes and orders everything by object. `objects` reads the manifests
+//! as written, `model` is the report's shape. Printing it is `cmd::check`'s job.
 
 mod cluster;
 mod dead_rules;
 mod findings;
 mod hints;
+mod ingress_advice;
 mod model;
 pub(crate) mod objects;
 mod policies;
+mod sidecar_scope;
 mod status;
 mod verdicts;
 
@@ -125,7 +129,7 @@ impl Report {
         let overlaps = compiled
             .iter()
             .flat_map(|(_, c)| gatewasm_core::ingress::overlaps(&c.table));
-        for problem in overlaps.chain(crate::ingress_advice::findings(manifests)) {
+        for problem in overlaps.chain(ingress_advice::findings(manifests)) {
             if !problems.contains(&problem) {
                 problems.push(problem);
             }

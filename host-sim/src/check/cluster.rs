@@ -63,7 +63,7 @@ pub(super) fn diagnose(manifests: &Manifests, controllers: &[String]) -> Diagnos
     multi_cluster(manifests, &mut diagnosis.problems);
     injection(manifests, &mut diagnosis.problems);
     weights(manifests, &mut diagnosis.problems);
-    crate::sidecar_scope::check(manifests, &mut diagnosis.problems);
+    super::sidecar_scope::check(manifests, &mut diagnosis.problems);
     diagnosis
 }
 

@@ -20,7 +20,7 @@ CVE-2026-24512, and are disabled by default since ingress-nginx v1.9";
 
 /// A finding for every annotation of every Ingress among the manifests that the filter does not
 /// execute.
-pub fn findings(manifests: &Manifests) -> Vec<Problem> {
+pub(super) fn findings(manifests: &Manifests) -> Vec<Problem> {
     let mut out = Vec::new();
     for ingress in manifests
         .resources

@@ -10,14 +10,12 @@
 
 use serde_json::Value;
 
-use crate::check::objects::{
-    array_at, kind, label, name, namespace, parent_ref_target, routes, str_at,
-};
+use super::objects::{array_at, kind, label, name, namespace, parent_ref_target, routes, str_at};
 use crate::manifests::Manifests;
 use gatewasm_core::Problem;
 
 /// Warns about every backendRef of a mesh route that a `Sidecar` in a calling namespace hides.
-pub fn check(manifests: &Manifests, problems: &mut Vec<Problem>) {
+pub(super) fn check(manifests: &Manifests, problems: &mut Vec<Problem>) {
     let sidecars: Vec<&Value> = manifests
         .others
         .iter()
