@@ -1,16 +1,9 @@
-//! Deployment artefacts against the real systems' schemas, the committed examples against the
-//! generator, and the OCI image read back byte by byte.
-//!
-//! Envoy bootstraps and the EnvoyFilter's route are loaded into Envoy's own API types
-//! (`schema/envoy_check.py`, Python package xds-protos); WasmPlugins, EnvoyFilters and the
-//! example PrometheusRule are checked against their CRDs (`schema/crd_check.mjs`, npm packages
-//! @kubernetes-models/istio and /prometheus-operator), and the example alerts' and dashboard's
-//! queries are parsed with Prometheus' PromQL grammar (`schema/promql_check.mjs`). These
-//! tests fail, never skip, when Python, Node.js or those packages are missing, and say how to
-//! install them. `host-sim package` output is also read by skopeo, a real OCI client. The
-//! generator's own logic is unit-tested in `host-sim/src/deploy`.
-//!
-//! `GATEWASM_BLESS=1 cargo test -p host-sim --test deploy` rewrites the committed examples.
+//! Generated deployment artefacts against the real systems' schemas (`common`'s checkers):
+//! Envoy bootstraps and the EnvoyFilter's route in Envoy's own API types, Istio objects against
+//! Istio's CRDs; the committed examples against the generator (`GATEWASM_BLESS=1 cargo test -p
+//! host-sim --test deploy` rewrites them); the OCI image read back byte by byte, and by skopeo.
+//! The generator's logic is unit-tested in `host-sim/src/deploy`, hand-written examples in
+//! `tests/examples.rs`.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -18,11 +11,13 @@
     reason = "test helpers fail the test loudly"
 )]
 
-use std::io::Read;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-use std::sync::atomic::{AtomicUsize, Ordering};
+mod common;
 
+use std::io::Read;
+use std::path::Path;
+use std::process::{Command, Output};
+
+use common::{checker, crd_check, documents, schema_dir, scratch, workspace, write_json, PIP};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
@@ -65,30 +60,6 @@ const EXAMPLES: &[(&str, &[&str])] = &[
     ),
 ];
 
-const PIP: &str = "pip install -r host-sim/tests/schema/requirements.txt";
-const NPM: &str = "npm ci --prefix host-sim/tests/schema";
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn schema_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/schema")
-}
-
-/// A fresh folder under cargo's temporary folder for integration tests.
-fn scratch(name: &str) -> PathBuf {
-    static NEXT: AtomicUsize = AtomicUsize::new(0);
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
-        "deploy-{}-{}-{name}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed)
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
 /// Runs the host-sim binary from the workspace root; panics with its stderr when it fails.
 fn host_sim(args: &[&str]) -> Output {
     let output = Command::new(env!("CARGO_BIN_EXE_host-sim"))
@@ -109,30 +80,6 @@ fn stdout(output: &Output) -> String {
     String::from_utf8(output.stdout.clone()).unwrap()
 }
 
-/// Runs a schema checker; `Err` carries its report when the input is refused. A missing
-/// interpreter or package fails the test with the install command.
-fn checker(program: &str, args: &[&str], install: &str) -> Result<String, String> {
-    let output = Command::new(program)
-        .args(args)
-        .current_dir(workspace())
-        .output()
-        .unwrap_or_else(|err| {
-            panic!("cannot run {program} ({err}): the schema tests need it, then `{install}`")
-        });
-    let report = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    match output.status.code() {
-        Some(0) => Ok(report),
-        Some(3) => {
-            panic!("the schema packages are missing; install them with `{install}`:\n{report}")
-        }
-        _ => Err(report),
-    }
-}
-
 /// Envoy's API types: loads `file` (YAML or JSON) as `message`.
 fn envoy_check(message: &str, file: &Path) -> Result<String, String> {
     let script = schema_dir().join("envoy_check.py");
@@ -141,46 +88,6 @@ fn envoy_check(message: &str, file: &Path) -> Result<String, String> {
         &[script.to_str().unwrap(), message, file.to_str().unwrap()],
         PIP,
     )
-}
-
-/// Istio's and the Prometheus Operator's CRDs: checks a JSON array of objects.
-fn crd_check(file: &Path) -> Result<String, String> {
-    let script = schema_dir().join("crd_check.mjs");
-    checker(
-        "node",
-        &[script.to_str().unwrap(), file.to_str().unwrap()],
-        NPM,
-    )
-}
-
-/// The documents of a YAML text as kubectl and Envoy read them (PyYAML, YAML 1.1), checked
-/// against how host-sim's own YAML reader reads them.
-fn documents(yaml_file: &Path) -> Vec<Value> {
-    let script = schema_dir().join("envoy_check.py");
-    let json = checker(
-        "python3",
-        &[
-            script.to_str().unwrap(),
-            "yaml-to-json",
-            yaml_file.to_str().unwrap(),
-        ],
-        PIP,
-    )
-    .unwrap_or_else(|report| panic!("{} is not YAML:\n{report}", yaml_file.display()));
-    let documents: Vec<Value> = serde_json::from_str(&json).unwrap();
-    let text = std::fs::read_to_string(yaml_file).unwrap();
-    let ours: Vec<Value> = serde_norway::Deserializer::from_str(&text)
-        .map(|d| serde::Deserialize::deserialize(d).unwrap())
-        .filter(|d: &Value| !d.is_null())
-        .collect();
-    assert_eq!(documents, ours, "YAML 1.1 and 1.2 readers disagree");
-    documents
-}
-
-fn write_json(dir: &Path, name: &str, value: &Value) -> PathBuf {
-    let path = dir.join(name);
-    std::fs::write(&path, serde_json::to_vec_pretty(value).unwrap()).unwrap();
-    path
 }
 
 /// Compiles a plugin configuration as the filter would; it must serve.
@@ -887,62 +794,4 @@ fn package_writes_a_deterministic_image_that_the_wasmplugin_pins() {
     args.extend(["--package-dir", first.to_str().unwrap()]);
     let objects = istio_objects(&args);
     assert_eq!(objects[0]["spec"]["sha256"], digests[0]);
-}
-
-/// Prometheus' PromQL grammar: parses a JSON array of expressions.
-fn promql_check(file: &Path) -> Result<String, String> {
-    let script = schema_dir().join("promql_check.mjs");
-    checker(
-        "node",
-        &[script.to_str().unwrap(), file.to_str().unwrap()],
-        NPM,
-    )
-}
-
-/// Every `expr` in a JSON value, depth first.
-fn expressions(value: &Value, found: &mut Vec<String>) {
-    match value {
-        Value::Object(map) => {
-            for (key, value) in map {
-                match (key.as_str(), value) {
-                    ("expr", Value::String(expr)) => found.push(expr.clone()),
-                    _ => expressions(value, found),
-                }
-            }
-        }
-        Value::Array(items) => items.iter().for_each(|v| expressions(v, found)),
-        _ => {}
-    }
-}
-
-#[test]
-fn the_example_alerts_and_dashboard_pass_the_crd_and_promql() {
-    let dir = workspace().join("examples/observability");
-    let rules = documents(&dir.join("prometheus-rules.yaml"));
-    let scratch = scratch("observability");
-    if let Err(report) = crd_check(&write_json(
-        &scratch,
-        "rules.json",
-        &Value::from(rules.clone()),
-    )) {
-        panic!("the PrometheusRule fails its CRD:\n{report}");
-    }
-    let dashboard: Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("grafana-dashboard.json")).unwrap())
-            .unwrap();
-    let mut exprs = Vec::new();
-    expressions(&Value::from(rules), &mut exprs);
-    let alerts = exprs.len();
-    expressions(&dashboard, &mut exprs);
-    assert!(alerts >= 4 && exprs.len() > alerts + 8, "{exprs:#?}");
-    if let Err(report) = promql_check(&write_json(&scratch, "exprs.json", &Value::from(exprs))) {
-        panic!("an example query is not PromQL:\n{report}");
-    }
-    // The checker itself refuses what Prometheus refuses.
-    let broken = write_json(
-        &scratch,
-        "broken.json",
-        &serde_json::json!(["sum(rate(x[5m])"]),
-    );
-    assert!(promql_check(&broken).is_err());
 }
