@@ -23,6 +23,8 @@ pub struct HttpRequest {
     pub destination_port: Option<u16>,
     /// The upstream's response headers; empty means `[(":status", "200")]`.
     pub response_headers: Vec<(String, Vec<u8>)>,
+    /// The upstream's response body, if it has one.
+    pub response_body: Option<Vec<u8>>,
     /// Extra properties for this stream (path segments, encoded value); they win over built-ins.
     pub properties: Vec<PropertyValue>,
     /// The answer to the callout the request waits on, if it pauses for one.
@@ -99,6 +101,9 @@ pub struct StreamOutcome {
     /// What the client finally receives (after the plugin's response-phase edits); empty if the
     /// stream was reset or never answered.
     pub response_headers: Vec<(String, Vec<u8>)>,
+    /// The response body the client receives after the plugin's `on_response_body`, when the
+    /// upstream sent one.
+    pub response_body: Option<Vec<u8>>,
     /// `proxy_set_property` writes: key is the `\0`-joined path with `\0` turned into `.`.
     pub filter_state: BTreeMap<String, Vec<u8>>,
     /// `proxy_http_call` dispatches made during the stream.

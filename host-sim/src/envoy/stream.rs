@@ -241,7 +241,67 @@ impl<'a> StreamRun<'a> {
     /// The upstream's response through the plugin.
     pub(super) fn receive_response(&mut self) -> Result<(), String> {
         let response = HeaderMap::from_pairs(&response_or_default(self.request));
-        self.response_phase(response)
+        self.response_phase(response)?;
+        match &self.request.response_body {
+            Some(body) if !self.out.reset && !self.out.paused && self.out.local_reply.is_none() => {
+                self.response_body_phase(body)
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// `on_response_body` for the upstream's body, delivered as Envoy delivers a body that
+    /// arrives in two pieces (halves; one piece when it is a byte or less). A piece the plugin
+    /// pauses on (`StopIterationAndBuffer`) stays buffered, and the next call sees all that is
+    /// buffered with its total size; one it continues on goes to the client as the plugin left
+    /// it. A pause on the last piece stalls the stream, as Envoy waits for a resume.
+    fn response_body_phase(&mut self, body: &[u8]) -> Result<(), String> {
+        let half = body.len() / 2;
+        let pieces = if half == 0 {
+            vec![body]
+        } else {
+            vec![&body[..half], &body[half..]]
+        };
+        let mut sent = Vec::new();
+        let mut buffered = Vec::new();
+        for (index, piece) in pieces.iter().enumerate() {
+            let end_of_stream = index + 1 == pieces.len();
+            buffered.extend_from_slice(piece);
+            let size = buffered.len() as i32;
+            self.state().buffers.response_body = Some(std::mem::take(&mut buffered));
+            let cb = self.vm.cb.response_body.clone();
+            let args = (self.context as i32, size, i32::from(end_of_stream));
+            let action = self
+                .vm
+                .invoke(cb, self.context, self.root, args)?
+                .unwrap_or(0);
+            buffered = self
+                .state()
+                .buffers
+                .response_body
+                .take()
+                .unwrap_or_default();
+            let (deferred, local_reply_sent) = self.take_deferred();
+            match self.settle(
+                action == 0 && !local_reply_sent,
+                deferred,
+                StreamType::HttpResponse,
+            ) {
+                Settled::Continued => sent.append(&mut buffered),
+                Settled::Paused if !end_of_stream => {}
+                Settled::Paused => {
+                    self.out.paused = true;
+                    return Ok(());
+                }
+                // The headers are gone: a local reply can only reset the stream now.
+                Settled::Reply(_) | Settled::Reset => {
+                    self.out.reset = true;
+                    return Ok(());
+                }
+            }
+        }
+        self.out.response_body = Some(sent);
+        Ok(())
     }
 
     fn take_deferred(&mut self) -> (Vec<Deferred>, bool) {
