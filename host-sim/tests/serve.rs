@@ -753,3 +753,40 @@ fn an_https_listener_serves_http2_and_http1_with_the_given_certificate() {
         assert_eq!(version, if protocol == "--http2" { "2" } else { "1.1" });
     }
 }
+
+#[test]
+fn ingress_source_ranges_see_the_real_client_address() {
+    require("curl");
+    let (_echo, echo_addr) = echo("echo");
+    let dir = TempDir::new("source-range");
+    let ingress = |name: &str, range: &str| {
+        format!(
+            "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata:\n  name: {name}\n  namespace: app\n  annotations:\n    nginx.ingress.kubernetes.io/whitelist-source-range: \"{range}\"\nspec:\n  ingressClassName: nginx\n  rules:\n  - host: {name}.local\n    http:\n      paths:\n      - {{path: /, pathType: Prefix, backend: {{service: {{name: echo, port: {{number: 80}}}}}}}}\n---\n"
+        )
+    };
+    // Loopback may call `loopback`; only the simulated default client (10.0.0.10) could call
+    // `private`, so it answers 403 when the filter sees the real address.
+    let manifests = format!(
+        "apiVersion: networking.k8s.io/v1\nkind: IngressClass\nmetadata: {{name: nginx}}\nspec: {{controller: k8s.io/ingress-nginx}}\n---\n{}{}",
+        ingress("loopback", "127.0.0.0/8"),
+        ingress("private", "10.0.0.0/8")
+    );
+    write_atomically(&dir.0, "ingresses.yaml", &manifests);
+    let serve = serve(&dir.0, &[("app/echo:80", echo_addr.as_str())]);
+    let status = |host: &str| {
+        curl(
+            "--http1.1",
+            &[
+                "-o",
+                "/dev/null",
+                "-w",
+                "%{http_code}",
+                "-H",
+                &format!("host: {host}"),
+                &format!("http://{}/", serve.addr),
+            ],
+        )
+    };
+    assert_eq!(status("loopback.local"), "200");
+    assert_eq!(status("private.local"), "403");
+}

@@ -6,6 +6,7 @@
 //! trailers stream back to the client. Then one access-log line and the counters.
 
 use std::convert::Infallible;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
@@ -36,12 +37,21 @@ pub(super) struct Listener {
     pub(super) https: bool,
 }
 
+/// The client's side of a connection, as Envoy's connection properties show it.
+#[derive(Clone, Debug)]
+pub(super) struct Connection {
+    /// The client's address and port (`source.address`).
+    pub(super) peer: SocketAddr,
+    /// The TLS server name the client sent (`connection.requested_server_name`).
+    pub(super) sni: Option<String>,
+}
+
 /// Serves one request; never fails (a failure is an answer, or a reset stream).
 pub(super) async fn handle(
     shared: Arc<Shared>,
     worker: Worker,
     listener: Listener,
-    sni: Option<String>,
+    connection: Connection,
     request: Request<Incoming>,
 ) -> Result<Response<Body>, Infallible> {
     let start = (SystemTime::now(), Instant::now());
@@ -81,7 +91,11 @@ pub(super) async fn handle(
         vec!["request".to_owned(), "protocol".to_owned()],
         protocol.as_bytes().to_vec(),
     ));
-    if let Some(sni) = sni {
+    filter_request.properties.push((
+        vec!["source".to_owned(), "address".to_owned()],
+        connection.peer.to_string().into_bytes(),
+    ));
+    if let Some(sni) = connection.sni {
         filter_request.properties.push((
             vec!["connection".to_owned(), "requested_server_name".to_owned()],
             sni.into_bytes(),

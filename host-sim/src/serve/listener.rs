@@ -14,7 +14,7 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_rustls::TlsAcceptor;
 
-use super::handler::{self, Listener};
+use super::handler::{self, Connection, Listener};
 use super::tls;
 use super::worker::{Worker, Workers};
 use super::{Body, Shared};
@@ -67,7 +67,7 @@ async fn accept(
     workers: Arc<Workers>,
 ) -> Result<()> {
     loop {
-        let Ok((stream, _)) = socket.accept().await else {
+        let Ok((stream, peer)) = socket.accept().await else {
             continue;
         };
         let _ = stream.set_nodelay(true);
@@ -76,14 +76,16 @@ async fn accept(
         let tls = tls.clone();
         tokio::spawn(async move {
             let Some(tls) = tls else {
-                serve_connection(stream, listener, None, shared, worker).await;
+                let connection = Connection { peer, sni: None };
+                serve_connection(stream, listener, connection, shared, worker).await;
                 return;
             };
             let Ok(stream) = tls.accept(stream).await else {
                 return;
             };
             let sni = stream.get_ref().1.server_name().map(str::to_owned);
-            serve_connection(stream, listener, sni, shared, worker).await;
+            let connection = Connection { peer, sni };
+            serve_connection(stream, listener, connection, shared, worker).await;
         });
     }
 }
@@ -92,7 +94,7 @@ async fn accept(
 async fn serve_connection<S>(
     stream: S,
     listener: Listener,
-    sni: Option<String>,
+    connection: Connection,
     shared: Arc<Shared>,
     worker: Worker,
 ) where
@@ -103,7 +105,7 @@ async fn serve_connection<S>(
             Arc::clone(&shared),
             worker.clone(),
             listener,
-            sni.clone(),
+            connection.clone(),
             request,
         )
     });
