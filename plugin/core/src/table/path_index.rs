@@ -14,7 +14,6 @@
 use std::collections::BTreeMap;
 
 use crate::fnv::FnvHashMap;
-use crate::matcher::strip_trailing_slash;
 use crate::precedence::Rank;
 
 /// One match of one rule, as the index stores it.
@@ -193,16 +192,19 @@ impl PathIndex {
     }
 }
 
-/// `path` with its trailing `/` removed, then each element-wise ancestor, ending with `/`:
-/// every PathPrefix value that covers `path`, longest first.
+/// `path` itself, then the part before each of its `/` from the last, ending with `/`: every
+/// PathPrefix value (trailing `/` stripped) that covers `path`, longest first. A value covers a
+/// path it equals or that continues it with `/`; a stripped value can still end with `/` (`///`
+/// is `//`), so the path itself comes first even when it ends with `/`.
 fn covering_prefixes(path: &str) -> impl Iterator<Item = &str> {
-    let mut next = Some(strip_trailing_slash(path));
+    let mut next = Some(path);
     std::iter::from_fn(move || {
         let current = next?;
         next = match current.rfind('/') {
-            Some(0) if current != "/" => Some("/"),
-            Some(0) | None => None,
+            _ if current == "/" => None,
+            Some(0) => Some("/"),
             Some(at) => Some(&current[..at]),
+            None => None,
         };
         Some(current)
     })
@@ -278,8 +280,26 @@ mod tests {
             covering_prefixes("/a/b/c").collect::<Vec<_>>(),
             ["/a/b/c", "/a/b", "/a", "/"]
         );
-        assert_eq!(covering_prefixes("/a/").collect::<Vec<_>>(), ["/a", "/"]);
+        assert_eq!(
+            covering_prefixes("/a/").collect::<Vec<_>>(),
+            ["/a/", "/a", "/"]
+        );
         assert_eq!(covering_prefixes("/").collect::<Vec<_>>(), ["/"]);
+        assert_eq!(covering_prefixes("//").collect::<Vec<_>>(), ["//", "/"]);
+        assert_eq!(
+            covering_prefixes("/a//").collect::<Vec<_>>(),
+            ["/a//", "/a/", "/a", "/"]
+        );
+    }
+
+    #[test]
+    fn a_value_ending_in_a_slash_covers_its_own_path_and_falls_back_to_its_ancestors() {
+        // 0: prefix `//` (stripped to /), 1: prefix `///` (stripped to //). Found by the
+        // route_table fuzz target: `//` used to skip both.
+        let idx = index(&[("prefix", "/"), ("prefix", "//")]);
+        assert_eq!(order(&idx, "//"), [1, 0]);
+        assert_eq!(order(&idx, "///x"), [1, 0]);
+        assert_eq!(order(&idx, "/x"), [0]);
     }
 
     #[test]
