@@ -790,3 +790,60 @@ fn ingress_source_ranges_see_the_real_client_address() {
     assert_eq!(status("loopback.local"), "200");
     assert_eq!(status("private.local"), "403");
 }
+
+#[test]
+fn an_http_authorization_server_is_asked_and_its_answer_decides() {
+    require("curl");
+    let (_echo, echo_addr) = echo("echo");
+    // A server that allows: host-sim echo answers 200. One that refuses: Python's file server
+    // on an empty folder answers 404 to every check.
+    let (_allow, allow_addr) = echo("authz");
+    let empty = TempDir::new("authz-empty");
+    let deny = Running::start(Command::new("sh").args([
+        "-c",
+        &format!(
+            "exec python3 -u -m http.server 0 --bind 127.0.0.1 --directory {} 1>&2",
+            empty.0.display()
+        ),
+    ]));
+    let deny_addr = address(&deny.wait_for("Serving HTTP"));
+    let dir = TempDir::new("authz");
+    let rule = |path: &str, server: &str| {
+        format!(
+            "  - matches: [{{path: {{type: PathPrefix, value: {path}}}}}]\n    filters:\n    - type: ExternalAuth\n      externalAuth: {{protocol: HTTP, backendRef: {{name: {server}, port: 9000}}, http: {{path: /check}}}}\n    backendRefs: [{{name: echo, port: 80}}]\n"
+        )
+    };
+    let manifests = format!(
+        "kind: Gateway\napiVersion: gateway.networking.k8s.io/v1\nmetadata: {{name: gw, namespace: infra}}\nspec:\n  gatewayClassName: gatewasm\n  listeners: [{{name: http, port: 443, protocol: HTTP, allowedRoutes: {{namespaces: {{from: All}}}}}}]\n---\nkind: HTTPRoute\napiVersion: gateway.networking.k8s.io/v1\nmetadata: {{name: checked, namespace: app}}\nspec:\n  parentRefs: [{{name: gw, namespace: infra}}]\n  rules:\n{}{}",
+        rule("/allowed", "allow"),
+        rule("/refused", "deny")
+    );
+    write_atomically(&dir.0, "routes.yaml", &manifests);
+    let serve = serve(
+        &dir.0,
+        &[
+            ("app/echo:80", echo_addr.as_str()),
+            ("app/allow:9000", allow_addr.as_str()),
+            ("app/deny:9000", deny_addr.as_str()),
+        ],
+    );
+    let status = |path: &str| {
+        curl(
+            "--http1.1",
+            &[
+                "-o",
+                "/dev/null",
+                "-w",
+                "%{http_code}",
+                &format!("http://{}{path}", serve.addr),
+            ],
+        )
+    };
+    assert_eq!(status("/allowed/x"), "200", "{}", serve.running.stderr());
+    assert_eq!(status("/refused/x"), "404", "{}", serve.running.stderr());
+    let asked = deny.stderr();
+    assert!(
+        asked.contains("GET /check/refused/x"),
+        "the check reached the server: {asked}"
+    );
+}

@@ -9,11 +9,13 @@ use anyhow::{bail, Result};
 use gatewasm_core::SplitMix64;
 
 use super::connection_manager::Admission;
-use super::exchange::{HttpCallResponse, HttpRequest, StreamOutcome, Upstream};
+use super::exchange::{
+    Callout, CalloutAnswer, HttpCallResponse, HttpRequest, StreamOutcome, Upstream,
+};
 use super::module::WasmModule;
 use super::options::{FailurePolicy, PluginOptions, StartError};
 use super::reply::{self, fail_stream_reply};
-use super::stream::{InFlight, Pending, PendingStream, StreamRun};
+use super::stream::{InFlight, Pending, PendingStream, Sent, StreamRun};
 use super::vm::{Vm, VmFailure, VmSetup};
 use super::BROKEN_CONNECTION;
 use crate::abi::headers::{HeaderMap, MapSlot};
@@ -188,22 +190,50 @@ impl Proxy {
         let leftover = self.worker.take_logs();
         self.logs.extend(leftover);
         let policy = self.options.failure_policy;
+        let vm = self.worker.state().vm_serial;
         let mut run = StreamRun::begin(&mut self.worker, self.root_id, request);
-        let result = match run.send_request() {
-            Ok(true) => {
-                let stream = run.suspend();
-                let vm = self.worker.state().vm_serial;
-                self.in_flight.push((vm, stream.root));
-                return PendingStream(Pending::InFlight(Box::new(InFlight {
-                    request: request.clone(),
-                    vm,
-                    stream,
-                })));
-            }
-            Ok(false) => run.log_phase(),
-            Err(trap) => Err(trap),
+        let sent = run.send_request();
+        set_aside(run, sent, request, policy, (vm, &mut self.in_flight))
+    }
+
+    /// Answers the callout a stream [`Proxy::begin_stream`] returned waits on
+    /// ([`PendingStream::awaited`]), as Envoy delivers a callout's response when it arrives:
+    /// the plugin's callback runs, and the stream goes on as its request phase would have.
+    /// Other streams, updates and ticks may have run meanwhile.
+    pub fn answer_callout(
+        &mut self,
+        pending: PendingStream,
+        answer: &CalloutAnswer,
+    ) -> PendingStream {
+        let InFlight {
+            request,
+            vm,
+            stream,
+        } = match pending.0 {
+            Pending::Callout(waiting) => *waiting,
+            other => return PendingStream(other),
         };
-        PendingStream::ended(complete(run, result, request, policy))
+        let root = stream.root;
+        if let Some(at) = self.in_flight.iter().position(|&s| s == (vm, root)) {
+            self.in_flight.swap_remove(at);
+        }
+        let policy = self.options.failure_policy;
+        if self.worker.state().vm_serial != vm {
+            let trap = "the worker VM this stream started on failed and was replaced".to_string();
+            return PendingStream::ended(after_trap(
+                &request,
+                Vec::new(),
+                stream.out,
+                trap,
+                policy,
+            ));
+        }
+        self.sync_clock();
+        let leftover = self.worker.take_logs();
+        self.logs.extend(leftover);
+        let mut run = StreamRun::resume(&mut self.worker, &request, stream);
+        let sent = run.answer(answer);
+        set_aside(run, sent, &request, policy, (vm, &mut self.in_flight))
     }
 
     /// Ends a stream [`Proxy::begin_stream`] returned: for one in flight, the upstream's
@@ -211,13 +241,18 @@ impl Proxy {
     /// `on_log`, `on_done` and `on_delete`. A root context that a configuration update replaced
     /// is shut down once its last stream has ended.
     pub fn finish_stream(&mut self, pending: PendingStream) -> StreamOutcome {
-        let InFlight {
-            request,
-            vm,
-            stream,
-        } = match pending.0 {
+        let (
+            InFlight {
+                request,
+                vm,
+                stream,
+            },
+            upstream,
+        ) = match pending.0 {
             Pending::Ended(outcome) => return *outcome,
-            Pending::InFlight(in_flight) => *in_flight,
+            Pending::InFlight(in_flight) => (*in_flight, true),
+            // Never answered: the stream stalls, as it would in Envoy without an answer.
+            Pending::Callout(waiting) => (*waiting, false),
         };
         let root = stream.root;
         if let Some(at) = self.in_flight.iter().position(|&s| s == (vm, root)) {
@@ -233,7 +268,12 @@ impl Proxy {
         let leftover = self.worker.take_logs();
         self.logs.extend(leftover);
         let mut run = StreamRun::resume(&mut self.worker, &request, stream);
-        let result = run.receive_response().and_then(|()| run.log_phase());
+        let result = if upstream {
+            run.receive_response().and_then(|()| run.log_phase())
+        } else {
+            run.stall();
+            run.log_phase()
+        };
         let outcome = complete(run, result, &request, policy);
         let mut logs = Vec::new();
         self.retire_if_idle(root, &mut logs);
@@ -295,6 +335,21 @@ impl Proxy {
     pub fn advance_time(&mut self, by: Duration) {
         self.clock
             .advance(u64::try_from(by.as_nanos()).unwrap_or(u64::MAX));
+    }
+
+    /// The HTTP call a stream waiting on a callout ([`PendingStream::awaited`]) made, for the
+    /// caller to send; `None` for a gRPC callout or a stream that waits for nothing.
+    pub fn awaited_http_call(&mut self, pending: &PendingStream) -> Option<HttpCall> {
+        let Some(Callout::Http(token)) = pending.awaited() else {
+            return None;
+        };
+        let state = self.worker.state();
+        state
+            .http_calls
+            .calls
+            .iter()
+            .find(|c| c.token == token)
+            .cloned()
     }
 
     /// The `proxy_http_call`s a stream in flight dispatched in its request phase (its mirror
@@ -590,4 +645,34 @@ pub(super) fn after_trap(
         }
         FailurePolicy::FailClosed | FailurePolicy::FailReload => fail_closed(request, out),
     }
+}
+
+/// After a request phase on VM `vm`: a stream that went upstream or waits for a callout is set
+/// aside (and counted in `in_flight`), any other is logged and complete.
+fn set_aside(
+    mut run: StreamRun<'_>,
+    sent: Result<Sent, String>,
+    request: &HttpRequest,
+    policy: FailurePolicy,
+    (vm, in_flight): (u64, &mut Vec<(u64, u32)>),
+) -> PendingStream {
+    let result = match sent {
+        Ok(sent @ (Sent::Upstream | Sent::Callout)) => {
+            let stream = run.suspend();
+            in_flight.push((vm, stream.root));
+            let set_aside = Box::new(InFlight {
+                request: request.clone(),
+                vm,
+                stream,
+            });
+            return PendingStream(if matches!(sent, Sent::Upstream) {
+                Pending::InFlight(set_aside)
+            } else {
+                Pending::Callout(set_aside)
+            });
+        }
+        Ok(Sent::Ended) => run.log_phase(),
+        Err(trap) => Err(trap),
+    };
+    PendingStream::ended(complete(run, result, request, policy))
 }

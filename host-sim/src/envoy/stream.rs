@@ -33,6 +33,18 @@ pub(super) enum Pending {
     Ended(Box<StreamOutcome>),
     /// The request went upstream; the response has not come back yet.
     InFlight(Box<InFlight>),
+    /// The request waits for the answer to its callout (`Proxy::answer_callout`).
+    Callout(Box<InFlight>),
+}
+
+/// How the request phase of a stream ended.
+pub(super) enum Sent {
+    /// The request went upstream.
+    Upstream,
+    /// The stream ended (a local reply, a reset, a stall).
+    Ended,
+    /// The request waits for the answer to its callout.
+    Callout,
 }
 
 pub(super) struct InFlight {
@@ -56,7 +68,18 @@ impl PendingStream {
     pub fn upstream(&self) -> Option<&Upstream> {
         match &self.0 {
             Pending::InFlight(in_flight) => in_flight.stream.out.upstream.as_ref(),
-            Pending::Ended(_) => None,
+            Pending::Ended(_) | Pending::Callout(_) => None,
+        }
+    }
+
+    /// The callout the request waits on, if it waits for one to be answered
+    /// ([`Proxy::answer_callout`]).
+    ///
+    /// [`Proxy::answer_callout`]: super::Proxy::answer_callout
+    pub fn awaited(&self) -> Option<Callout> {
+        match &self.0 {
+            Pending::Callout(waiting) => waiting.stream.out.awaited,
+            Pending::Ended(_) | Pending::InFlight(_) => None,
         }
     }
 
@@ -210,7 +233,7 @@ impl<'a> StreamRun<'a> {
 
     /// The request's callbacks in Envoy's order. `Ok(true)`: the request went upstream and
     /// waits for its response; `Ok(false)`: the stream ended here; `Err` is a trap.
-    pub(super) fn send_request(&mut self) -> Result<bool, String> {
+    pub(super) fn send_request(&mut self) -> Result<Sent, String> {
         let (ctx, root) = (self.context as i32, self.root as i32);
         let create = self.vm.cb.context_create.clone();
         self.vm
@@ -222,20 +245,54 @@ impl<'a> StreamRun<'a> {
         }
         if matches!(end, Settled::Paused) {
             end = self.await_callout()?;
+            if matches!(end, Settled::Paused)
+                && self.out.awaited.is_some()
+                && self.request.callout_answer.is_none()
+            {
+                return Ok(Sent::Callout);
+            }
         }
+        self.conclude(end, body_delivered)
+    }
+
+    /// A request waiting on a callout that will never be answered stays paused.
+    pub(super) fn stall(&mut self) {
+        self.out.paused = true;
+    }
+
+    /// Delivers the answer to the callout a suspended request waits on, and goes on as the
+    /// request phase would have with that answer.
+    pub(super) fn answer(&mut self, answer: &CalloutAnswer) -> Result<Sent, String> {
+        let Some(callout) = self.out.awaited else {
+            return self.conclude(Settled::Paused, false);
+        };
+        let end = if self.deliver(callout, answer)? {
+            let (deferred, _) = self.take_deferred();
+            self.end_request(false, deferred)
+        } else {
+            Settled::Paused
+        };
+        self.conclude(end, self.request.body.is_some())
+    }
+
+    /// Where the request phase ended: upstream (then the body, unless it was delivered while
+    /// paused), or the stream's end.
+    fn conclude(&mut self, end: Settled, body_delivered: bool) -> Result<Sent, String> {
         match end {
             Settled::Continued => {
                 self.out.upstream = Some(Upstream {
                     headers: self.state().headers.request.map.pairs().to_vec(),
                     headers_modified_after_route: self.state().headers.request_edited,
                 });
-                return Ok(body_delivered || !self.body_phase()?);
+                if body_delivered || !self.body_phase()? {
+                    return Ok(Sent::Upstream);
+                }
             }
             Settled::Reply(reply) => self.local_reply(reply)?,
             Settled::Reset => self.out.reset = true,
             Settled::Paused => self.out.paused = true,
         }
-        Ok(false)
+        Ok(Sent::Ended)
     }
 
     /// The upstream's response through the plugin.
@@ -368,7 +425,7 @@ impl<'a> StreamRun<'a> {
     /// the plugin's reaction ends the request phase; the request headers stay editable until
     /// it continues. No answer, or none of the awaited kind, leaves the stream paused.
     fn await_callout(&mut self) -> Result<Settled, String> {
-        let (context, root) = (self.context, self.root);
+        let context = self.context;
         let state = self.state();
         let http =
             state.http_calls.calls.iter().find(|c| {
@@ -383,9 +440,20 @@ impl<'a> StreamRun<'a> {
             .next();
         let awaited = http.map(|c| Callout::Http(c.token)).or(grpc);
         self.out.awaited = awaited;
-        let (Some(callout), Some(answer)) = (awaited, self.request.callout_answer.as_ref()) else {
+        let (Some(callout), Some(answer)) = (awaited, self.request.callout_answer.clone()) else {
             return Ok(Settled::Paused);
         };
+        if !self.deliver(callout, &answer)? {
+            return Ok(Settled::Paused);
+        }
+        let (deferred, _) = self.take_deferred();
+        Ok(self.end_request(false, deferred))
+    }
+
+    /// Hands `answer` to the plugin's callback for `callout`; false when it is an answer of
+    /// the other kind, which the plugin never gets.
+    fn deliver(&mut self, callout: Callout, answer: &CalloutAnswer) -> Result<bool, String> {
+        let (context, root) = (self.context, self.root);
         match (callout, answer) {
             (Callout::Http(token), CalloutAnswer::Http(response)) => {
                 deliver_http(self.vm, context, root, token, response)?;
@@ -406,10 +474,9 @@ impl<'a> StreamRun<'a> {
                 )?;
             }
             (Callout::Http(_), CalloutAnswer::Grpc(_))
-            | (Callout::Grpc(_), CalloutAnswer::Http(_)) => return Ok(Settled::Paused),
+            | (Callout::Grpc(_), CalloutAnswer::Http(_)) => return Ok(false),
         }
-        let (deferred, _) = self.take_deferred();
-        Ok(self.end_request(false, deferred))
+        Ok(true)
     }
 
     /// `on_request_body` for a request whose headers phase paused: Envoy's `StopIteration`

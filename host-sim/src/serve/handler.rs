@@ -22,7 +22,7 @@ use super::worker::{Begun, Worker};
 use super::{Body, Shared};
 use crate::abi::headers::HeaderMap;
 use crate::envoy::reply::{is_grpc_request, local_reply_headers};
-use crate::envoy::{HttpRequest, LocalReply, StreamOutcome};
+use crate::envoy::{CalloutAnswer, HttpRequest, LocalReply, StreamOutcome};
 
 /// The largest request body `serve` buffers (Envoy's default buffer limit is 1 MiB per
 /// connection; a local gateway allows more).
@@ -121,10 +121,33 @@ pub(super) async fn handle(
         cluster: None,
         duration: std::time::Duration::ZERO,
     };
-    let begun = match worker.begin(filter_request).await {
+    let mut begun = match worker.begin(filter_request).await {
         Ok(begun) => begun,
         Err(_) => return Ok(plain(503, "the worker stopped\n")),
     };
+    // An authorization check: send it, and hand the answer back to the waiting stream.
+    while let Begun::Callout {
+        id,
+        call,
+        generation,
+    } = begun
+    {
+        let guard = Abandon::new(worker.clone(), id);
+        let target = call
+            .as_ref()
+            .and_then(|c| generation.upstream(Some(&c.cluster)).cloned());
+        let answer = match (call, target) {
+            (Some(call), Some(target)) => upstream::callout(&shared.clients, &target, call)
+                .await
+                .map_or(CalloutAnswer::Fail, CalloutAnswer::Http),
+            _ => CalloutAnswer::Fail,
+        };
+        guard.done();
+        begun = match worker.answer(id, answer).await {
+            Ok(begun) => begun,
+            Err(_) => return Ok(plain(503, "the worker stopped\n")),
+        };
+    }
     let (id, upstream_request, calls, generation) = match begun {
         Begun::Ended(outcome) => {
             let (response, flag) = local_answer(&outcome, grpc);
@@ -137,6 +160,7 @@ pub(super) async fn handle(
             calls,
             generation,
         } => (id, upstream, calls, generation),
+        Begun::Callout { .. } => return Ok(plain(503, "the callout was not answered\n")),
     };
     let guard = Abandon::new(worker.clone(), id);
     let mirrors = calls.len();
@@ -290,15 +314,6 @@ fn local_answer(outcome: &StreamOutcome, grpc: bool) -> (Response<Body>, Option<
     }
     if outcome.reset {
         return (reset(), Some("UR"));
-    }
-    if outcome.paused && outcome.awaited.is_some() {
-        return (
-            plain(
-                503,
-                "the filter waits for a callout, which serve does not send yet\n",
-            ),
-            Some("UAEX"),
-        );
     }
     (
         plain(503, "the filter stopped the request and never resumed it\n"),

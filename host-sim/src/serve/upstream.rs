@@ -15,7 +15,7 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 
 use super::configuration::Upstream;
-use crate::envoy::HttpCall;
+use crate::envoy::{HttpCall, HttpCallResponse};
 
 /// The router's headers: read, then removed from the upstream request.
 const TIMEOUT: &str = "x-envoy-upstream-rq-timeout-ms";
@@ -251,8 +251,19 @@ fn bracketed(host: &str) -> String {
 }
 
 /// Sends a mirror copy to `upstream` and drops its answer, as Envoy does with a stream's
-/// callout when nobody waits for it. Gives up after the call's own timeout (or 5 s).
+/// callout when nobody waits for it.
 pub(super) async fn mirror(clients: Clients, upstream: Upstream, call: HttpCall) {
+    let _ = callout(&clients, &upstream, call).await;
+}
+
+/// Sends a callout the filter made (`proxy_http_call`) to `upstream` and reads the whole
+/// answer, as Envoy's async HTTP client does; `None` when it fails or does not finish within the
+/// call's own timeout (or 5 s), which the filter then gets as a failed call.
+pub(super) async fn callout(
+    clients: &Clients,
+    upstream: &Upstream,
+    call: HttpCall,
+) -> Option<HttpCallResponse> {
     let mut request = Outgoing {
         method: hyper::Method::GET,
         path: String::from("/"),
@@ -277,11 +288,34 @@ pub(super) async fn mirror(clients: Clients, upstream: Upstream, call: HttpCall)
         0 => Duration::from_secs(5),
         ms => Duration::from_millis(u64::from(ms)),
     };
-    if let Ok(Ok(response)) =
-        tokio::time::timeout(timeout, attempt(&clients, &upstream, &request)).await
-    {
-        let _ = tokio::time::timeout(timeout, response.into_body().collect()).await;
-    }
+    let response = tokio::time::timeout(timeout, attempt(clients, upstream, &request))
+        .await
+        .ok()?
+        .ok()?;
+    let mut headers = vec![(
+        ":status".to_owned(),
+        response.status().as_str().as_bytes().to_vec(),
+    )];
+    headers.extend(
+        response
+            .headers()
+            .iter()
+            .map(|(n, v)| (n.as_str().to_owned(), v.as_bytes().to_vec())),
+    );
+    let collected = tokio::time::timeout(timeout, response.into_body().collect())
+        .await
+        .ok()?
+        .ok()?;
+    let trailers = collected.trailers().map_or_else(Vec::new, |t| {
+        t.iter()
+            .map(|(n, v)| (n.as_str().to_owned(), v.as_bytes().to_vec()))
+            .collect()
+    });
+    Some(HttpCallResponse {
+        headers,
+        body: collected.to_bytes().to_vec(),
+        trailers,
+    })
 }
 
 /// Connection-specific headers, which a proxy never forwards (RFC 9110 §7.6.1).

@@ -12,8 +12,8 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::configuration::Generation;
 use crate::envoy::{
-    HttpCall, HttpRequest, LogEntry, PendingStream, PluginOptions, Proxy, StartError,
-    StreamOutcome, Upstream, WasmModule,
+    CalloutAnswer, HttpCall, HttpRequest, LogEntry, PendingStream, PluginOptions, Proxy,
+    StartError, StreamOutcome, Upstream, WasmModule,
 };
 
 /// What the request phase ended with.
@@ -31,11 +31,22 @@ pub(super) enum Begun {
         /// The configuration the stream runs under.
         generation: Arc<Generation>,
     },
+    /// The request waits for the answer to a callout (an authorization check);
+    /// [`Worker::answer`] with `id` delivers it.
+    Callout {
+        /// The stream's key on its worker.
+        id: u64,
+        /// The HTTP call to send; `None` for a gRPC call, which serve answers as failed.
+        call: Option<HttpCall>,
+        /// The configuration the stream runs under.
+        generation: Arc<Generation>,
+    },
 }
 
 enum Job {
     Begin(Box<HttpRequest>, oneshot::Sender<Begun>),
     Finish(u64, Vec<(String, Vec<u8>)>, oneshot::Sender<StreamOutcome>),
+    Answer(u64, CalloutAnswer, oneshot::Sender<Begun>),
     Reconfigure(Arc<Generation>, oneshot::Sender<Result<(), StartError>>),
 }
 
@@ -54,6 +65,17 @@ impl Worker {
     pub(super) async fn begin(&self, request: HttpRequest) -> Result<Begun> {
         let (tx, rx) = oneshot::channel();
         self.send(Job::Begin(Box::new(request), tx))?;
+        rx.await.map_err(|_| gone())
+    }
+
+    /// Delivers the answer to the callout stream `id` waits on; the request phase goes on.
+    ///
+    /// # Errors
+    ///
+    /// When the worker thread is gone.
+    pub(super) async fn answer(&self, id: u64, answer: CalloutAnswer) -> Result<Begun> {
+        let (tx, rx) = oneshot::channel();
+        self.send(Job::Answer(id, answer, tx))?;
         rx.await.map_err(|_| gone())
     }
 
@@ -195,7 +217,6 @@ fn run(
     mut queue: mpsc::UnboundedReceiver<Job>,
 ) {
     let mut in_flight: HashMap<u64, PendingStream> = HashMap::new();
-    let mut next_id = 0u64;
     let mut logged = proxy.logs().len();
     print_logs(index, proxy.logs());
     let mut clock = std::time::Instant::now();
@@ -208,21 +229,15 @@ fn run(
         match job {
             Job::Begin(request, reply) => {
                 let pending = proxy.begin_stream(&request);
-                let begun = if let Some(upstream) = pending.upstream().cloned() {
-                    next_id += 1;
-                    let calls = proxy.dispatched_calls(&pending);
-                    in_flight.insert(next_id, pending);
-                    Begun::Upstream {
-                        id: next_id,
-                        upstream,
-                        calls,
-                        generation: Arc::clone(&generation),
-                    }
-                } else {
-                    let outcome = proxy.finish_stream(pending);
-                    print_logs(index, &outcome.logs);
-                    Begun::Ended(Box::new(outcome))
+                let begun = set_aside(index, &mut proxy, pending, &mut in_flight, &generation);
+                let _ = reply.send(begun);
+            }
+            Job::Answer(id, answer, reply) => {
+                let Some(pending) = in_flight.remove(&id) else {
+                    continue;
                 };
+                let pending = proxy.answer_callout(pending, &answer);
+                let begun = set_aside(index, &mut proxy, pending, &mut in_flight, &generation);
                 let _ = reply.send(begun);
             }
             Job::Finish(id, headers, reply) => {
@@ -247,6 +262,42 @@ fn run(
             print_logs(index, logs.get(logged..).unwrap_or_default());
         }
         logged = logs.len();
+    }
+}
+
+/// Where a stream stands after its request phase: upstream or waiting for a callout (kept in
+/// `in_flight` under a new key), or complete.
+fn set_aside(
+    index: usize,
+    proxy: &mut Proxy,
+    pending: PendingStream,
+    in_flight: &mut HashMap<u64, PendingStream>,
+    generation: &Arc<Generation>,
+) -> Begun {
+    static NEXT_ID: AtomicUsize = AtomicUsize::new(0);
+    let id = NEXT_ID.fetch_add(1, Ordering::Relaxed) as u64;
+    let generation = Arc::clone(generation);
+    if let Some(upstream) = pending.upstream().cloned() {
+        let calls = proxy.dispatched_calls(&pending);
+        in_flight.insert(id, pending);
+        Begun::Upstream {
+            id,
+            upstream,
+            calls,
+            generation,
+        }
+    } else if pending.awaited().is_some() {
+        let call = proxy.awaited_http_call(&pending);
+        in_flight.insert(id, pending);
+        Begun::Callout {
+            id,
+            call,
+            generation,
+        }
+    } else {
+        let outcome = proxy.finish_stream(pending);
+        print_logs(index, &outcome.logs);
+        Begun::Ended(Box::new(outcome))
     }
 }
 
