@@ -15,7 +15,7 @@ use super::exchange::{
 use super::module::WasmModule;
 use super::options::{FailurePolicy, PluginOptions, StartError};
 use super::reply::{self, fail_stream_reply};
-use super::stream::{InFlight, Pending, PendingStream, Sent, StreamRun};
+use super::stream::{InFlight, Pending, PendingStream, Sent, StreamRun, Suspended};
 use super::vm::{Vm, VmFailure, VmSetup};
 use super::BROKEN_CONNECTION;
 use crate::abi::headers::{HeaderMap, MapSlot};
@@ -205,35 +205,49 @@ impl Proxy {
         pending: PendingStream,
         answer: &CalloutAnswer,
     ) -> PendingStream {
-        let InFlight {
-            request,
-            vm,
-            stream,
-        } = match pending.0 {
+        let waiting = match pending.0 {
             Pending::Callout(waiting) => *waiting,
             other => return PendingStream(other),
         };
-        let root = stream.root;
-        if let Some(at) = self.in_flight.iter().position(|&s| s == (vm, root)) {
+        let (request, vm, stream) = match self.take_back(waiting) {
+            Ok(taken) => taken,
+            Err(outcome) => return PendingStream(Pending::Ended(outcome)),
+        };
+        let policy = self.options.failure_policy;
+        let mut run = StreamRun::resume(&mut self.worker, &request, stream);
+        let sent = run.answer(answer);
+        set_aside(run, sent, &request, policy, (vm, &mut self.in_flight))
+    }
+
+    /// Takes a stream set aside back for the worker VM: no longer counted in flight, the
+    /// clock synced and the VM's pending logs kept. `Err` with the stream's outcome when the VM
+    /// it started on failed and was replaced meanwhile: the stream goes down with it.
+    fn take_back(
+        &mut self,
+        InFlight {
+            request,
+            vm,
+            stream,
+        }: InFlight,
+    ) -> Result<(HttpRequest, u64, Suspended), Box<StreamOutcome>> {
+        if let Some(at) = self.in_flight.iter().position(|&s| s == (vm, stream.root)) {
             self.in_flight.swap_remove(at);
         }
-        let policy = self.options.failure_policy;
         if self.worker.state().vm_serial != vm {
             let trap = "the worker VM this stream started on failed and was replaced".to_string();
-            return PendingStream::ended(after_trap(
+            let policy = self.options.failure_policy;
+            return Err(Box::new(after_trap(
                 &request,
                 Vec::new(),
                 stream.out,
                 trap,
                 policy,
-            ));
+            )));
         }
         self.sync_clock();
         let leftover = self.worker.take_logs();
         self.logs.extend(leftover);
-        let mut run = StreamRun::resume(&mut self.worker, &request, stream);
-        let sent = run.answer(answer);
-        set_aside(run, sent, &request, policy, (vm, &mut self.in_flight))
+        Ok((request, vm, stream))
     }
 
     /// Ends a stream [`Proxy::begin_stream`] returned: for one in flight, the upstream's
@@ -241,32 +255,17 @@ impl Proxy {
     /// `on_log`, `on_done` and `on_delete`. A root context that a configuration update replaced
     /// is shut down once its last stream has ended.
     pub fn finish_stream(&mut self, pending: PendingStream) -> StreamOutcome {
-        let (
-            InFlight {
-                request,
-                vm,
-                stream,
-            },
-            upstream,
-        ) = match pending.0 {
+        let (set_aside, upstream) = match pending.0 {
             Pending::Ended(outcome) => return *outcome,
             Pending::InFlight(in_flight) => (*in_flight, true),
             // Never answered: the stream stalls, as it would in Envoy without an answer.
             Pending::Callout(waiting) => (*waiting, false),
         };
-        let root = stream.root;
-        if let Some(at) = self.in_flight.iter().position(|&s| s == (vm, root)) {
-            self.in_flight.swap_remove(at);
-        }
-        let policy = self.options.failure_policy;
-        if self.worker.state().vm_serial != vm {
-            // The VM the stream started on failed and was replaced; the stream goes down with it.
-            let trap = "the worker VM this stream started on failed and was replaced".to_string();
-            return after_trap(&request, Vec::new(), stream.out, trap, policy);
-        }
-        self.sync_clock();
-        let leftover = self.worker.take_logs();
-        self.logs.extend(leftover);
+        let (request, _, stream) = match self.take_back(set_aside) {
+            Ok(taken) => taken,
+            Err(outcome) => return *outcome,
+        };
+        let (root, policy) = (stream.root, self.options.failure_policy);
         let mut run = StreamRun::resume(&mut self.worker, &request, stream);
         let result = if upstream {
             run.receive_response().and_then(|()| run.log_phase())
