@@ -231,6 +231,14 @@ fn curl(protocol: &str, args: &[&str]) -> String {
     String::from_utf8(output.stdout).unwrap()
 }
 
+/// The status code curl gets for `url` with `protocol` and the `extra` arguments (headers).
+fn curl_status(protocol: &str, extra: &[&str], url: &str) -> String {
+    let mut args = vec!["-o", "/dev/null", "-w", "%{http_code}"];
+    args.extend_from_slice(extra);
+    args.push(url);
+    curl(protocol, &args)
+}
+
 fn json_lines(text: &str) -> Vec<Value> {
     text.lines()
         .filter(|l| !l.trim().is_empty())
@@ -346,17 +354,10 @@ fn curl_sees_the_seed_routes_over_http1_and_http2() {
             "{headers}"
         );
         // No route for the host: 404 from the filter.
-        let status = curl(
+        let status = curl_status(
             protocol,
-            &[
-                "-o",
-                "/dev/null",
-                "-w",
-                "%{http_code}",
-                "-H",
-                "Host: nowhere.example.com",
-                &format!("{base}/api"),
-            ],
+            &["-H", "Host: nowhere.example.com"],
+            &format!("{base}/api"),
         );
         assert_eq!(status, "404");
         // The weighted rule, measured over real requests. Over HTTP/1.1 one curl sends them
@@ -773,20 +774,8 @@ fn ingress_source_ranges_see_the_real_client_address() {
     );
     write_atomically(&dir.0, "ingresses.yaml", &manifests);
     let serve = serve(&dir.0, &[("app/echo:80", echo_addr.as_str())]);
-    let status = |host: &str| {
-        curl(
-            "--http1.1",
-            &[
-                "-o",
-                "/dev/null",
-                "-w",
-                "%{http_code}",
-                "-H",
-                &format!("host: {host}"),
-                &format!("http://{}/", serve.addr),
-            ],
-        )
-    };
+    let url = format!("http://{}/", serve.addr);
+    let status = |host: &str| curl_status("--http1.1", &["-H", &format!("host: {host}")], &url);
     assert_eq!(status("loopback.local"), "200");
     assert_eq!(status("private.local"), "403");
 }
@@ -827,18 +816,8 @@ fn an_http_authorization_server_is_asked_and_its_answer_decides() {
             ("app/deny:9000", deny_addr.as_str()),
         ],
     );
-    let status = |path: &str| {
-        curl(
-            "--http1.1",
-            &[
-                "-o",
-                "/dev/null",
-                "-w",
-                "%{http_code}",
-                &format!("http://{}{path}", serve.addr),
-            ],
-        )
-    };
+    let status =
+        |path: &str| curl_status("--http1.1", &[], &format!("http://{}{path}", serve.addr));
     assert_eq!(status("/allowed/x"), "200", "{}", serve.running.stderr());
     assert_eq!(status("/refused/x"), "404", "{}", serve.running.stderr());
     let asked = deny.stderr();
