@@ -8,8 +8,9 @@
 //! `ingress_advice` what to write instead of the Ingress annotations the filter does not
 //! execute; `policies` gathers each policy's status per target; `dead_rules` finds rules that
 //! can never match; `hints` adds fixes to the filter's problems where the manifests say what to
-//! change; `findings` completes and orders everything by object. `objects` reads the manifests
-//! as written, `model` is the report's shape. Printing it is `cmd::check`'s job.
+//! change; `findings` completes and orders everything by object. `objects` reads the Gateway
+//! API objects through the core's reader, `written` the rest as written; `model` is the
+//! report's shape. Printing it is `cmd::check`'s job.
 
 mod cluster;
 mod dead_rules;
@@ -17,17 +18,18 @@ mod findings;
 mod hints;
 mod ingress_advice;
 mod model;
-pub(crate) mod objects;
 mod policies;
 mod sidecar_scope;
 mod status;
 mod verdicts;
+pub(crate) mod written;
 
 use anyhow::Result;
 use gatewasm_core::Status;
 
 use crate::deploy::MeshTarget;
 use crate::manifests::Manifests;
+use crate::objects::Objects;
 use cluster::diagnose;
 use dead_rules::dead_rules;
 use findings::{idle_listeners, notes, ordered, unexplained};
@@ -36,7 +38,6 @@ pub use model::{
     ClassReport, Cond, Finding, GatewayReport, ListenerReport, ListenerSetReport, ParentRefReport,
     ParentReport, Report, RouteReport, Summary,
 };
-use objects::key;
 pub use policies::{render_policies, PolicyReport};
 use status::{compile_all, gateway_report, listener_set_report, route_report};
 use verdicts::verdicts;
@@ -52,9 +53,10 @@ impl Report {
         controllers: &[String],
         target: MeshTarget,
     ) -> Result<Self> {
-        let diagnosis = diagnose(manifests, controllers);
-        let verdicts = verdicts(manifests);
-        let compiled = compile_all(manifests, target)?;
+        let objects = Objects::read(&manifests.resources)?;
+        let diagnosis = diagnose(manifests, &objects, controllers);
+        let verdicts = verdicts(manifests, &objects);
+        let compiled = compile_all(manifests, &objects, target)?;
         let statuses: Vec<&Status> = compiled.iter().map(|(_, c)| &c.status).collect();
 
         let gateway_classes = diagnosis
@@ -75,13 +77,16 @@ impl Report {
                 }],
             })
             .collect();
-        let gateways = objects::gateways(manifests)
+        let gateways = objects
+            .gateways()
             .map(|g| gateway_report(g, &statuses, &diagnosis))
             .collect();
-        let listener_sets = objects::listener_sets(manifests)
+        let listener_sets = objects
+            .listener_sets()
             .map(|s| listener_set_report(s, &statuses, &diagnosis))
             .collect();
-        let routes = objects::routes(manifests)
+        let routes = objects
+            .routes()
             .map(|r| route_report(r, &statuses))
             .collect();
 
@@ -97,7 +102,7 @@ impl Report {
                 .iter()
                 .cloned()
                 .chain(verdicts.notes)
-                .chain(notes(manifests))
+                .chain(notes(manifests, &objects))
                 .collect(),
             summary: Summary {
                 errors: 0,
@@ -110,17 +115,17 @@ impl Report {
         problems.extend(verdicts.problems);
         for problem in compiled.iter().flat_map(|(_, c)| &c.problems) {
             if !problems.contains(problem) {
-                problems.push(with_hint(manifests, &report.gateways, problem.clone()));
+                problems.push(with_hint(&objects, &report.gateways, problem.clone()));
             }
         }
         for (gateway, compiled) in &compiled {
-            let Some(gateway) = gateway
-                .as_deref()
-                .and_then(|g| objects::gateways(manifests).find(|o| key(o) == g))
-            else {
+            let Some(gateway) = gateway.as_deref().and_then(|g| {
+                let (namespace, name) = g.split_once('/')?;
+                objects.gateway(namespace, name)
+            }) else {
                 continue;
             };
-            for problem in dead_rules(manifests, gateway, &compiled.table) {
+            for problem in dead_rules(&objects, gateway, &compiled.table) {
                 if !problems.contains(&problem) {
                     problems.push(problem);
                 }
@@ -134,12 +139,12 @@ impl Report {
                 problems.push(problem);
             }
         }
-        problems.extend(idle_listeners(manifests, &report));
+        problems.extend(idle_listeners(&objects, &report));
         let (size_notes, size_problems) = crate::deploy::compact::check_findings(manifests)?;
         report.notes.extend(size_notes);
         problems.extend(size_problems);
         problems.extend(unexplained(&report, &problems));
-        report.problems = ordered(manifests, problems);
+        report.problems = ordered(manifests, &objects, problems);
         report.summary = report.summarize();
         Ok(report)
     }

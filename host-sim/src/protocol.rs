@@ -8,7 +8,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use gatewasm_core::config::{BackendRef, Route};
 use serde_json::Value as Json;
+
+use crate::objects::Objects;
 
 /// What Envoy speaks to a backend.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -148,51 +151,44 @@ impl Protocols {
     }
 }
 
-/// Keys of the Service backends that speak gRPC, with the route's namespace as default: those
-/// GRPCRoutes name, and the servers of HTTPRoute `ExternalAuth` filters with protocol GRPC.
+/// Keys of the Service backends that speak gRPC: those GRPCRoutes name, and the servers of
+/// HTTPRoute `ExternalAuth` filters with protocol GRPC. Routes are read as the filter reads
+/// them; one that does not read names no backend.
 fn grpc_backends(resources: &[Json]) -> BTreeSet<String> {
+    let Ok(objects) = Objects::read(resources) else {
+        return BTreeSet::new();
+    };
     let mut keys = BTreeSet::new();
-    for route in resources {
-        let kind = route.get("kind").and_then(Json::as_str);
-        let route_namespace = object_namespace(route);
-        let rules = route.pointer("/spec/rules").and_then(Json::as_array);
-        let rules = rules.into_iter().flatten();
-        let backends: Vec<&Json> = match kind {
-            Some("GRPCRoute") => rules
-                .filter_map(|r| r.get("backendRefs").and_then(Json::as_array))
+    for route in objects.routes() {
+        let route_namespace = route.metadata().namespace();
+        let backends: Vec<&BackendRef> = match route {
+            Route::Grpc(r) => r.spec.rules.iter().flat_map(|r| &r.backend_refs).collect(),
+            Route::Http(r) => r
+                .spec
+                .rules
+                .iter()
                 .flatten()
+                .flat_map(|r| &r.filters)
+                .filter_map(|f| f.external_auth.as_ref())
+                .filter(|auth| auth.protocol.as_deref() == Some("GRPC"))
+                .map(|auth| &auth.backend_ref)
                 .collect(),
-            Some("HTTPRoute") => rules
-                .filter_map(|r| r.get("filters").and_then(Json::as_array))
-                .flatten()
-                .filter_map(|f| f.get("externalAuth"))
-                .filter(|auth| auth.get("protocol").and_then(Json::as_str) == Some("GRPC"))
-                .filter_map(|auth| auth.get("backendRef"))
-                .collect(),
-            _ => continue,
         };
         keys.extend(
             backends
                 .into_iter()
-                .filter_map(|b| service_key(b, route_namespace)),
+                .filter(|b| b.kind() == "Service")
+                .filter_map(|b| {
+                    let port = b.port?;
+                    Some(format!(
+                        "{}/{}:{port}",
+                        b.namespace(route_namespace),
+                        b.name
+                    ))
+                }),
         );
     }
     keys
-}
-
-/// `namespace/name:port` of a backendRef to a Service.
-fn service_key(backend: &Json, route_namespace: &str) -> Option<String> {
-    let kind = backend
-        .get("kind")
-        .and_then(Json::as_str)
-        .unwrap_or("Service");
-    let name = backend.get("name").and_then(Json::as_str)?;
-    let port = backend.get("port").and_then(Json::as_u64)?;
-    let namespace = backend
-        .get("namespace")
-        .and_then(Json::as_str)
-        .unwrap_or(route_namespace);
-    (kind == "Service").then(|| format!("{namespace}/{name}:{port}"))
 }
 
 /// An object's namespace, `default` when unset.

@@ -5,20 +5,19 @@
 //! a GatewayClass exists (seed troubleshooting row 1), whose controller it names (row 2), whether
 //! a route's or ListenerSet's parentRef names a Gateway that is not there at all (row 3),
 //! whether Gateway and ListenerSet listener certificates resolve (row 4, pitfall 3), whether pods get a sidecar (row 8) or whether multi-cluster
-//! objects can have endpoints (row 9, pitfall 5). These checks read the raw objects for that,
-//! and flag weights written as percentages (pitfall 4). Routing itself — attachment, rules,
+//! objects can have endpoints (row 9, pitfall 5). These checks read the Gateway API objects
+//! through the core's reader and the cluster's own objects as written, and flag weights written as percentages (pitfall 4). Routing itself — attachment, rules,
 //! backends — is the core's compile, which `report` runs and merges with these findings.
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use gatewasm_core::config::{ParentRef, GATEWAY_GROUP};
 use gatewasm_core::Problem;
 use serde_json::Value;
 
-use super::objects::{
-    array_at, gateways, group, key, kind, label, listener_sets, name, namespace, of_kind,
-    parent_ref_target, routes, str_at, GATEWAY_GROUP,
-};
+use super::written::{array_at, group, key, kind, label, name, namespace, of_kind, str_at};
 use crate::manifests::Manifests;
+use crate::objects::Objects;
 
 /// Istio's controllerName.
 const ISTIO_CONTROLLER: &str = "istio.io/gateway-controller";
@@ -55,32 +54,40 @@ pub(super) struct ClassState {
 }
 
 /// Runs every cluster-side check. `controllers` are the controllerNames gatewasm runs under.
-pub(super) fn diagnose(manifests: &Manifests, controllers: &[String]) -> Diagnosis {
+pub(super) fn diagnose(
+    manifests: &Manifests,
+    objects: &Objects<'_>,
+    controllers: &[String],
+) -> Diagnosis {
     let mut diagnosis = Diagnosis::default();
-    gateway_classes(manifests, controllers, &mut diagnosis);
-    certificates(manifests, &mut diagnosis);
-    gateway_parents(manifests, &mut diagnosis.problems);
+    gateway_classes(manifests, objects, controllers, &mut diagnosis);
+    certificates(manifests, objects, &mut diagnosis);
+    gateway_parents(objects, &mut diagnosis.problems);
     multi_cluster(manifests, &mut diagnosis.problems);
-    injection(manifests, &mut diagnosis.problems);
-    weights(manifests, &mut diagnosis.problems);
-    super::sidecar_scope::check(manifests, &mut diagnosis.problems);
+    injection(objects, &mut diagnosis.problems);
+    weights(objects, &mut diagnosis.problems);
+    super::sidecar_scope::check(manifests, objects, &mut diagnosis.problems);
     diagnosis
 }
 
-// === object access ===
-
 // === rows 1 and 2: GatewayClass ===
 
-fn gateway_classes(manifests: &Manifests, controllers: &[String], diagnosis: &mut Diagnosis) {
+fn gateway_classes(
+    manifests: &Manifests,
+    objects: &Objects<'_>,
+    controllers: &[String],
+    diagnosis: &mut Diagnosis,
+) {
     for class in of_kind(&manifests.others, "GatewayClass") {
         let controller = str_at(class, "/spec/controllerName")
             .unwrap_or("")
             .to_owned();
         let ours = controllers.contains(&controller);
         if !ours {
-            let users: Vec<String> = gateways(manifests)
-                .filter(|g| str_at(g, "/spec/gatewayClassName") == Some(name(class)))
-                .map(key)
+            let users: Vec<String> = objects
+                .gateways()
+                .filter(|g| g.spec.gateway_class_name == name(class))
+                .map(|g| g.metadata.key())
                 .collect();
             let consequence = if users.is_empty() {
                 String::new()
@@ -112,12 +119,13 @@ fn gateway_classes(manifests: &Manifests, controllers: &[String], diagnosis: &mu
     // usually installed with the controller, not applied with the routes).
     let checked = !diagnosis.classes.is_empty();
     let mut unchecked: BTreeMap<&str, Vec<String>> = BTreeMap::new();
-    for gateway in gateways(manifests) {
-        let class_name = str_at(gateway, "/spec/gatewayClassName").unwrap_or("");
+    for gateway in objects.gateways() {
+        let class_name = gateway.spec.gateway_class_name.as_str();
+        let (label, key) = (gateway.metadata.label("Gateway"), gateway.metadata.key());
         if class_name.is_empty() {
             diagnosis.problems.push(
                 Problem::error(
-                    label(gateway),
+                    label,
                     "spec.gatewayClassName",
                     "is required; no controller picks up a Gateway without a class",
                 )
@@ -127,14 +135,14 @@ fn gateway_classes(manifests: &Manifests, controllers: &[String], diagnosis: &mu
             );
             diagnosis
                 .pending
-                .insert(key(gateway), "no gatewayClassName".to_owned());
+                .insert(key, "no gatewayClassName".to_owned());
             continue;
         }
         match diagnosis.classes.iter().find(|c| c.name == class_name) {
             Some(class) if class.ours => {}
             Some(class) => {
                 diagnosis.pending.insert(
-                    key(gateway),
+                    key.clone(),
                     format!(
                         "Waiting for controller: GatewayClass {class_name} belongs to {}",
                         class.controller
@@ -142,7 +150,7 @@ fn gateway_classes(manifests: &Manifests, controllers: &[String], diagnosis: &mu
                 );
             }
             None if !checked || istio_made(class_name, controllers) => {
-                unchecked.entry(class_name).or_default().push(key(gateway));
+                unchecked.entry(class_name).or_default().push(key.clone());
             }
             None => {
                 let known: Vec<&str> = diagnosis.classes.iter().map(|c| c.name.as_str()).collect();
@@ -152,14 +160,14 @@ fn gateway_classes(manifests: &Manifests, controllers: &[String], diagnosis: &mu
                 };
                 diagnosis.problems.push(
                     Problem::error(
-                        label(gateway),
+                        label,
                         "spec.gatewayClassName",
                         format!("GatewayClass {class_name} not found in the manifests; no controller accepts this Gateway, so it stays Pending and none of its routes serve"),
                     )
                     .with_hint(hint),
                 );
                 diagnosis.pending.insert(
-                    key(gateway),
+                    key.clone(),
                     format!("Waiting for controller: GatewayClass {class_name} not found"),
                 );
             }
@@ -187,24 +195,19 @@ fn istio_made(class_name: &str, controllers: &[String]) -> bool {
 
 /// Certificates of Gateway and ListenerSet listeners. Each object needs its own ReferenceGrant
 /// for Secrets elsewhere: a ListenerSet does not inherit its Gateway's (reference §8.6).
-fn certificates(manifests: &Manifests, diagnosis: &mut Diagnosis) {
+fn certificates(manifests: &Manifests, objects: &Objects<'_>, diagnosis: &mut Diagnosis) {
     let secrets: Vec<&Value> = of_kind(&manifests.others, "Secret").collect();
-    for gateway in gateways(manifests).chain(listener_sets(manifests)) {
-        let gateway_ns = namespace(gateway);
-        let owner_kind = kind(gateway);
-        for (i, listener) in array_at(gateway, "/spec/listeners").iter().enumerate() {
-            let listener_name = str_at(listener, "/name").unwrap_or("");
-            for (j, cert) in array_at(listener, "/tls/certificateRefs")
-                .iter()
-                .enumerate()
-            {
+    for (owner_kind, owner, listeners) in objects.listener_owners() {
+        let gateway_ns = owner.namespace();
+        let owner_label = owner.label(owner_kind);
+        for (i, listener) in listeners.iter().enumerate() {
+            let listener_name = listener.name.as_str();
+            let certificates = listener.tls.iter().flat_map(|tls| tls.certificates());
+            for (j, cert) in certificates {
                 let field = format!("spec.listeners[{i}].tls.certificateRefs[{j}]");
-                let cert_group = str_at(cert, "/group").unwrap_or("");
-                let cert_kind = str_at(cert, "/kind").unwrap_or("Secret");
-                let cert_name = str_at(cert, "/name").unwrap_or("");
-                let cert_ns = str_at(cert, "/namespace")
-                    .filter(|ns| !ns.is_empty())
-                    .unwrap_or(gateway_ns);
+                let (cert_group, cert_kind) = (cert.group(), cert.kind());
+                let cert_name = cert.name.as_str();
+                let cert_ns = cert.namespace(gateway_ns);
                 let found = if (cert_group, cert_kind) != ("", "Secret") {
                     Some((
                         "InvalidCertificateRef",
@@ -212,7 +215,13 @@ fn certificates(manifests: &Manifests, diagnosis: &mut Diagnosis) {
                         "certificateRefs name Secrets of type kubernetes.io/tls (group \"\", kind Secret)".to_owned(),
                     ))
                 } else if cert_ns != gateway_ns
-                    && !secret_granted(manifests, cert_ns, (owner_kind, gateway_ns), cert_name)
+                    && !objects.grants().any(|g| {
+                        g.metadata.namespace() == cert_ns
+                            && g.permits(
+                                (GATEWAY_GROUP, owner_kind, gateway_ns),
+                                ("", "Secret", cert_name),
+                            )
+                    })
                 {
                     Some((
                         "RefNotPermitted",
@@ -243,41 +252,15 @@ fn certificates(manifests: &Manifests, diagnosis: &mut Diagnosis) {
                 if let Some((reason, message, hint)) = found {
                     diagnosis
                         .problems
-                        .push(Problem::error(label(gateway), field, &message).with_hint(hint));
+                        .push(Problem::error(&owner_label, field, &message).with_hint(hint));
                     diagnosis
                         .certificates
-                        .entry((label(gateway), listener_name.to_owned()))
+                        .entry((owner_label.clone(), listener_name.to_owned()))
                         .or_insert((reason, message));
                 }
             }
         }
     }
-}
-
-/// Whether a ReferenceGrant in `secret_ns` lets Gateways of `gateway_ns` use Secret `secret`
-/// (reference §9).
-/// Whether a ReferenceGrant in `secret_ns` lets objects of `(kind, namespace)` use `secret`.
-fn secret_granted(
-    manifests: &Manifests,
-    secret_ns: &str,
-    (from_kind, from_ns): (&str, &str),
-    secret: &str,
-) -> bool {
-    of_kind(&manifests.resources, "ReferenceGrant")
-        .filter(|g| namespace(g) == secret_ns)
-        .any(|g| {
-            let from = array_at(g, "/spec/from").iter().any(|f| {
-                str_at(f, "/group") == Some(GATEWAY_GROUP)
-                    && str_at(f, "/kind") == Some(from_kind)
-                    && str_at(f, "/namespace") == Some(from_ns)
-            });
-            let to = array_at(g, "/spec/to").iter().any(|t| {
-                str_at(t, "/group").unwrap_or("").is_empty()
-                    && str_at(t, "/kind") == Some("Secret")
-                    && str_at(t, "/name").is_none_or(|n| n == secret)
-            });
-            from && to
-        })
 }
 
 /// Whether a Secret carries a key pair: `tls.crt` and `tls.key` (or Istio's `cert` and `key`).
@@ -292,32 +275,30 @@ fn is_tls_secret(secret: &Value) -> bool {
 
 // === row 3: parentRefs (of routes and ListenerSets) to Gateways that are not there ===
 
-fn gateway_parents(manifests: &Manifests, problems: &mut Vec<Problem>) {
-    let known: Vec<String> = gateways(manifests).map(key).collect();
-    for route in routes(manifests) {
-        let route_ns = namespace(route);
-        let parents = array_at(route, "/spec/parentRefs");
+fn gateway_parents(objects: &Objects<'_>, problems: &mut Vec<Problem>) {
+    let known: Vec<String> = objects.gateways().map(|g| g.metadata.key()).collect();
+    for route in objects.routes() {
+        let route_ns = route.metadata().namespace();
+        let parents = route.parent_refs();
         if parents.is_empty() {
             problems.push(
-                Problem::error(label(route), "spec.parentRefs", "the route names no parent, so no Gateway accepts it")
+                Problem::error(route.label(), "spec.parentRefs", "the route names no parent, so no Gateway accepts it")
                     .with_hint("add a parentRef to the Gateway (or, in a mesh, the Service) that should serve it"),
             );
             continue;
         }
         for (i, parent) in parents.iter().enumerate() {
-            let (group, kind, ns) = parent_ref_target(parent, route_ns);
-            if (group, kind) != (GATEWAY_GROUP, "Gateway") {
+            if !parent.is_gateway() {
                 continue;
             }
-            let gateway_name = str_at(parent, "/name").unwrap_or("");
-            let wanted = format!("{ns}/{gateway_name}");
+            let wanted = format!("{}/{}", parent.namespace(route_ns), parent.name);
             if known.contains(&wanted) {
                 continue;
             }
             let field = format!("spec.parentRefs[{i}]");
             if known.is_empty() {
                 problems.push(Problem::warning(
-                    label(route),
+                    route.label(),
                     field,
                     format!("Gateway {wanted} is not in the manifests; attachment to it was not checked"),
                 ));
@@ -326,7 +307,7 @@ fn gateway_parents(manifests: &Manifests, problems: &mut Vec<Problem>) {
             let hint = missing_gateway_hint(&known, parent, &wanted, "route's", route_ns);
             problems.push(
                 Problem::error(
-                    label(route),
+                    route.label(),
                     field,
                     format!("Gateway {wanted} does not exist, so it does not accept the route"),
                 )
@@ -334,19 +315,17 @@ fn gateway_parents(manifests: &Manifests, problems: &mut Vec<Problem>) {
             );
         }
     }
-    for set in listener_sets(manifests) {
-        let Some(parent) = set.pointer("/spec/parentRef") else {
-            continue;
-        };
-        let (group, kind, ns) = parent_ref_target(parent, namespace(set));
-        let wanted = format!("{ns}/{}", str_at(parent, "/name").unwrap_or(""));
-        if (group, kind) != (GATEWAY_GROUP, "Gateway") || known.contains(&wanted) {
+    for set in objects.listener_sets() {
+        let parent = &set.spec.parent_ref;
+        let set_ns = set.metadata.namespace();
+        let wanted = format!("{}/{}", parent.namespace(set_ns), parent.name);
+        if !parent.is_gateway() || known.contains(&wanted) {
             continue;
         }
-        let hint = missing_gateway_hint(&known, parent, &wanted, "ListenerSet's", namespace(set));
+        let hint = missing_gateway_hint(&known, parent, &wanted, "ListenerSet's", set_ns);
         problems.push(
             Problem::error(
-                label(set),
+                set.metadata.label("ListenerSet"),
                 "spec.parentRef",
                 format!(
                     "Gateway {wanted} is not in the manifests, so nothing serves these listeners"
@@ -361,19 +340,19 @@ fn gateway_parents(manifests: &Manifests, problems: &mut Vec<Problem>) {
 /// of a Gateway with that name, or the nearest name. `whose`/`own_ns`: the referring object.
 fn missing_gateway_hint(
     known: &[String],
-    parent: &Value,
+    parent: &ParentRef,
     wanted: &str,
     whose: &str,
     own_ns: &str,
 ) -> String {
-    let gateway_name = str_at(parent, "/name").unwrap_or("");
+    let gateway_name = parent.name.as_str();
     let same_name: Vec<&String> = known
         .iter()
         .filter(|k| k.rsplit_once('/').is_some_and(|(_, n)| n == gateway_name))
         .collect();
     if let [other] = same_name.as_slice() {
         let other_ns = other.split_once('/').map_or("", |(n, _)| n);
-        if parent.get("namespace").is_none() {
+        if parent.namespace.is_none() {
             format!("Gateway {gateway_name} is in namespace {other_ns}: add namespace: {other_ns} (a parentRef without namespace means the {whose} own namespace, {own_ns})")
         } else {
             format!("Gateway {gateway_name} is in namespace {other_ns}: set namespace: {other_ns}")
@@ -458,31 +437,25 @@ fn multi_cluster(manifests: &Manifests, problems: &mut Vec<Problem>) {
 
 // === row 8: sidecar injection ===
 
-fn injection(manifests: &Manifests, problems: &mut Vec<Problem>) {
-    let namespaces: BTreeMap<&str, &Value> = of_kind(&manifests.resources, "Namespace")
-        .map(|n| (name(n), n))
-        .collect();
+fn injection(objects: &Objects<'_>, problems: &mut Vec<Problem>) {
+    let namespaces = objects.namespace_labels();
     let mut seen = BTreeSet::new();
-    for route in routes(manifests) {
-        let route_ns = namespace(route);
-        let mesh = array_at(route, "/spec/parentRefs")
-            .iter()
-            .find(|p| str_at(p, "/group") == Some("") && str_at(p, "/kind") == Some("Service"));
-        let (Some(parent), Some(object)) = (mesh, namespaces.get(route_ns)) else {
+    for route in objects.routes() {
+        let route_ns = route.metadata().namespace();
+        let mesh = route.parent_refs().iter().find(|p| p.is_service());
+        let (Some(parent), Some(labels)) = (mesh, namespaces.get(route_ns)) else {
             continue;
         };
         if !seen.insert(route_ns) {
             continue;
         }
-        let labels = object.pointer("/metadata/labels");
-        let label_value = |k: &str| labels.and_then(|l| l.get(k)).and_then(Value::as_str);
+        let label_value = |k: &str| labels.get(k).map(String::as_str);
         if label_value("istio-injection") == Some("enabled")
             || label_value("istio.io/rev").is_some()
         {
             continue;
         }
-        let (_, _, service_ns) = parent_ref_target(parent, route_ns);
-        let service = format!("{service_ns}/{}", str_at(parent, "/name").unwrap_or(""));
+        let service = format!("{}/{}", parent.namespace(route_ns), parent.name);
         let why = if label_value("istio.io/dataplane-mode") == Some("ambient") {
             "is in ambient mode: its pods have no sidecar".to_owned()
         } else {
@@ -504,19 +477,12 @@ fn injection(manifests: &Manifests, problems: &mut Vec<Problem>) {
 
 // === pitfall 4: weights written as percentages ===
 
-fn weights(manifests: &Manifests, problems: &mut Vec<Problem>) {
-    for route in routes(manifests) {
-        for (i, rule) in array_at(route, "/spec/rules").iter().enumerate() {
-            let refs = array_at(rule, "/backendRefs");
-            let weights: Vec<(String, u64)> = refs
+fn weights(objects: &Objects<'_>, problems: &mut Vec<Problem>) {
+    for route in objects.routes() {
+        for (i, refs) in route.backend_refs() {
+            let weights: Vec<(&str, u64)> = refs
                 .iter()
-                .map(|b| {
-                    let weight = b
-                        .get("weight")
-                        .and_then(Value::as_f64)
-                        .map_or(1, |w| w.max(0.0) as u64);
-                    (str_at(b, "/name").unwrap_or("").to_owned(), weight)
-                })
+                .map(|b| (b.name.as_str(), b.weight.map_or(1, u64::from)))
                 .collect();
             let sum: u64 = weights.iter().map(|(_, w)| w).sum();
             if weights.len() < 2 || sum <= 100 || weights.iter().any(|(_, w)| *w > 100) {
@@ -529,7 +495,7 @@ fn weights(manifests: &Manifests, problems: &mut Vec<Problem>) {
                 .collect();
             problems.push(
                 Problem::warning(
-                    label(route),
+                    route.label(),
                     format!("spec.rules[{i}].backendRefs"),
                     format!(
                         "weights {} add up to {sum}, not 100; weights are relative, so the split is {}",
@@ -585,15 +551,20 @@ fn edit_distance(a: &str, b: &str) -> usize {
 mod tests {
     use super::{closest, diagnose, edit_distance};
     use crate::manifests::Manifests;
+    use crate::objects::Objects;
 
     fn run(yaml: &str) -> Vec<String> {
         let mut m = Manifests::default();
         m.add_yaml(yaml).unwrap();
-        diagnose(&m, &["istio.io/gateway-controller".to_owned()])
-            .problems
-            .iter()
-            .map(ToString::to_string)
-            .collect()
+        diagnose(
+            &m,
+            &Objects::read(&m.resources).unwrap(),
+            &["istio.io/gateway-controller".to_owned()],
+        )
+        .problems
+        .iter()
+        .map(ToString::to_string)
+        .collect()
     }
 
     const GATEWAY: &str = "kind: Gateway\nmetadata: {name: gw, namespace: infra}\nspec:\n  gatewayClassName: istio\n  listeners: [{name: http, port: 80, protocol: HTTP}]\n";
@@ -633,7 +604,8 @@ mod tests {
         let yaml = format!("kind: GatewayClass\nmetadata: {{name: istio}}\nspec: {{controllerName: example.com/other}}\n---\n{GATEWAY}");
         let mut m = Manifests::default();
         m.add_yaml(&yaml).unwrap();
-        let d = diagnose(&m, &["istio.io/gateway-controller".to_owned()]);
+        let objects = Objects::read(&m.resources).unwrap();
+        let d = diagnose(&m, &objects, &["istio.io/gateway-controller".to_owned()]);
         assert!(
             d.problems[0]
                 .to_string()

@@ -6,39 +6,37 @@
 //! another, more specific match wins, counts as live. This is a reading aid for `check`, not a
 //! validation the filter makes; the precedence itself is the core's (reference §3.7, §7.4).
 
+use gatewasm_core::config::{Gateway, GrpcRouteMatch, HttpRouteMatch, NamedValueMatch, Route};
 use gatewasm_core::{borrow_pairs, Problem, RequestView, RouteTable};
-use serde_json::{json, Value};
 
-use super::objects::{
-    array_at, key, kind, label, name, namespace, routes, selected_listeners, str_at,
-};
-use crate::manifests::Manifests;
+use crate::objects::Objects;
 
 /// Warnings for the rules of routes on `gateway` that can never match.
 pub(super) fn dead_rules(
-    manifests: &Manifests,
-    gateway: &Value,
+    objects: &Objects<'_>,
+    gateway: &Gateway,
     table: &RouteTable,
 ) -> Vec<Problem> {
     let mut problems = Vec::new();
-    for route in routes(manifests) {
-        let listeners: Vec<(u16, Option<String>)> = array_at(route, "/spec/parentRefs")
+    for route in objects.routes() {
+        let listeners: Vec<(u16, Option<&str>)> = route
+            .parent_refs()
             .iter()
-            .flat_map(|p| selected_listeners(manifests, route, p))
-            .filter(|l| key(l.gateway) == key(gateway))
+            .flat_map(|p| objects.selected_listeners(route, p))
+            .filter(|l| std::ptr::eq(l.gateway, gateway))
             .filter_map(|l| {
-                let port = u16::try_from(l.port()?).ok()?;
-                Some((port, str_at(l.listener, "/hostname").map(str::to_owned)))
+                let port = u16::try_from(l.listener.port?).ok()?;
+                Some((port, l.listener.hostname.as_deref()))
             })
             .collect();
         if listeners.is_empty() {
             continue;
         }
-        for (index, rule) in array_at(route, "/spec/rules").iter().enumerate() {
-            if let Some(winner) = dead_rule(manifests, route, index, rule, &listeners, table) {
+        for (index, matches) in rule_matches(route) {
+            if let Some(winner) = dead_rule(objects, route, index, &matches, &listeners, table) {
                 problems.push(
                     Problem::warning(
-                        label(route),
+                        route.label(),
                         format!("spec.rules[{index}]"),
                         format!(
                             "never matches: every request it matches goes to {winner}, which has the same match and wins the precedence tie (the older route, then namespace/name order, then rule order)"
@@ -52,55 +50,75 @@ pub(super) fn dead_rules(
     problems
 }
 
+/// One match of a rule; `None` inside is a rule without matches, which matches every request.
+#[derive(Clone, Copy)]
+enum Match<'c> {
+    Http(Option<&'c HttpRouteMatch>),
+    Grpc(Option<&'c GrpcRouteMatch>),
+}
+
+/// The matches of each rule `spec.rules` lists, with the rule's index.
+fn rule_matches(route: Route<'_>) -> Vec<(usize, Vec<Match<'_>>)> {
+    match route {
+        Route::Http(r) => r
+            .spec
+            .rules
+            .iter()
+            .flatten()
+            .map(|rule| match rule.matches.as_deref() {
+                None | Some([]) => vec![Match::Http(None)],
+                Some(matches) => matches.iter().map(|m| Match::Http(Some(m))).collect(),
+            })
+            .enumerate()
+            .collect(),
+        Route::Grpc(r) => r
+            .spec
+            .rules
+            .iter()
+            .map(|rule| match rule.matches.as_slice() {
+                [] => vec![Match::Grpc(None)],
+                matches => matches.iter().map(|m| Match::Grpc(Some(m))).collect(),
+            })
+            .enumerate()
+            .collect(),
+    }
+}
+
 /// The rule that takes every request of this rule, if there is one.
 fn dead_rule(
-    manifests: &Manifests,
-    route: &Value,
+    objects: &Objects<'_>,
+    route: Route<'_>,
     index: usize,
-    rule: &Value,
-    listeners: &[(u16, Option<String>)],
+    matches: &[Match<'_>],
+    listeners: &[(u16, Option<&str>)],
     table: &RouteTable,
 ) -> Option<String> {
-    let default = [json!({})];
-    let matches = match array_at(rule, "/matches") {
-        [] => &default[..],
-        some => some,
-    };
-    let grpc = kind(route) == "GRPCRoute";
+    let meta = route.metadata();
     let mut winner = None;
-    for m in matches {
-        let headers = probe(m, grpc)?;
+    for &m in matches {
+        let headers = probe(m)?;
         let mut evidence = false;
-        for (port, listener_host) in listeners {
-            for host in probe_hosts(route, listener_host.as_deref()) {
+        for &(port, listener_host) in listeners {
+            for host in probe_hosts(route, listener_host) {
                 let mut request = headers.clone();
                 request.push((":authority".to_owned(), host.into_bytes()));
                 request.push((":scheme".to_owned(), b"https".to_vec()));
                 let request = borrow_pairs(&request);
-                let view = RequestView::new(&request, Some(*port));
+                let view = RequestView::new(&request, Some(port));
                 let Some(won) = table.decide(&view, 0).rule else {
                     continue;
                 };
-                let ours = won.kind == kind(route)
-                    && won.namespace == namespace(route)
-                    && won.name == name(route);
+                let ours = won.kind == route.kind()
+                    && won.namespace == meta.namespace()
+                    && won.name == meta.name;
                 if ours && won.index == index {
                     return None;
                 }
-                let rival = routes(manifests)
-                    .find(|r| {
-                        kind(r) == won.kind && namespace(r) == won.namespace && name(r) == won.name
-                    })
-                    .and_then(|r| array_at(r, "/spec/rules").get(won.index));
-                let same = rival.is_some_and(|r| {
-                    let rival_matches = match array_at(r, "/matches") {
-                        [] => &default[..],
-                        some => some,
-                    };
-                    rival_matches
-                        .iter()
-                        .any(|x| normal(x, grpc) == normal(m, grpc))
-                });
+                let rival = objects
+                    .route(won.kind, won.namespace, won.name)
+                    .and_then(|r| rule_matches(r).into_iter().nth(won.index));
+                let same =
+                    rival.is_some_and(|(_, rival)| rival.iter().any(|&x| normal(x) == normal(m)));
                 if !same {
                     return None;
                 }
@@ -124,16 +142,12 @@ fn dead_rule(
 
 /// Host names to send: the route's hostnames (a wildcard gets a label), or the listener's, or
 /// any name.
-fn probe_hosts(route: &Value, listener_host: Option<&str>) -> Vec<String> {
+fn probe_hosts(route: Route<'_>, listener_host: Option<&str>) -> Vec<String> {
     let concrete = |h: &str| match h.strip_prefix('*') {
         Some(suffix) => format!("gatewasm-probe{suffix}"),
         None => h.to_owned(),
     };
-    let hosts: Vec<String> = array_at(route, "/spec/hostnames")
-        .iter()
-        .filter_map(Value::as_str)
-        .map(concrete)
-        .collect();
+    let hosts: Vec<String> = route.hostnames().iter().map(|h| concrete(h)).collect();
     if !hosts.is_empty() {
         return hosts;
     }
@@ -142,58 +156,61 @@ fn probe_hosts(route: &Value, listener_host: Option<&str>) -> Vec<String> {
 
 /// The request a match describes, without its Host; `None` when it cannot be written down
 /// (regular expressions, method-only gRPC matches, query values that need escaping).
-fn probe(m: &Value, grpc: bool) -> Option<Vec<(String, Vec<u8>)>> {
+fn probe(m: Match<'_>) -> Option<Vec<(String, Vec<u8>)>> {
     let mut headers = Vec::new();
-    for h in array_at(m, "/headers") {
-        if str_at(h, "/type").unwrap_or("Exact") != "Exact" {
+    let written_headers = match m {
+        Match::Http(m) => m.map_or(&[][..], |m| m.headers.as_slice()),
+        Match::Grpc(m) => m.map_or(&[][..], |m| m.headers.as_slice()),
+    };
+    for h in written_headers {
+        if h.kind() != "Exact" {
             return None;
         }
-        let name = str_at(h, "/name")?.to_ascii_lowercase();
-        headers.push((name, str_at(h, "/value")?.as_bytes().to_vec()));
+        headers.push((h.name.to_ascii_lowercase(), h.value.as_bytes().to_vec()));
     }
-    let (method, path) = if grpc {
-        headers.push(("content-type".to_owned(), b"application/grpc".to_vec()));
-        let method = m.get("method");
-        if method.and_then(|x| str_at(x, "/type")).unwrap_or("Exact") != "Exact" {
-            return None;
-        }
-        let service = method.and_then(|x| str_at(x, "/service"));
-        let rpc = method.and_then(|x| str_at(x, "/method"));
-        let path = match (service, rpc) {
-            (Some(s), Some(r)) => format!("/{s}/{r}"),
-            (Some(s), None) => format!("/{s}/GatewasmProbe"),
-            (None, Some(_)) => return None,
-            (None, None) => "/gatewasm.Probe/Probe".to_owned(),
-        };
-        ("POST".to_owned(), path)
-    } else {
-        let path = m.get("path");
-        let value = path.and_then(|p| str_at(p, "/value")).unwrap_or("/");
-        // A prefix is probed below itself, so that an Exact match of the same value (which wins
-        // over any prefix) does not hide whether the prefix is live.
-        let mut path = match path
-            .and_then(|p| str_at(p, "/type"))
-            .unwrap_or("PathPrefix")
-        {
-            "Exact" => value.to_owned(),
-            "PathPrefix" => format!("{}/gatewasm-probe", value.trim_end_matches('/')),
-            _ => return None,
-        };
-        let mut separator = '?';
-        for q in array_at(m, "/queryParams") {
-            let (name, value) = (str_at(q, "/name")?, str_at(q, "/value")?);
-            let plain = |s: &str| {
-                s.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b))
-            };
-            if str_at(q, "/type").unwrap_or("Exact") != "Exact" || !plain(name) || !plain(value) {
+    let (method, path) = match m {
+        Match::Grpc(m) => {
+            headers.push(("content-type".to_owned(), b"application/grpc".to_vec()));
+            let method = m.and_then(|m| m.method.as_ref());
+            if method.is_some_and(|x| x.kind() != "Exact") {
                 return None;
             }
-            path.push(separator);
-            path.push_str(&format!("{name}={value}"));
-            separator = '&';
+            let service = method.and_then(|x| x.service.as_deref());
+            let rpc = method.and_then(|x| x.method.as_deref());
+            let path = match (service, rpc) {
+                (Some(s), Some(r)) => format!("/{s}/{r}"),
+                (Some(s), None) => format!("/{s}/GatewasmProbe"),
+                (None, Some(_)) => return None,
+                (None, None) => "/gatewasm.Probe/Probe".to_owned(),
+            };
+            ("POST".to_owned(), path)
         }
-        (str_at(m, "/method").unwrap_or("GET").to_owned(), path)
+        Match::Http(m) => {
+            let path = m.and_then(|m| m.path.as_ref());
+            let value = path.map_or("/", |p| p.value());
+            // A prefix is probed below itself, so that an Exact match of the same value (which
+            // wins over any prefix) does not hide whether the prefix is live.
+            let mut path = match path.map_or("PathPrefix", |p| p.kind()) {
+                "Exact" => value.to_owned(),
+                "PathPrefix" => format!("{}/gatewasm-probe", value.trim_end_matches('/')),
+                _ => return None,
+            };
+            let mut separator = '?';
+            for q in m.map_or(&[][..], |m| m.query_params.as_slice()) {
+                let plain = |s: &str| {
+                    s.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b))
+                };
+                if q.kind() != "Exact" || !plain(&q.name) || !plain(&q.value) {
+                    return None;
+                }
+                path.push(separator);
+                path.push_str(&format!("{}={}", q.name, q.value));
+                separator = '&';
+            }
+            let method = m.and_then(|m| m.method.as_deref()).unwrap_or("GET");
+            (method.to_owned(), path)
+        }
     };
     headers.push((":method".to_owned(), method.into_bytes()));
     headers.push((":path".to_owned(), path.into_bytes()));
@@ -201,52 +218,65 @@ fn probe(m: &Value, grpc: bool) -> Option<Vec<(String, Vec<u8>)>> {
 }
 
 /// A match with the API defaults applied and lists in a fixed order, for comparison.
-fn normal(m: &Value, grpc: bool) -> Value {
-    let mut headers: Vec<(String, String, String)> = array_at(m, "/headers")
+#[derive(PartialEq, Eq)]
+struct Normal<'c> {
+    headers: Vec<(String, &'c str, &'c str)>,
+    query: Vec<(String, &'c str, &'c str)>,
+    /// HTTP: method, path type and path; gRPC: method type, service and method.
+    request: [Option<&'c str>; 3],
+}
+
+fn normal(m: Match<'_>) -> Normal<'_> {
+    match m {
+        Match::Grpc(m) => {
+            let method = m.and_then(|m| m.method.as_ref());
+            Normal {
+                headers: sorted(m.map_or(&[][..], |m| m.headers.as_slice()), true),
+                query: Vec::new(),
+                request: [
+                    Some(method.map_or("Exact", |x| x.kind())),
+                    method.and_then(|x| x.service.as_deref()),
+                    method.and_then(|x| x.method.as_deref()),
+                ],
+            }
+        }
+        Match::Http(m) => {
+            let path = m.and_then(|m| m.path.as_ref());
+            Normal {
+                headers: sorted(m.map_or(&[][..], |m| m.headers.as_slice()), true),
+                query: sorted(m.map_or(&[][..], |m| m.query_params.as_slice()), false),
+                request: [
+                    m.and_then(|m| m.method.as_deref()),
+                    Some(path.map_or("PathPrefix", |p| p.kind())),
+                    Some(path.map_or("/", |p| p.value())),
+                ],
+            }
+        }
+    }
+}
+
+/// Header or query matches by name (header names lowercased), type and value, sorted.
+fn sorted(matches: &[NamedValueMatch], lowercase: bool) -> Vec<(String, &str, &str)> {
+    let mut list: Vec<(String, &str, &str)> = matches
         .iter()
         .map(|h| {
-            (
-                str_at(h, "/name").unwrap_or("").to_ascii_lowercase(),
-                str_at(h, "/type").unwrap_or("Exact").to_owned(),
-                str_at(h, "/value").unwrap_or("").to_owned(),
-            )
+            let name = if lowercase {
+                h.name.to_ascii_lowercase()
+            } else {
+                h.name.clone()
+            };
+            (name, h.kind(), h.value.as_str())
         })
         .collect();
-    headers.sort();
-    if grpc {
-        let method = m.get("method");
-        return json!({
-            "headers": headers,
-            "type": method.and_then(|x| str_at(x, "/type")).unwrap_or("Exact"),
-            "service": method.and_then(|x| str_at(x, "/service")),
-            "method": method.and_then(|x| str_at(x, "/method")),
-        });
-    }
-    let mut query: Vec<(String, String, String)> = array_at(m, "/queryParams")
-        .iter()
-        .map(|q| {
-            (
-                str_at(q, "/name").unwrap_or("").to_owned(),
-                str_at(q, "/type").unwrap_or("Exact").to_owned(),
-                str_at(q, "/value").unwrap_or("").to_owned(),
-            )
-        })
-        .collect();
-    query.sort();
-    let path = m.get("path");
-    json!({
-        "headers": headers,
-        "query": query,
-        "method": str_at(m, "/method"),
-        "path_type": path.and_then(|p| str_at(p, "/type")).unwrap_or("PathPrefix"),
-        "path": path.and_then(|p| str_at(p, "/value")).unwrap_or("/"),
-    })
+    list.sort();
+    list
 }
 
 #[cfg(test)]
 mod tests {
     use super::dead_rules;
     use crate::manifests::Manifests;
+    use crate::objects::Objects;
 
     const MANIFESTS: &str = "\
 kind: Gateway
@@ -280,8 +310,9 @@ spec:
         m.add_yaml(MANIFESTS).unwrap();
         let config = m.plugin_config(Some("infra/gw"), None);
         let compiled = gatewasm_core::compile_bytes(&serde_json::to_vec(&config).unwrap()).unwrap();
-        let gateway = &m.resources[0];
-        let problems: Vec<String> = dead_rules(&m, gateway, &compiled.table)
+        let objects = Objects::read(&m.resources).unwrap();
+        let gateway = objects.gateways().next().unwrap();
+        let problems: Vec<String> = dead_rules(&objects, gateway, &compiled.table)
             .iter()
             .map(ToString::to_string)
             .collect();

@@ -8,31 +8,25 @@ use gatewasm_core::{Problem, Severity};
 
 use super::hints::refusal;
 use super::model::{Cond, Finding, Report};
-use super::objects::{
-    self, array_at, key, kind, label, name, namespace, selected_listeners, str_at, ListenerRef,
-};
+use super::written::{kind, label};
 use crate::manifests::Manifests;
+use crate::objects::{ListenerRef, Objects};
 
 /// What `check` did not look at.
-pub(super) fn notes(manifests: &Manifests) -> Vec<String> {
+pub(super) fn notes(manifests: &Manifests, objects: &Objects<'_>) -> Vec<String> {
     let mut notes = Vec::new();
-    let has_services = manifests
-        .resources
-        .iter()
-        .any(|o| matches!(kind(o), "Service" | "ServiceImport"));
+    let has_services = objects.services().next().is_some();
     let has_secrets = manifests.others.iter().any(|o| kind(o) == "Secret");
-    let certificates: Vec<String> = objects::gateways(manifests)
-        .chain(objects::listener_sets(manifests))
-        .flat_map(|g| {
-            array_at(g, "/spec/listeners").iter().flat_map(move |l| {
-                array_at(l, "/tls/certificateRefs")
-                    .iter()
-                    .filter_map(move |c| {
-                        let ns = str_at(c, "/namespace").unwrap_or(namespace(g));
-                        (ns == namespace(g))
-                            .then(|| format!("{ns}/{}", str_at(c, "/name").unwrap_or("")))
-                    })
-            })
+    let certificates: Vec<String> = objects
+        .listener_owners()
+        .flat_map(|(_, owner, listeners)| {
+            let ns = owner.namespace();
+            listeners
+                .iter()
+                .filter_map(|l| l.tls.as_ref())
+                .flat_map(|tls| tls.certificates())
+                .filter(move |(_, c)| c.namespace(ns) == ns)
+                .map(move |(_, c)| format!("{ns}/{}", c.name))
         })
         .collect();
     if !has_secrets && !certificates.is_empty() {
@@ -41,7 +35,7 @@ pub(super) fn notes(manifests: &Manifests) -> Vec<String> {
             certificates.join(", ")
         ));
     }
-    if !has_services && objects::routes(manifests).next().is_some() {
+    if !has_services && objects.routes().next().is_some() {
         notes.push(
             "no Service objects: every backendRef is taken to exist (add the Services to check them)"
                 .to_owned(),
@@ -52,17 +46,18 @@ pub(super) fn notes(manifests: &Manifests) -> Vec<String> {
 
 /// Listeners no route attaches to although routes name them and are accepted elsewhere: the
 /// filter has nothing to report (each route serves), but traffic to that listener gets 404.
-pub(super) fn idle_listeners(manifests: &Manifests, report: &Report) -> Vec<Problem> {
+pub(super) fn idle_listeners(objects: &Objects<'_>, report: &Report) -> Vec<Problem> {
     let mut problems = Vec::new();
-    for gateway in objects::gateways(manifests) {
+    for gateway in objects.gateways() {
+        let meta = &gateway.metadata;
         let Some(status) = report
             .gateways
             .iter()
-            .find(|g| g.namespace == namespace(gateway) && g.name == name(gateway))
+            .find(|g| g.namespace == meta.namespace() && g.name == meta.name)
         else {
             continue;
         };
-        for (index, listener) in array_at(gateway, "/spec/listeners").iter().enumerate() {
+        for (index, listener) in gateway.spec.listeners.iter().enumerate() {
             let reference = ListenerRef {
                 gateway,
                 index,
@@ -80,32 +75,33 @@ pub(super) fn idle_listeners(manifests: &Manifests, report: &Report) -> Vec<Prob
             }
             let mut refused: Vec<(String, Vec<String>)> = Vec::new();
             let mut fixes = Vec::new();
-            for route in objects::routes(manifests) {
+            for route in objects.routes() {
                 let accepted_elsewhere = report.routes.iter().any(|r| {
-                    r.kind == kind(route)
-                        && r.namespace == namespace(route)
-                        && r.name == name(route)
+                    r.kind == route.kind()
+                        && r.namespace == route.metadata().namespace()
+                        && r.name == route.metadata().name
                         && r.parents.iter().any(|p| {
                             p.parent_ref.kind == "Gateway"
-                                && p.parent_ref.namespace == namespace(gateway)
-                                && p.parent_ref.name == name(gateway)
+                                && p.parent_ref.namespace == meta.namespace()
+                                && p.parent_ref.name == meta.name
                                 && p.conditions
                                     .iter()
                                     .any(|c| c.kind == "Accepted" && c.status == "True")
                         })
                 });
-                let names_it = array_at(route, "/spec/parentRefs").iter().any(|p| {
-                    selected_listeners(manifests, route, p)
+                let names_it = route.parent_refs().iter().any(|p| {
+                    objects
+                        .selected_listeners(route, p)
                         .iter()
-                        .any(|l| l.index == reference.index && key(l.gateway) == key(gateway))
+                        .any(|l| l.index == index && std::ptr::eq(l.gateway, gateway))
                 });
                 if !accepted_elsewhere || !names_it {
                     continue;
                 }
-                if let Some(why) = refusal(manifests, route, &reference) {
+                if let Some(why) = refusal(objects, route, &reference) {
                     match refused.iter_mut().find(|(w, _)| *w == why.why) {
-                        Some((_, routes)) => routes.push(label(route)),
-                        None => refused.push((why.why, vec![label(route)])),
+                        Some((_, routes)) => routes.push(route.label()),
+                        None => refused.push((why.why, vec![route.label()])),
                     }
                     if !fixes.contains(&why.fix) {
                         fixes.push(why.fix);
@@ -116,12 +112,12 @@ pub(super) fn idle_listeners(manifests: &Manifests, report: &Report) -> Vec<Prob
                 continue;
             }
             let mut problem = Problem::warning(
-                label(gateway),
+                meta.label("Gateway"),
                 format!("spec.listeners[{index}]"),
                 format!(
                     "listener {} serves no route, so requests on port {} get 404: {}",
-                    reference.name(),
-                    reference.port().unwrap_or(0),
+                    listener.name,
+                    listener.port.unwrap_or(0),
                     refused
                         .iter()
                         .map(|(why, routes)| format!("refused {} because {why}", routes.join(", ")))
@@ -191,16 +187,23 @@ pub(super) fn unexplained(report: &Report, problems: &[Problem]) -> Vec<Problem>
 
 /// Problems ordered by the object they name (classes, Gateways, routes, then the rest in
 /// manifest order), keeping the order found within one object.
-pub(super) fn ordered(manifests: &Manifests, problems: Vec<Problem>) -> Vec<Finding> {
+pub(super) fn ordered(
+    manifests: &Manifests,
+    objects: &Objects<'_>,
+    problems: Vec<Problem>,
+) -> Vec<Finding> {
     let mut order: Vec<String> = manifests
         .others
         .iter()
         .filter(|o| kind(o) == "GatewayClass")
         .map(label)
         .collect();
-    order.extend(objects::gateways(manifests).map(label));
-    order.extend(objects::listener_sets(manifests).map(label));
-    order.extend(objects::routes(manifests).map(label));
+    order.extend(
+        objects
+            .listener_owners()
+            .map(|(kind, meta, _)| meta.label(kind)),
+    );
+    order.extend(objects.routes().map(|r| r.label()));
     order.extend(
         manifests
             .resources

@@ -5,36 +5,33 @@
 //! Hints only explain: whether a route attaches is the core's decision, reported in its
 //! problems and status; `report` asks here for the words.
 
-use gatewasm_core::Problem;
+use gatewasm_core::config::{LabelSelector, Route};
+use gatewasm_core::{hostnames_intersect, Problem};
 use serde_json::Value;
 
-use super::objects::{
-    self, array_at, key, kind, label, name, namespace, parent_ref_target, selected_listeners,
-    str_at, ListenerRef, GATEWAY_GROUP,
-};
 use super::GatewayReport;
-use crate::manifests::Manifests;
+use crate::objects::{ListenerRef, Objects};
 
 /// The filter's problem with a fix hint from the manifests, where one helps.
 pub(super) fn with_hint(
-    manifests: &Manifests,
+    objects: &Objects<'_>,
     gateways: &[GatewayReport],
     mut problem: Problem,
 ) -> Problem {
     if problem.field.ends_with(".selectorLabels") && problem.message.starts_with("unknown field") {
-        let labels = find_listener_field(manifests, &problem, "selectorLabels");
+        let labels = objects.written_at(&problem.object, &problem.field);
         problem.hint = Some(format!(
             "the field is selector: {{matchLabels: {}}}; without it from: Selector selects no namespace",
-            labels.map_or_else(|| "{...}".to_owned(), |l| compact(&l))
+            labels.map_or_else(|| "{...}".to_owned(), compact)
         ));
         return problem;
     }
     if problem.hint.is_none() && problem.message.contains("(BackendNotFound)") {
-        problem.hint = backend_hint(manifests, &problem);
+        problem.hint = backend_hint(objects, &problem);
         return problem;
     }
     if problem.hint.is_none() && problem.message.contains("contains \"/\"") {
-        problem.hint = grpc_method_hint(manifests, &problem);
+        problem.hint = grpc_method_hint(objects, &problem);
         return problem;
     }
     let Some(index) = problem
@@ -45,50 +42,39 @@ pub(super) fn with_hint(
     else {
         return problem;
     };
-    let route = objects::routes(manifests).find(|r| label(r) == problem.object);
-    if let Some(hint) = route.and_then(|r| parent_hint(manifests, gateways, r, index)) {
+    let route = objects.routes().find(|r| r.label() == problem.object);
+    if let Some(hint) = route.and_then(|r| parent_hint(objects, gateways, r, index)) {
         problem.hint = Some(hint);
     }
     problem
 }
 
-/// The raw object a problem names, and the value at its field path.
-fn problem_target<'a>(
-    manifests: &'a Manifests,
-    problem: &Problem,
-) -> Option<(&'a Value, &'a Value)> {
-    let object = manifests
-        .resources
-        .iter()
-        .find(|o| label(o) == problem.object)?;
-    let mut pointer = String::new();
-    for part in problem
+/// For a backendRef (`spec.rules[i].backendRefs[j]`) to a Service that is not there: the
+/// Services its namespace does have.
+fn backend_hint(objects: &Objects<'_>, problem: &Problem) -> Option<String> {
+    let route = objects.routes().find(|r| r.label() == problem.object)?;
+    let (rule, backend) = problem
         .field
-        .split(['.', '[', ']'])
-        .filter(|p| !p.is_empty())
-    {
-        pointer.push('/');
-        pointer.push_str(part);
-    }
-    Some((object, object.pointer(&pointer)?))
-}
-
-/// For a backendRef to a Service that is not there: the Services its namespace does have.
-fn backend_hint(manifests: &Manifests, problem: &Problem) -> Option<String> {
-    let (route, backend) = problem_target(manifests, problem)?;
-    let ns = str_at(backend, "/namespace").unwrap_or(namespace(route));
-    let services: Vec<String> = manifests
-        .resources
-        .iter()
-        .filter(|o| matches!(kind(o), "Service" | "ServiceImport") && namespace(o) == ns)
+        .strip_prefix("spec.rules[")?
+        .split_once("].backendRefs[")?;
+    let (rule, backend): (usize, usize) =
+        (rule.parse().ok()?, backend.strip_suffix(']')?.parse().ok()?);
+    let refs = route.backend_refs();
+    let backend = refs.iter().find(|(i, _)| *i == rule)?.1.get(backend)?;
+    let ns = backend.namespace(route.metadata().namespace());
+    let services: Vec<String> = objects
+        .services()
+        .filter(|s| s.metadata.namespace() == ns)
         .map(|s| {
-            let ports: Vec<String> = array_at(s, "/spec/ports")
+            let ports: Vec<String> = s
+                .spec
+                .ports
                 .iter()
-                .filter_map(|p| p.get("port").and_then(Value::as_f64))
-                .map(|p| format!("{}", p as u64))
+                .filter_map(|p| p.port)
+                .map(|p| p.to_string())
                 .collect();
             let noun = if ports.len() == 1 { "port" } else { "ports" };
-            format!("{} ({noun} {})", name(s), ports.join(", "))
+            format!("{} ({noun} {})", s.metadata.name, ports.join(", "))
         })
         .collect();
     Some(if services.is_empty() {
@@ -102,27 +88,12 @@ fn backend_hint(manifests: &Manifests, problem: &Problem) -> Option<String> {
 }
 
 /// For a gRPC method match written as a path: the fields as they should be written.
-fn grpc_method_hint(manifests: &Manifests, problem: &Problem) -> Option<String> {
-    let (_, value) = problem_target(manifests, problem)?;
-    let written = value.as_str()?;
+fn grpc_method_hint(objects: &Objects<'_>, problem: &Problem) -> Option<String> {
+    let written = objects
+        .written_at(&problem.object, &problem.field)?
+        .as_str()?;
     let (service, method) = written.trim_start_matches('/').split_once('/')?;
     Some(format!("write service: {service} and method: {method}"))
-}
-
-/// The value of a field named `field` in the listener a problem points at.
-fn find_listener_field(manifests: &Manifests, problem: &Problem, field: &str) -> Option<Value> {
-    let gateway = objects::gateways(manifests).find(|g| label(g) == problem.object)?;
-    let index: usize = problem
-        .field
-        .strip_prefix("spec.listeners[")?
-        .split(']')
-        .next()?
-        .parse()
-        .ok()?;
-    array_at(gateway, "/spec/listeners")
-        .get(index)?
-        .pointer(&format!("/allowedRoutes/namespaces/{field}"))
-        .cloned()
 }
 
 /// JSON in one line, with YAML-ish spacing.
@@ -141,41 +112,28 @@ fn compact(value: &Value) -> String {
 
 /// The fix for a parentRef no listener accepts: per refusing listener, what to change.
 fn parent_hint(
-    manifests: &Manifests,
+    objects: &Objects<'_>,
     gateways: &[GatewayReport],
-    route: &Value,
+    route: Route<'_>,
     index: usize,
 ) -> Option<String> {
-    let parent = array_at(route, "/spec/parentRefs").get(index)?;
-    let (group, parent_kind, _) = parent_ref_target(parent, namespace(route));
-    if (group, parent_kind) != (GATEWAY_GROUP, "Gateway") {
+    let parent = route.parent_refs().get(index)?;
+    if !parent.is_gateway() {
         return None;
     }
-    let listeners = selected_listeners(manifests, route, parent);
+    let listeners = objects.selected_listeners(route, parent);
     if listeners.is_empty() {
-        let gateway = objects::gateways(manifests).find(|g| {
-            key(g)
-                == format!(
-                    "{}/{}",
-                    parent_ref_target(parent, namespace(route)).2,
-                    str_at(parent, "/name").unwrap_or("")
-                )
-        })?;
-        let names: Vec<String> = array_at(gateway, "/spec/listeners")
+        let namespace = parent.namespace(route.metadata().namespace());
+        let gateway = objects.gateway(namespace, &parent.name)?;
+        let names: Vec<String> = gateway
+            .spec
+            .listeners
             .iter()
-            .map(|l| {
-                format!(
-                    "{} (port {})",
-                    str_at(l, "/name").unwrap_or(""),
-                    l.get("port")
-                        .and_then(Value::as_f64)
-                        .map_or(0, |p| p as u64)
-                )
-            })
+            .map(|l| format!("{} (port {})", l.name, l.port.unwrap_or(0)))
             .collect();
         return Some(format!(
-            "Gateway {} has listeners {}: set sectionName (and port) to one of them",
-            key(gateway),
+            "Gateway {namespace}/{} has listeners {}: set sectionName (and port) to one of them",
+            gateway.metadata.name,
             names.join(", ")
         ));
     }
@@ -186,10 +144,10 @@ fn parent_hint(
                 .map(|why| {
                     format!(
                         "listener {} is not programmed ({why}): fix the listener first",
-                        l.name()
+                        l.listener.name
                     )
                 })
-                .or_else(|| refusal(manifests, route, l).map(|r| r.fix))
+                .or_else(|| refusal(objects, route, l).map(|r| r.fix))
         })
         .collect();
     (!fixes.is_empty()).then(|| fixes.join("; or "))
@@ -197,9 +155,10 @@ fn parent_hint(
 
 /// The reason a listener is not programmed, from its status.
 fn unprogrammed(gateways: &[GatewayReport], listener: &ListenerRef<'_>) -> Option<String> {
+    let meta = &listener.gateway.metadata;
     let status = gateways
         .iter()
-        .find(|g| g.namespace == namespace(listener.gateway) && g.name == name(listener.gateway))?
+        .find(|g| g.namespace == meta.namespace() && g.name == meta.name)?
         .listeners
         .get(listener.index)?;
     if status
@@ -223,15 +182,15 @@ pub(super) struct Refusal {
 
 /// The first reason a listener refuses a route (reference §8.2: kind, namespace, hostname).
 pub(super) fn refusal(
-    manifests: &Manifests,
-    route: &Value,
+    objects: &Objects<'_>,
+    route: Route<'_>,
     listener: &ListenerRef<'_>,
 ) -> Option<Refusal> {
-    let route_kind = kind(route);
-    let route_ns = namespace(route);
-    let gateway_ns = namespace(listener.gateway);
-    let listener_name = listener.name();
-    let protocol = str_at(listener.listener, "/protocol").unwrap_or("");
+    let route_kind = route.kind();
+    let route_ns = route.metadata().namespace();
+    let gateway_ns = listener.gateway.metadata.namespace();
+    let listener_name = &listener.listener.name;
+    let protocol = listener.listener.protocol.as_str();
     if !matches!(protocol, "HTTP" | "HTTPS") {
         return Some(Refusal {
             why: format!("it is a {protocol} listener"),
@@ -240,33 +199,34 @@ pub(super) fn refusal(
             ),
         });
     }
-    let kinds = array_at(listener.listener, "/allowedRoutes/kinds");
-    if !kinds.is_empty() && !kinds.iter().any(|k| str_at(k, "/kind") == Some(route_kind)) {
+    let allowed = listener.listener.allowed_routes.as_ref();
+    let kinds = allowed.map_or(&[][..], |a| a.kinds.as_slice());
+    if !kinds.is_empty() && !kinds.iter().any(|k| k.kind == route_kind) {
         return Some(Refusal {
             why: format!(
                 "it admits only {}",
                 kinds
                     .iter()
-                    .filter_map(|k| str_at(k, "/kind"))
+                    .map(|k| k.kind.as_str())
                     .collect::<Vec<_>>()
                     .join(", ")
             ),
             fix: format!("add {route_kind} to allowedRoutes.kinds of listener {listener_name}"),
         });
     }
-    let namespaces = listener.listener.pointer("/allowedRoutes/namespaces");
-    let from = namespaces
-        .and_then(|n| n.get("from"))
-        .and_then(Value::as_str)
-        .unwrap_or("Same");
+    let namespaces = allowed.and_then(|a| a.namespaces.as_ref());
+    let from = namespaces.and_then(|n| n.from.as_deref()).unwrap_or("Same");
     let namespace_refusal = match from {
         "All" => None,
         "Same" if route_ns == gateway_ns => None,
         "Same" => Some(Refusal {
             why: format!("it admits routes from its own namespace {gateway_ns} only (allowedRoutes defaults to from: Same)"),
-            fix: format!("set allowedRoutes.namespaces.from: All (or Selector) on listener {listener_name} of Gateway {}", key(listener.gateway)),
+            fix: format!(
+                "set allowedRoutes.namespaces.from: All (or Selector) on listener {listener_name} of Gateway {gateway_ns}/{}",
+                listener.gateway.metadata.name
+            ),
         }),
-        "Selector" => selector_refusal(manifests, route_ns, listener_name, namespaces),
+        "Selector" => selector_refusal(objects, route_ns, listener, namespaces.and_then(|n| n.selector.as_ref())),
         other => Some(Refusal {
             why: format!("from: {other} is not a valid value"),
             fix: format!("set allowedRoutes.namespaces.from on listener {listener_name} to Same, All or Selector"),
@@ -275,12 +235,13 @@ pub(super) fn refusal(
     if namespace_refusal.is_some() {
         return namespace_refusal;
     }
-    let listener_host = str_at(listener.listener, "/hostname")?;
-    let hostnames: Vec<&str> = array_at(route, "/spec/hostnames")
-        .iter()
-        .filter_map(Value::as_str)
-        .collect();
-    if hostnames.is_empty() || hostnames.iter().any(|h| hosts_intersect(h, listener_host)) {
+    let listener_host = listener.listener.hostname.as_deref()?;
+    let hostnames = route.hostnames();
+    if hostnames.is_empty()
+        || hostnames
+            .iter()
+            .any(|h| hostnames_intersect(h, listener_host))
+    {
         return None;
     }
     Some(Refusal {
@@ -290,14 +251,20 @@ pub(super) fn refusal(
 }
 
 fn selector_refusal(
-    manifests: &Manifests,
+    objects: &Objects<'_>,
     route_ns: &str,
-    listener_name: &str,
-    namespaces: Option<&Value>,
+    listener: &ListenerRef<'_>,
+    selector: Option<&LabelSelector>,
 ) -> Option<Refusal> {
-    let selector = namespaces.and_then(|n| n.get("selector"));
+    let listener_name = &listener.listener.name;
     let Some(selector) = selector else {
-        let written = namespaces.and_then(|n| n.get("selectorLabels"));
+        let written = objects.written_at(
+            &listener.gateway.metadata.label("Gateway"),
+            &format!(
+                "spec.listeners[{}].allowedRoutes.namespaces.selectorLabels",
+                listener.index
+            ),
+        );
         let fix = match written {
             Some(labels) => format!(
                 "write selector: {{matchLabels: {}}} instead of `selectorLabels` on listener {listener_name}, and label namespace {route_ns} to match",
@@ -310,26 +277,17 @@ fn selector_refusal(
             fix,
         });
     };
-    let labels = manifests
-        .resources
-        .iter()
-        .find(|o| kind(o) == "Namespace" && name(o) == route_ns)
-        .and_then(|n| n.pointer("/metadata/labels"))
-        .cloned()
-        .unwrap_or(Value::Null);
-    if selects(selector, &labels) {
+    let no_labels = Default::default();
+    let labels = objects.namespace_labels();
+    if selector.selects(labels.get(route_ns).copied().unwrap_or(&no_labels)) {
         return None;
     }
     let match_labels: Vec<String> = selector
-        .get("matchLabels")
-        .and_then(Value::as_object)
-        .map(|m| {
-            m.iter()
-                .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("")))
-                .collect()
-        })
-        .unwrap_or_default();
-    let fix = if match_labels.is_empty() || selector.get("matchExpressions").is_some() {
+        .match_labels
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    let fix = if match_labels.is_empty() || !selector.match_expressions.is_empty() {
         format!("label namespace {route_ns} to match the selector of listener {listener_name}, or widen its allowedRoutes")
     } else {
         format!(
@@ -342,78 +300,4 @@ fn selector_refusal(
         why: format!("its selector does not select namespace {route_ns}"),
         fix,
     })
-}
-
-/// Whether a LabelSelector selects an object with these labels.
-fn selects(selector: &Value, labels: &Value) -> bool {
-    let label = |k: &str| labels.get(k).and_then(Value::as_str);
-    let match_labels = selector
-        .get("matchLabels")
-        .and_then(Value::as_object)
-        .is_none_or(|m| m.iter().all(|(k, v)| label(k) == v.as_str()));
-    let expressions = array_at(selector, "/matchExpressions").iter().all(|e| {
-        let value = label(str_at(e, "/key").unwrap_or(""));
-        let values: Vec<&str> = array_at(e, "/values")
-            .iter()
-            .filter_map(Value::as_str)
-            .collect();
-        match str_at(e, "/operator").unwrap_or("") {
-            "In" => value.is_some_and(|v| values.contains(&v)),
-            "NotIn" => value.is_none_or(|v| !values.contains(&v)),
-            "Exists" => value.is_some(),
-            "DoesNotExist" => value.is_none(),
-            _ => false,
-        }
-    });
-    match_labels && expressions
-}
-
-/// Whether two hostnames (either may be a `*.` wildcard) have a name in common (reference §2.2).
-fn hosts_intersect(a: &str, b: &str) -> bool {
-    let a = a.to_ascii_lowercase();
-    let b = b.to_ascii_lowercase();
-    let covers = |wild: &str, other: &str| {
-        wild.strip_prefix('*').is_some_and(|suffix| {
-            other.ends_with(suffix) && other.len() > suffix.len()
-                || other.strip_prefix('*').is_some_and(|o| o.ends_with(suffix))
-        })
-    };
-    a == b || covers(&a, &b) || covers(&b, &a)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{hosts_intersect, selects};
-    use serde_json::json;
-
-    #[test]
-    fn hostnames_intersect_as_the_spec_says() {
-        assert!(hosts_intersect("app.example.com", "*.example.com"));
-        assert!(hosts_intersect("*.example.com", "*.example.com"));
-        assert!(hosts_intersect("*.foo.example.com", "*.example.com"));
-        assert!(!hosts_intersect("example.com", "*.example.com"));
-        assert!(!hosts_intersect("app.example.net", "app.example.com"));
-    }
-
-    #[test]
-    fn selectors_select_by_labels_and_expressions() {
-        let labels = json!({"gateway-access": "true", "team": "a"});
-        assert!(selects(
-            &json!({"matchLabels": {"gateway-access": "true"}}),
-            &labels
-        ));
-        assert!(!selects(
-            &json!({"matchLabels": {"gateway-access": "yes"}}),
-            &labels
-        ));
-        assert!(selects(
-            &json!({"matchExpressions": [{"key": "team", "operator": "In", "values": ["a", "b"]}]}),
-            &labels
-        ));
-        assert!(!selects(
-            &json!({"matchExpressions": [{"key": "x", "operator": "Exists"}]}),
-            &labels
-        ));
-        assert!(selects(&json!({}), &json!(null)));
-    }
 }

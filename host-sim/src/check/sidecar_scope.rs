@@ -10,12 +10,13 @@
 
 use serde_json::Value;
 
-use super::objects::{array_at, kind, label, name, namespace, parent_ref_target, routes, str_at};
+use super::written::{array_at, kind, name, namespace};
 use crate::manifests::Manifests;
+use crate::objects::Objects;
 use gatewasm_core::Problem;
 
 /// Warns about every backendRef of a mesh route that a `Sidecar` in a calling namespace hides.
-pub(super) fn check(manifests: &Manifests, problems: &mut Vec<Problem>) {
+pub(super) fn check(manifests: &Manifests, objects: &Objects<'_>, problems: &mut Vec<Problem>) {
     let sidecars: Vec<&Value> = manifests
         .others
         .iter()
@@ -24,16 +25,13 @@ pub(super) fn check(manifests: &Manifests, problems: &mut Vec<Problem>) {
     if sidecars.is_empty() {
         return;
     }
-    for route in routes(manifests) {
-        let route_ns = namespace(route);
+    for route in objects.routes() {
+        let route_ns = route.metadata().namespace();
         let mut producer = false;
         let mut consumer = false;
-        for parent in array_at(route, "/spec/parentRefs") {
-            let (group, parent_kind, parent_ns) = parent_ref_target(parent, route_ns);
-            if (group, parent_kind) == ("", "Service") {
-                producer |= parent_ns == route_ns;
-                consumer |= parent_ns != route_ns;
-            }
+        for parent in route.parent_refs().iter().filter(|p| p.is_service()) {
+            producer |= parent.namespace(route_ns) == route_ns;
+            consumer |= parent.namespace(route_ns) != route_ns;
         }
         if !producer && !consumer {
             continue;
@@ -43,19 +41,17 @@ pub(super) fn check(manifests: &Manifests, problems: &mut Vec<Problem>) {
             if !producer && callers != route_ns {
                 continue; // a consumer route's decisions run in its own namespace only
             }
-            for (r, rule) in array_at(route, "/spec/rules").iter().enumerate() {
-                for (b, backend) in array_at(rule, "/backendRefs").iter().enumerate() {
-                    let Some(service) = str_at(backend, "/name") else {
-                        continue;
-                    };
-                    let service_ns = str_at(backend, "/namespace").unwrap_or(route_ns);
+            for (r, backends) in route.backend_refs() {
+                for (b, backend) in backends.iter().enumerate() {
+                    let service = backend.name.as_str();
+                    let service_ns = backend.namespace(route_ns);
                     if visible(sidecar, service_ns, service) {
                         continue;
                     }
                     let fqdn = format!("{service}.{service_ns}.svc.cluster.local");
                     problems.push(
                         Problem::warning(
-                            label(route),
+                            route.label(),
                             format!("spec.rules[{r}].backendRefs[{b}]"),
                             format!(
                                 "Service {service_ns}/{service} is outside the egress hosts of \
@@ -107,6 +103,7 @@ fn visible(sidecar: &Value, service_ns: &str, service: &str) -> bool {
 mod tests {
     use super::check;
     use crate::manifests::Manifests;
+    use crate::objects::Objects;
 
     const MESH: &str = "kind: Service\nmetadata: {name: api, namespace: app}\nspec: {ports: [{name: http, port: 8080}]}\n---\nkind: HTTPRoute\nmetadata: {name: r, namespace: app}\nspec:\n  parentRefs: [{group: \"\", kind: Service, name: api, port: 8080}]\n  rules: [{backendRefs: [{name: api-v2, port: 8080}, {name: pay, namespace: payments, port: 8080}]}]\n---\n";
 
@@ -114,7 +111,7 @@ mod tests {
         let mut m = Manifests::default();
         m.add_yaml(&format!("{MESH}{sidecar}")).unwrap();
         let mut problems = Vec::new();
-        check(&m, &mut problems);
+        check(&m, &Objects::read(&m.resources).unwrap(), &mut problems);
         problems.iter().map(ToString::to_string).collect()
     }
 

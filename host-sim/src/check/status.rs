@@ -7,6 +7,7 @@
 use std::collections::BTreeSet;
 
 use anyhow::{Context, Result};
+use gatewasm_core::config::{Gateway, Listener, ListenerSet, ObjectMeta, Route};
 use gatewasm_core::{Compiled, ListenerStatus, Status};
 use serde_json::Value;
 
@@ -15,17 +16,16 @@ use super::model::{
     set, Cond, GatewayReport, ListenerReport, ListenerSetReport, ParentRefReport, ParentReport,
     RouteReport,
 };
-use super::objects::{
-    self, array_at, key, kind, label, name, namespace, parent_ref_target, str_at,
-};
 use crate::deploy::MeshTarget;
 use crate::manifests::Manifests;
+use crate::objects::Objects;
 
 /// One compile per Gateway, plus mesh mode (in `target` mode) when routes name Services: once
 /// for producer routes, and once per namespace whose consumer routes name another namespace's
 /// Service.
 pub(super) fn compile_all(
     manifests: &Manifests,
+    objects: &Objects<'_>,
     target: MeshTarget,
 ) -> Result<Vec<(Option<String>, Compiled)>> {
     let mut configs: Vec<Value> = manifests
@@ -34,14 +34,12 @@ pub(super) fn compile_all(
         .map(|g| manifests.plugin_config(Some(g), None))
         .collect();
     let mut mesh_namespaces: BTreeSet<Option<&str>> = BTreeSet::new();
-    for route in objects::routes(manifests) {
-        for parent in array_at(route, "/spec/parentRefs") {
-            let (group, kind, ns) = parent_ref_target(parent, namespace(route));
-            if (group, kind) == ("", "Service") {
-                mesh_namespaces.insert(None);
-                if ns != namespace(route) {
-                    mesh_namespaces.insert(Some(namespace(route)));
-                }
+    for route in objects.routes() {
+        let route_ns = route.metadata().namespace();
+        for parent in route.parent_refs().iter().filter(|p| p.is_service()) {
+            mesh_namespaces.insert(None);
+            if parent.namespace(route_ns) != route_ns {
+                mesh_namespaces.insert(Some(route_ns));
             }
         }
     }
@@ -73,21 +71,25 @@ pub(super) fn compile_all(
 }
 
 pub(super) fn gateway_report(
-    gateway: &Value,
+    gateway: &Gateway,
     statuses: &[&Status],
     diagnosis: &Diagnosis,
 ) -> GatewayReport {
-    let gateway_key = key(gateway);
+    let meta = &gateway.metadata;
     let status = statuses
         .iter()
         .flat_map(|s| &s.gateways)
-        .find(|g| g.namespace == namespace(gateway) && g.name == name(gateway));
+        .find(|g| g.namespace == meta.namespace() && g.name == meta.name);
     let mut conditions: Vec<Cond> = status
         .map(|s| s.conditions.iter().map(Cond::from_core).collect())
         .unwrap_or_default();
-    let mut listeners = listener_reports(gateway, status.map(|s| s.listeners.as_slice()));
-    certificate_status(gateway, &mut conditions, &mut listeners, diagnosis);
-    if let Some(why) = diagnosis.pending.get(&gateway_key) {
+    let mut listeners = listener_reports(
+        &gateway.spec.listeners,
+        status.map(|s| s.listeners.as_slice()),
+    );
+    let label = meta.label("Gateway");
+    certificate_status(&label, &mut conditions, &mut listeners, diagnosis);
+    if let Some(why) = diagnosis.pending.get(&meta.key()) {
         set(
             &mut conditions,
             Cond::new("Accepted", "Unknown", "Pending", why),
@@ -98,11 +100,9 @@ pub(super) fn gateway_report(
         );
     }
     GatewayReport {
-        namespace: namespace(gateway).to_owned(),
-        name: name(gateway).to_owned(),
-        gateway_class_name: str_at(gateway, "/spec/gatewayClassName")
-            .unwrap_or("")
-            .to_owned(),
+        namespace: meta.namespace().to_owned(),
+        name: meta.name.clone(),
+        gateway_class_name: gateway.spec.gateway_class_name.clone(),
         conditions,
         listeners,
         attached_listener_sets: status.map_or(0, |s| s.attached_listener_sets),
@@ -110,19 +110,19 @@ pub(super) fn gateway_report(
 }
 
 /// Listeners whose certificates do not resolve are not programmed (`ResolvedRefs` False with
-/// `diagnose`'s reason), and their object (Gateway or ListenerSet) says so in `Accepted`.
+/// `diagnose`'s reason), and their object (`Gateway ns/name` or `ListenerSet ns/name`) says so
+/// in `Accepted`.
 pub(super) fn certificate_status(
-    object: &Value,
+    object_label: &str,
     conditions: &mut Vec<Cond>,
     listeners: &mut [ListenerReport],
     diagnosis: &Diagnosis,
 ) {
-    let object_label = label(object);
     let mut invalid = false;
     for listener in listeners.iter_mut() {
         let Some((reason, message)) = diagnosis
             .certificates
-            .get(&(object_label.clone(), listener.name.clone()))
+            .get(&(object_label.to_owned(), listener.name.clone()))
         else {
             continue;
         };
@@ -169,7 +169,7 @@ pub(super) fn certificate_status(
                 "no listener can serve",
             ),
         );
-        let reason = if kind(object) == "Gateway" {
+        let reason = if object_label.starts_with("Gateway ") {
             "Invalid"
         } else {
             "ListenersNotValid"
@@ -184,14 +184,14 @@ pub(super) fn certificate_status(
 /// The listeners an object (Gateway or ListenerSet) declares, with the status its compile gave
 /// each (matched by position, else by name).
 pub(super) fn listener_reports(
-    object: &Value,
+    listeners: &[Listener],
     statuses: Option<&[ListenerStatus]>,
 ) -> Vec<ListenerReport> {
-    array_at(object, "/spec/listeners")
+    listeners
         .iter()
         .enumerate()
-        .map(|(i, raw)| {
-            let listener_name = str_at(raw, "/name").unwrap_or("");
+        .map(|(i, listener)| {
+            let listener_name = listener.name.as_str();
             let core = statuses.and_then(|s| {
                 s.get(i)
                     .filter(|l| l.name == listener_name)
@@ -199,9 +199,9 @@ pub(super) fn listener_reports(
             });
             ListenerReport {
                 name: listener_name.to_owned(),
-                port: raw.get("port").and_then(Value::as_f64).map(|p| p as u64),
-                protocol: str_at(raw, "/protocol").unwrap_or("").to_owned(),
-                hostname: str_at(raw, "/hostname").map(str::to_owned),
+                port: listener.port.map(u64::from),
+                protocol: listener.protocol.clone(),
+                hostname: listener.hostname.clone(),
                 attached_routes: core.map_or(0, |l| l.attached_routes),
                 supported_kinds: core.map(|l| l.supported_kinds.clone()).unwrap_or_default(),
                 conditions: core
@@ -215,21 +215,21 @@ pub(super) fn listener_reports(
 /// A ListenerSet's status from the compile of the Gateway it names; `Pending` when that
 /// Gateway is not in the manifests, so nothing reconciles the set.
 pub(super) fn listener_set_report(
-    set: &Value,
+    set: &ListenerSet,
     statuses: &[&Status],
     diagnosis: &Diagnosis,
 ) -> ListenerSetReport {
-    let parent_ns = str_at(set, "/spec/parentRef/namespace")
-        .filter(|ns| !ns.is_empty())
-        .unwrap_or(namespace(set));
+    let meta = &set.metadata;
+    let parent_ref = &set.spec.parent_ref;
     let parent = format!(
-        "{parent_ns}/{}",
-        str_at(set, "/spec/parentRef/name").unwrap_or("")
+        "{}/{}",
+        parent_ref.namespace(meta.namespace()),
+        parent_ref.name
     );
     let status = statuses
         .iter()
         .flat_map(|s| &s.listener_sets)
-        .find(|s| s.namespace == namespace(set) && s.name == name(set));
+        .find(|s| s.namespace == meta.namespace() && s.name == meta.name);
     let mut conditions = match status {
         Some(status) => status.conditions.iter().map(Cond::from_core).collect(),
         None => {
@@ -241,26 +241,31 @@ pub(super) fn listener_set_report(
         }
     };
     let mut listeners = match status {
-        Some(s) if !s.listeners.is_empty() => listener_reports(set, Some(&s.listeners)),
+        Some(s) if !s.listeners.is_empty() => {
+            listener_reports(&set.spec.listeners, Some(&s.listeners))
+        }
         _ => Vec::new(),
     };
-    certificate_status(set, &mut conditions, &mut listeners, diagnosis);
+    let label = meta.label("ListenerSet");
+    certificate_status(&label, &mut conditions, &mut listeners, diagnosis);
     ListenerSetReport {
-        namespace: namespace(set).to_owned(),
-        name: name(set).to_owned(),
+        namespace: meta.namespace().to_owned(),
+        name: meta.name.clone(),
         parent,
         conditions,
         listeners,
     }
 }
 
-pub(super) fn route_report(route: &Value, statuses: &[&Status]) -> RouteReport {
-    let refs = array_at(route, "/spec/parentRefs");
+pub(super) fn route_report(route: Route<'_>, statuses: &[&Status]) -> RouteReport {
+    let meta: &ObjectMeta = route.metadata();
+    let route_ns = meta.namespace();
     let mut parents: Vec<(usize, ParentReport)> = Vec::new();
     let mut seen = BTreeSet::new();
-    let core = statuses.iter().flat_map(|s| &s.routes).filter(|r| {
-        r.kind == kind(route) && r.namespace == namespace(route) && r.name == name(route)
-    });
+    let core = statuses
+        .iter()
+        .flat_map(|s| &s.routes)
+        .filter(|r| r.kind == route.kind() && r.namespace == route_ns && r.name == meta.name);
     for parent in core.flat_map(|r| &r.parents) {
         if !seen.insert((
             parent.parent.clone(),
@@ -275,15 +280,15 @@ pub(super) fn route_report(route: &Value, statuses: &[&Status]) -> RouteReport {
             .unwrap_or(("", &parent.parent));
         let (parent_ns, parent_name) = parent_key.split_once('/').unwrap_or(("", parent_key));
         // Order parents as the route lists them.
-        let position = refs
+        let position = route
+            .parent_refs()
             .iter()
             .position(|r| {
-                let (_, ref_kind, ref_ns) = parent_ref_target(r, namespace(route));
-                ref_kind == parent_kind
-                    && ref_ns == parent_ns
-                    && str_at(r, "/name") == Some(parent_name)
-                    && str_at(r, "/sectionName").map(str::to_owned) == parent.section_name
-                    && r.get("port").and_then(Value::as_u64) == parent.port.map(u64::from)
+                r.kind() == parent_kind
+                    && r.namespace(route_ns) == parent_ns
+                    && r.name == parent_name
+                    && r.section_name == parent.section_name
+                    && r.port == parent.port.map(u32::from)
             })
             .unwrap_or(usize::MAX);
         parents.push((
@@ -302,9 +307,9 @@ pub(super) fn route_report(route: &Value, statuses: &[&Status]) -> RouteReport {
     }
     parents.sort_by_key(|(position, _)| *position);
     RouteReport {
-        kind: kind(route).to_owned(),
-        namespace: namespace(route).to_owned(),
-        name: name(route).to_owned(),
+        kind: route.kind().to_owned(),
+        namespace: route_ns.to_owned(),
+        name: meta.name.clone(),
         parents: parents.into_iter().map(|(_, p)| p).collect(),
     }
 }

@@ -9,11 +9,13 @@
 //! configuration (a kind or annotation naming mirror, retry, timeout, canary or weight) is a
 //! warning. Routing itself is the core's compile; cluster-side checks are `cluster`'s.
 
+use gatewasm_core::config::{Route, GATEWAY_GROUP};
 use gatewasm_core::Problem;
 use serde_json::{json, Map, Value};
 
-use super::objects::{array_at, key, kind, label, name, namespace, str_at, GATEWAY_GROUP};
+use super::written::{array_at, key, kind, label, name, namespace, str_at};
 use crate::manifests::Manifests;
+use crate::objects::Objects;
 
 /// The API group of gatewasm's own objects.
 const GATEWASM_GROUP: &str = gatewasm_core::config::GATEWASM_GROUP;
@@ -44,11 +46,11 @@ pub(super) struct Verdicts {
 }
 
 /// Runs every verdict.
-pub(super) fn verdicts(manifests: &Manifests) -> Verdicts {
+pub(super) fn verdicts(manifests: &Manifests, objects: &Objects<'_>) -> Verdicts {
     let mut verdicts = Verdicts::default();
     mirror_annotations(manifests, &mut verdicts.problems);
-    misplaced_policies(manifests, &mut verdicts.problems);
-    rollouts(manifests, &mut verdicts);
+    misplaced_policies(manifests, objects, &mut verdicts.problems);
+    rollouts(manifests, objects, &mut verdicts);
     class_parameters(manifests, &mut verdicts);
     unread(manifests, &mut verdicts);
     verdicts
@@ -89,11 +91,11 @@ fn scalar(s: &str) -> String {
 }
 
 /// Routes, by kind, among the resources.
-fn routes_named<'m>(manifests: &'m Manifests, kind_name: &str, route: &str) -> Vec<&'m Value> {
-    manifests
-        .resources
-        .iter()
-        .filter(|o| kind(o) == kind_name && name(o) == route)
+/// Routes of a kind with a name, in any namespace.
+fn routes_named<'o>(objects: &'o Objects<'_>, kind: &str, name: &str) -> Vec<Route<'o>> {
+    objects
+        .routes()
+        .filter(|r| r.kind() == kind && r.metadata().name == name)
         .collect()
 }
 
@@ -146,7 +148,7 @@ fn mirror_annotations(manifests: &Manifests, problems: &mut Vec<Problem>) {
 
 // === BackendTrafficPolicy under an API that does not serve it ===
 
-fn misplaced_policies(manifests: &Manifests, problems: &mut Vec<Problem>) {
+fn misplaced_policies(manifests: &Manifests, objects: &Objects<'_>, problems: &mut Vec<Problem>) {
     for policy in manifests
         .resources
         .iter()
@@ -169,14 +171,14 @@ fn misplaced_policies(manifests: &Manifests, problems: &mut Vec<Problem>) {
             let target_kind = str_at(target, "/kind").unwrap_or("HTTPRoute");
             let target_name = str_at(target, "/name").unwrap_or("");
             let wanted = format!("{}/{target_name}", namespace(policy));
-            let found = routes_named(manifests, target_kind, target_name);
-            if found.iter().any(|r| key(r) == wanted) {
+            let found = routes_named(objects, target_kind, target_name);
+            if found.iter().any(|r| r.metadata().key() == wanted) {
                 continue;
             }
             let elsewhere = match found.first() {
                 Some(other) => format!(
                     " ({target_kind} {} is; a policy targets objects in its own namespace only)",
-                    key(other)
+                    other.metadata().key()
                 ),
                 None => String::new(),
             };
@@ -246,7 +248,7 @@ fn convert_policy(policy: &Value) -> Value {
 
 // === Argo Rollouts ===
 
-fn rollouts(manifests: &Manifests, verdicts: &mut Verdicts) {
+fn rollouts(manifests: &Manifests, objects: &Objects<'_>, verdicts: &mut Verdicts) {
     for rollout in manifests.others.iter().filter(|o| kind(o) == "Rollout") {
         let routing = "/spec/strategy/canary/trafficRouting";
         let stable = str_at(rollout, "/spec/strategy/canary/stableService").unwrap_or("");
@@ -261,17 +263,14 @@ fn rollouts(manifests: &Manifests, verdicts: &mut Verdicts) {
             if virtual_service {
                 continue;
             }
-            let route = routes_named(manifests, "HTTPRoute", vs_name)
-                .first()
-                .map(|r| (*r).clone());
-            let what = match &route {
-                Some(r) => format!("HTTPRoute {}, not a VirtualService", key(r)),
+            let route = routes_named(objects, "HTTPRoute", vs_name)
+                .into_iter()
+                .next();
+            let what = match route {
+                Some(r) => format!("HTTPRoute {}, not a VirtualService", r.metadata().key()),
                 None => "not a VirtualService in the manifests".to_owned(),
             };
-            let route_ns = route.as_ref().map_or_else(
-                || namespace(rollout).to_owned(),
-                |r| namespace(r).to_owned(),
-            );
+            let route_ns = route.map_or(namespace(rollout), |r| r.metadata().namespace());
             let plugin = json!({"plugins": {ROLLOUTS_PLUGIN: {"httpRoute": vs_name, "namespace": route_ns}}});
             let mut hint = format!(
                 "replace trafficRouting.istio with the Gateway API plugin: trafficRouting: {}",
@@ -311,10 +310,7 @@ fn rollouts(manifests: &Manifests, verdicts: &mut Verdicts) {
             }
         }
         for (route_kind, route_name) in named {
-            let found = manifests.resources.iter().find(|o| {
-                kind(o) == route_kind && name(o) == route_name && namespace(o) == route_ns
-            });
-            let Some(route) = found else {
+            let Some(route) = objects.route(route_kind, route_ns, &route_name) else {
                 verdicts.problems.push(
                     Problem::error(
                         label(rollout),
@@ -325,25 +321,21 @@ fn rollouts(manifests: &Manifests, verdicts: &mut Verdicts) {
                 );
                 continue;
             };
-            let both: Vec<String> = array_at(route, "/spec/rules")
+            let rules = route.backend_refs();
+            let both: Vec<String> = rules
                 .iter()
-                .enumerate()
-                .filter(|(_, rule)| {
-                    let names: Vec<&str> = array_at(rule, "/backendRefs")
-                        .iter()
-                        .filter_map(|b| str_at(b, "/name"))
-                        .collect();
+                .filter(|(_, refs)| {
+                    let names: Vec<&str> = refs.iter().map(|b| b.name.as_str()).collect();
                     names.contains(&stable) && names.contains(&canary)
                 })
                 .map(|(i, _)| format!("rules[{i}]"))
                 .collect();
-            for (i, rule) in array_at(route, "/spec/rules").iter().enumerate() {
-                let refs = array_at(rule, "/backendRefs");
+            for (i, refs) in &rules {
                 if let [only] = refs {
-                    if str_at(only, "/name") == Some(canary) {
+                    if only.name == canary {
                         verdicts.problems.push(
                             Problem::warning(
-                                label(route),
+                                route.label(),
                                 format!("spec.rules[{i}]"),
                                 format!("sends only to the canary {canary}, so Argo Rollouts' Gateway API plugin ({}) takes it for one of its own header routes: it never reweights the rule, and deletes it when it removes its managed routes", label(rollout)),
                             )
@@ -357,7 +349,7 @@ fn rollouts(manifests: &Manifests, verdicts: &mut Verdicts) {
                     Problem::error(
                         label(rollout),
                         format!("spec.strategy.canary.trafficRouting.plugins.{ROLLOUTS_PLUGIN}"),
-                        format!("no rule of {route_kind} {} has both {stable} and {canary} as backendRefs, so the plugin finds nothing to reweight", key(route)),
+                        format!("no rule of {route_kind} {} has both {stable} and {canary} as backendRefs, so the plugin finds nothing to reweight", route.metadata().key()),
                     )
                     .with_hint(format!("add {canary} with weight: 0 beside {stable} in the rules the rollout should shift")),
                 );
@@ -365,7 +357,7 @@ fn rollouts(manifests: &Manifests, verdicts: &mut Verdicts) {
                 verdicts.notes.push(format!(
                     "{}: Argo Rollouts' Gateway API plugin sets the weights of {stable} and {canary} in {route_kind} {} {} at each step; gatewasm routes each step as written (testdata/cases/rollouts/)",
                     label(rollout),
-                    key(route),
+                    route.metadata().key(),
                     both.join(", ")
                 ));
             }
@@ -578,6 +570,7 @@ mod tests {
 
     use super::{flow, verdicts};
     use crate::manifests::Manifests;
+    use crate::objects::Objects;
 
     #[test]
     fn flow_style_quotes_only_what_needs_it() {
@@ -592,7 +585,7 @@ mod tests {
         let mut m = Manifests::default();
         m.add_yaml("kind: CanaryRelease\nmetadata: {name: c, namespace: app}\n---\nkind: Deployment\nmetadata: {name: d, namespace: app}\n")
             .unwrap();
-        let v = verdicts(&m);
+        let v = verdicts(&m, &Objects::read(&m.resources).unwrap());
         assert_eq!(v.problems.len(), 1, "{:?}", v.problems);
         assert!(v.problems[0]
             .to_string()

@@ -31,7 +31,7 @@ mod status;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::config::{ConfigError, PluginConfig, ReferenceGrant, Resource, Service, Unknown};
+use crate::config::{ConfigError, PluginConfig, ReferenceGrant, Resource, Route, Service, Unknown};
 use crate::effect::Target;
 use crate::fnv::FnvHashMap;
 use crate::hostname::Hostname;
@@ -54,7 +54,6 @@ pub use names::{
 use order::{age_key, sort_by_age};
 use parents::{shares_https_port, Parents};
 use policies::{Policies, RuleScope};
-use routes::RouteObject;
 use status::{gateway_and_set_status, parent_status, RuleOutcome};
 
 /// A compiled configuration and what was wrong with it.
@@ -111,8 +110,8 @@ pub fn compile(config: &PluginConfig) -> Result<Compiled, ConfigError> {
     for (position, object) in objects.iter().enumerate() {
         match object {
             Resource::Gateway(g) => gateways.push(g),
-            Resource::HttpRoute(r) => routes.push((position, RouteObject::Http(r))),
-            Resource::GrpcRoute(r) => routes.push((position, RouteObject::Grpc(r))),
+            Resource::HttpRoute(r) => routes.push((position, Route::Http(r))),
+            Resource::GrpcRoute(r) => routes.push((position, Route::Grpc(r))),
             Resource::ReferenceGrant(g) => grants.push(g),
             Resource::Namespace(n) => {
                 namespaces.insert(n.metadata.name.clone(), n.metadata.labels.clone());
@@ -222,11 +221,11 @@ pub fn compile(config: &PluginConfig) -> Result<Compiled, ConfigError> {
     for (route_rank, (_, route)) in routes.iter().enumerate() {
         let kind = route.kind();
         let namespace = route.metadata().namespace();
-        let label = format!("{kind} {namespace}/{}", route.metadata().name);
+        let label = route.label();
         unknown_fields(route.spec_unknown(), &label, "spec", &mut problems);
         match route {
-            RouteObject::Http(r) => limits::http_route(r, &label, &mut problems),
-            RouteObject::Grpc(r) => limits::grpc_route(r, &label, &mut problems),
+            Route::Http(r) => limits::http_route(r, &label, &mut problems),
+            Route::Grpc(r) => limits::grpc_route(r, &label, &mut problems),
         }
         let hostnames = route_hostnames(route.hostnames(), &label, &mut problems);
         let side = RouteSide {

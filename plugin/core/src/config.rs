@@ -18,14 +18,15 @@ mod listenerset;
 mod meta;
 mod parse;
 mod policy;
+mod route;
 mod service;
 
 pub use cluster_split::{ClusterSplit, ClusterWeight, GATEWASM_GROUP};
 pub use compact::{COMPRESSED_FORMAT, MAX_EXPANDED};
 pub use gateway::{
-    AllowedListeners, AllowedRoutes, Gateway, GatewaySpec, LabelSelector, LabelSelectorRequirement,
-    Listener, ListenerTls, ReferenceGrant, ReferenceGrantFrom, ReferenceGrantSpec,
-    ReferenceGrantTo, RouteGroupKind, RouteNamespaces,
+    AllowedListeners, AllowedRoutes, CertificateRef, Gateway, GatewaySpec, LabelSelector,
+    LabelSelectorRequirement, Listener, ListenerTls, ReferenceGrant, ReferenceGrantFrom,
+    ReferenceGrantSpec, ReferenceGrantTo, RouteGroupKind, RouteNamespaces,
 };
 pub use grpcroute::{
     GrpcHeaderMatch, GrpcMethodMatch, GrpcRoute, GrpcRouteMatch, GrpcRouteRule, GrpcRouteSpec,
@@ -53,9 +54,13 @@ pub use policy::{
     PerRetry, PolicyKind, PolicyRetry, PolicyTargetRef, PolicyTimeout, RetryConstraint, RetryOn,
     TrafficPolicy,
 };
+pub use route::Route;
 pub use service::{Service, ServicePort, ServiceSpec};
 
 use json::Node;
+
+/// The Gateway API group, the default of a parentRef's `group`.
+pub const GATEWAY_GROUP: &str = "gateway.networking.k8s.io";
 
 /// The whole plugin configuration: what Envoy's `configuration` or Istio's `pluginConfig` carries.
 #[derive(Clone, Debug, Default)]

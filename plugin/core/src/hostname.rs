@@ -76,6 +76,15 @@ impl fmt::Display for Hostname {
     }
 }
 
+/// Whether a route hostname and a listener hostname, as written, have a name in common
+/// (reference §2.2). A value that is not a hostname has none.
+pub fn hostnames_intersect(route: &str, listener: &str) -> bool {
+    match (Hostname::parse(route), Hostname::parse(listener)) {
+        (Some(route), Some(listener)) => route.intersect(&listener).is_some(),
+        _ => false,
+    }
+}
+
 /// The request's `:authority` without its port, lowercased. IPv6 literals keep their brackets.
 pub(crate) fn normalize_host(authority: &[u8]) -> String {
     let host = match authority.first() {
@@ -98,7 +107,7 @@ mod tests {
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
-    use super::{normalize_host, Hostname};
+    use super::{hostnames_intersect, normalize_host, Hostname};
 
     fn h(value: &str) -> Hostname {
         Hostname::parse(value).unwrap()
@@ -172,6 +181,15 @@ mod tests {
             let got = h(route).intersect(&h(listener)).map(|x| x.to_string());
             assert_eq!(got.as_deref(), want, "route {route} on listener {listener}");
         }
+    }
+
+    #[test]
+    fn written_hostnames_intersect_only_when_both_are_hostnames() {
+        assert!(hostnames_intersect("App.Example.com", "*.example.com"));
+        assert!(hostnames_intersect("*.foo.example.com", "*.example.com"));
+        assert!(!hostnames_intersect("example.com", "*.example.com"));
+        assert!(!hostnames_intersect("*", "*.example.com"));
+        assert!(!hostnames_intersect("app.example.com", ""));
     }
 
     #[test]

@@ -83,6 +83,7 @@ pub use effect::{
     Backend, HeaderEdits, LocalReply, Target, DEFAULT_CLUSTER_HEADER, GRPC_UNAVAILABLE,
     GRPC_UNIMPLEMENTED,
 };
+pub use hostname::hostnames_intersect;
 pub use problem::{Problem, Severity};
 pub use request::{borrow_pairs, HeaderPairs, RequestView};
 pub use splitmix::SplitMix64;

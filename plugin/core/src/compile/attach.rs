@@ -7,12 +7,10 @@
 
 use std::collections::BTreeMap;
 
-use crate::config::{LabelSelector, Listener, ParentRef};
+use crate::config::{LabelSelector, Listener, ParentRef, GATEWAY_GROUP};
 use crate::hostname::Hostname;
 use crate::problem::Problem;
 use crate::status::{Condition, ListenerStatus};
-
-const GATEWAY_GROUP: &str = "gateway.networking.k8s.io";
 
 /// A listener as attachment needs it.
 #[derive(Debug)]
@@ -144,7 +142,7 @@ impl<'c> ListenerSpec<'c> {
             NamespaceFrom::Selector(None) => false,
             NamespaceFrom::Selector(Some(selector)) => {
                 let empty = BTreeMap::new();
-                selects(selector, namespaces.get(route_ns).unwrap_or(&empty))
+                selector.selects(namespaces.get(route_ns).unwrap_or(&empty))
             }
         }
     }
@@ -392,24 +390,6 @@ pub(crate) fn listener_status(
     }
 }
 
-/// Whether a label selector selects an object with these labels.
-pub(crate) fn selects(selector: &LabelSelector, labels: &BTreeMap<String, String>) -> bool {
-    selector
-        .match_labels
-        .iter()
-        .all(|(k, v)| labels.get(k) == Some(v))
-        && selector.match_expressions.iter().all(|e| {
-            let value = labels.get(&e.key);
-            match e.operator.as_str() {
-                "In" => value.is_some_and(|v| e.values.contains(v)),
-                "NotIn" => value.is_none_or(|v| !e.values.contains(v)),
-                "Exists" => value.is_some(),
-                "DoesNotExist" => value.is_none(),
-                _ => false,
-            }
-        })
-}
-
 /// The route being attached.
 pub(crate) struct RouteSide<'c> {
     pub(crate) kind: &'static str,
@@ -506,20 +486,15 @@ pub(crate) fn attach(
 ) -> Attachment {
     let mut attachment = Attachment::default();
     for (i, parent) in route.parent_refs.iter().enumerate() {
-        let group = parent.group.as_deref().unwrap_or(GATEWAY_GROUP);
-        let kind = parent.kind.as_deref().unwrap_or("Gateway");
-        let namespace = parent
-            .namespace
-            .as_deref()
-            .filter(|ns| !ns.is_empty())
-            .unwrap_or(route.namespace);
+        let kind = parent.kind();
+        let namespace = parent.namespace(route.namespace);
         let owner = Owner {
             kind,
             namespace,
             name: &parent.name,
         };
         let refused = gateway.refused_sets.contains(&owner);
-        if group != GATEWAY_GROUP || (!refused && !gateway.serves(owner)) {
+        if parent.group() != GATEWAY_GROUP || (!refused && !gateway.serves(owner)) {
             continue; // another proxy's parent
         }
         let mut outcome = ParentOutcome {

@@ -9,7 +9,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::config::{BackendRef, ClusterSplit, ReferenceGrant};
+use crate::config::{BackendRef, ClusterSplit, ReferenceGrant, GATEWAY_GROUP};
 use crate::effect::Backend;
 use crate::fnv::FnvHashMap;
 
@@ -61,8 +61,7 @@ impl<'c> BackendContext<'c> {
     where
         'c: 'b,
     {
-        let group = b.group.as_deref().unwrap_or("");
-        let kind = b.kind.as_deref().unwrap_or("Service");
+        let (group, kind) = (b.group(), b.kind());
         match (group, kind) {
             ("", "Service") | ("multicluster.x-k8s.io", "ServiceImport") => {}
             _ => {
@@ -79,11 +78,7 @@ impl<'c> BackendContext<'c> {
                 return Err(("UnsupportedValue", message));
             }
         };
-        let namespace = b
-            .namespace
-            .as_deref()
-            .filter(|ns| !ns.is_empty())
-            .unwrap_or(self.route_namespace);
+        let namespace = b.namespace(self.route_namespace);
         if self.grants_required
             && namespace != self.route_namespace
             && !self.granted(group, kind, namespace, &b.name)
@@ -110,15 +105,10 @@ impl<'c> BackendContext<'c> {
             .iter()
             .filter(|g| g.metadata.namespace() == namespace)
             .any(|g| {
-                g.spec.from.iter().any(|f| {
-                    f.group == "gateway.networking.k8s.io"
-                        && f.kind == self.route_kind
-                        && f.namespace == self.route_namespace
-                }) && g.spec.to.iter().any(|t| {
-                    t.group == group
-                        && t.kind == kind
-                        && t.name.as_deref().is_none_or(|n| n == name)
-                })
+                g.permits(
+                    (GATEWAY_GROUP, self.route_kind, self.route_namespace),
+                    (group, kind, name),
+                )
             })
     }
 }

@@ -166,18 +166,8 @@ impl<'c> MergedListeners<'c> {
 /// Whether a ListenerSet's `parentRef` names this Gateway.
 pub(super) fn names_gateway(set: &ListenerSet, gateway: &Gateway) -> bool {
     let parent = &set.spec.parent_ref;
-    parent
-        .group
-        .as_deref()
-        .unwrap_or("gateway.networking.k8s.io")
-        == "gateway.networking.k8s.io"
-        && parent.kind.as_deref().unwrap_or("Gateway") == "Gateway"
-        && parent
-            .namespace
-            .as_deref()
-            .filter(|ns| !ns.is_empty())
-            .unwrap_or(set.metadata.namespace())
-            == gateway.metadata.namespace()
+    parent.is_gateway()
+        && parent.namespace(set.metadata.namespace()) == gateway.metadata.namespace()
         && parent.name == gateway.metadata.name
 }
 
@@ -202,7 +192,7 @@ pub(super) fn refusal(
         "Same" => set_ns == gateway_ns,
         "Selector" => selector.is_some_and(|selector| {
             let empty = BTreeMap::new();
-            attach::selects(selector, namespaces.get(set_ns).unwrap_or(&empty))
+            selector.selects(namespaces.get(set_ns).unwrap_or(&empty))
         }),
         _ => false,
     };

@@ -69,14 +69,10 @@ impl<'c> MeshParents<'c> {
         let mut attachment = Attachment::default();
         for (i, parent) in route.parent_refs.iter().enumerate() {
             // A Service parent names the core group explicitly; the default group is Gateway API's.
-            if parent.group.as_deref() != Some("") || parent.kind.as_deref() != Some("Service") {
+            if !parent.is_service() {
                 continue;
             }
-            let namespace = parent
-                .namespace
-                .as_deref()
-                .filter(|ns| !ns.is_empty())
-                .unwrap_or(route.namespace);
+            let namespace = parent.namespace(route.namespace);
             if namespace != route.namespace && self.namespace != Some(route.namespace) {
                 continue; // a consumer route of another namespace's workloads
             }

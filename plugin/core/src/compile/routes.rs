@@ -1,49 +1,14 @@
-//! An HTTPRoute or a GRPCRoute, seen through what attachment and compilation need, and its rules
-//! compiled one by one.
+//! An HTTPRoute's or a GRPCRoute's rules, counted and compiled one by one.
 //!
 //! Each rule's matches, filters and backends are compiled in `rules`; this file only walks them.
 
 use super::backends::BackendContext;
 use super::rules::{self, RuleParts, RuleSite};
 use super::unknown_fields;
-use crate::config::{GrpcRoute, HttpRoute, HttpRouteRule, ObjectMeta, ParentRef, Unknown};
+use crate::config::{HttpRouteRule, Route, Unknown};
 use crate::problem::Problem;
 
-/// An HTTPRoute or a GRPCRoute, seen through what attachment and compilation need.
-pub(super) enum RouteObject<'c> {
-    Http(&'c HttpRoute),
-    Grpc(&'c GrpcRoute),
-}
-
-impl<'c> RouteObject<'c> {
-    pub(super) fn kind(&self) -> &'static str {
-        match self {
-            Self::Http(_) => "HTTPRoute",
-            Self::Grpc(_) => "GRPCRoute",
-        }
-    }
-
-    pub(super) fn metadata(&self) -> &'c ObjectMeta {
-        match self {
-            Self::Http(r) => &r.metadata,
-            Self::Grpc(r) => &r.metadata,
-        }
-    }
-
-    pub(super) fn parent_refs(&self) -> &'c [ParentRef] {
-        match self {
-            Self::Http(r) => &r.spec.parent_refs,
-            Self::Grpc(r) => &r.spec.parent_refs,
-        }
-    }
-
-    pub(super) fn hostnames(&self) -> &'c [String] {
-        match self {
-            Self::Http(r) => &r.spec.hostnames,
-            Self::Grpc(r) => &r.spec.hostnames,
-        }
-    }
-
+impl<'c> Route<'c> {
     /// Rules the route has, with the API default of one rule when `rules` is absent.
     pub(super) fn rule_count(&self) -> usize {
         match self {

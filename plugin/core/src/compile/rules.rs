@@ -600,7 +600,7 @@ fn grpc_method(m: &GrpcMethodMatch) -> Result<GrpcPath, (&'static str, String)> 
     };
     let regex =
         |source: String| Pattern::new(&source).map(|p| (Some(Box::new(p)), PathKey::Regex, rank));
-    match m.kind.as_deref().unwrap_or("Exact") {
+    match m.kind() {
         _ if service.is_none() && method.is_none() => {
             Err(("", String::from("needs a service, a method, or both")))
         }

@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 
 use super::json::{self, from_json, JsonError, Node};
+use super::meta::or_namespace;
 use super::{ObjectMeta, RawJson, Unknown};
 
 /// A `gateway.networking.k8s.io` Gateway.
@@ -122,6 +123,58 @@ impl ListenerTls {
             raw: json::raw(node),
         }
     }
+
+    /// The `certificateRefs` entries that read as references, with their index. The filter
+    /// does not terminate TLS, so it never reads them; `check` does.
+    pub fn certificates(&self) -> impl Iterator<Item = (usize, CertificateRef)> + '_ {
+        self.certificate_refs
+            .iter()
+            .enumerate()
+            .filter_map(|(i, raw)| {
+                let read = from_json(raw.get(), |node| node.checked(CertificateRef::read));
+                Some((i, read.ok()?.ok()?))
+            })
+    }
+}
+
+/// One `certificateRefs` entry (a SecretObjectReference).
+#[derive(Clone, Debug, Default)]
+pub struct CertificateRef {
+    /// Default `""` (core).
+    pub group: Option<String>,
+    /// Default `Secret`.
+    pub kind: Option<String>,
+    /// The Secret's name.
+    pub name: String,
+    /// Default: the listener owner's namespace.
+    pub namespace: Option<String>,
+}
+
+impl CertificateRef {
+    fn read(node: Node<'_, '_>) -> Self {
+        let mut fields = node.object();
+        Self {
+            group: fields.opt_string("group"),
+            kind: fields.opt_string("kind"),
+            name: fields.string("name"),
+            namespace: fields.opt_string("namespace"),
+        }
+    }
+
+    /// `group`, with the API default `""` when unset.
+    pub fn group(&self) -> &str {
+        self.group.as_deref().unwrap_or("")
+    }
+
+    /// `kind`, with the API default `Secret` when unset.
+    pub fn kind(&self) -> &str {
+        self.kind.as_deref().unwrap_or("Secret")
+    }
+
+    /// `namespace`, the listener owner's when unset or empty.
+    pub fn namespace<'a>(&'a self, owner_namespace: &'a str) -> &'a str {
+        or_namespace(self.namespace.as_deref(), owner_namespace)
+    }
 }
 
 /// `Gateway.spec.allowedListeners`.
@@ -204,6 +257,23 @@ impl LabelSelector {
             unknown: fields.unknown(),
         }
     }
+
+    /// Whether the selector selects an object with these labels.
+    pub fn selects(&self, labels: &BTreeMap<String, String>) -> bool {
+        self.match_labels
+            .iter()
+            .all(|(k, v)| labels.get(k) == Some(v))
+            && self.match_expressions.iter().all(|e| {
+                let value = labels.get(&e.key);
+                match e.operator.as_str() {
+                    "In" => value.is_some_and(|v| e.values.contains(v)),
+                    "NotIn" => value.is_none_or(|v| !e.values.contains(v)),
+                    "Exists" => value.is_some(),
+                    "DoesNotExist" => value.is_none(),
+                    _ => false,
+                }
+            })
+    }
 }
 
 /// One `matchExpressions` entry.
@@ -263,6 +333,23 @@ impl ReferenceGrant {
             metadata: fields.or_default("metadata", ObjectMeta::read),
             spec: fields.or_default("spec", ReferenceGrantSpec::read),
         }
+    }
+
+    /// Whether the grant lets objects of `from` = (group, kind, namespace) refer to the object
+    /// `to` = (group, kind, name) in the grant's namespace (reference §9). A `to` without a name
+    /// covers every object of its kind.
+    pub fn permits(&self, from: (&str, &str, &str), to: (&str, &str, &str)) -> bool {
+        let (from_group, from_kind, from_namespace) = from;
+        let (to_group, to_kind, to_name) = to;
+        self.spec
+            .from
+            .iter()
+            .any(|f| f.group == from_group && f.kind == from_kind && f.namespace == from_namespace)
+            && self.spec.to.iter().any(|t| {
+                t.group == to_group
+                    && t.kind == to_kind
+                    && t.name.as_deref().is_none_or(|n| n == to_name)
+            })
     }
 }
 
@@ -326,5 +413,82 @@ impl ReferenceGrantTo {
             kind: fields.string("kind"),
             name: fields.opt_string("name"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    use std::collections::BTreeMap;
+
+    use super::{Gateway, LabelSelector, ReferenceGrant};
+    use crate::config::json::from_json;
+
+    fn labels(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn selectors_select_by_labels_and_expressions() {
+        let selector = |text: &str| from_json(text, LabelSelector::read).unwrap();
+        let team_a = labels(&[("gateway-access", "true"), ("team", "a")]);
+        assert!(selector(r#"{"matchLabels": {"gateway-access": "true"}}"#).selects(&team_a));
+        assert!(!selector(r#"{"matchLabels": {"gateway-access": "yes"}}"#).selects(&team_a));
+        let within =
+            r#"{"matchExpressions": [{"key": "team", "operator": "In", "values": ["a", "b"]}]}"#;
+        assert!(selector(within).selects(&team_a));
+        let outside =
+            r#"{"matchExpressions": [{"key": "team", "operator": "NotIn", "values": ["a"]}]}"#;
+        assert!(!selector(outside).selects(&team_a));
+        let exists = r#"{"matchExpressions": [{"key": "x", "operator": "Exists"}]}"#;
+        assert!(!selector(exists).selects(&team_a));
+        let unknown = r#"{"matchExpressions": [{"key": "team", "operator": "Matches"}]}"#;
+        assert!(!selector(unknown).selects(&team_a));
+        assert!(selector("{}").selects(&BTreeMap::new()));
+    }
+
+    #[test]
+    fn a_grant_allows_what_it_names_from_whom_it_names() {
+        let grant = from_json(
+            r#"{"metadata": {"name": "g", "namespace": "certs"}, "spec": {
+                "from": [{"group": "gateway.networking.k8s.io", "kind": "Gateway", "namespace": "infra"}],
+                "to": [{"group": "", "kind": "Secret", "name": "tls"}]}}"#,
+            ReferenceGrant::read,
+        )
+        .unwrap();
+        let gateway = ("gateway.networking.k8s.io", "Gateway", "infra");
+        assert!(grant.permits(gateway, ("", "Secret", "tls")));
+        assert!(!grant.permits(gateway, ("", "Secret", "other")));
+        assert!(!grant.permits(gateway, ("", "Service", "tls")));
+        let set = ("gateway.networking.k8s.io", "ListenerSet", "infra");
+        assert!(!grant.permits(set, ("", "Secret", "tls")));
+    }
+
+    #[test]
+    fn certificate_references_take_the_api_defaults() {
+        let gateway = Gateway::from_json(
+            r#"{"metadata": {"name": "gw", "namespace": "infra"}, "spec": {"listeners": [
+                {"name": "https", "port": 443, "protocol": "HTTPS", "tls": {"certificateRefs": [
+                    {"name": "own"}, {"name": 3}, {"name": "shared", "namespace": "certs", "kind": "ConfigMap"}]}}]}}"#,
+        )
+        .unwrap();
+        let tls = gateway.spec.listeners[0].tls.as_ref().unwrap();
+        let refs: Vec<_> = tls.certificates().collect();
+        assert_eq!(refs.len(), 2, "an entry that does not read is left out");
+        let (index, own) = &refs[0];
+        assert_eq!(
+            (*index, own.group(), own.kind(), own.namespace("infra")),
+            (0, "", "Secret", "infra")
+        );
+        let (index, shared) = &refs[1];
+        assert_eq!(
+            (*index, shared.kind(), shared.namespace("infra")),
+            (2, "ConfigMap", "certs")
+        );
     }
 }

@@ -122,5 +122,12 @@ impl GrpcMethodMatch {
     }
 }
 
+impl GrpcMethodMatch {
+    /// `type`, with the API default `Exact` when unset.
+    pub fn kind(&self) -> &str {
+        self.kind.as_deref().unwrap_or("Exact")
+    }
+}
+
 /// `GRPCHeaderMatch`.
 pub type GrpcHeaderMatch = NamedValueMatch;

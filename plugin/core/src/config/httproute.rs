@@ -2,7 +2,8 @@
 //! Also the pieces GRPCRoute shares with it: parentRefs, backendRefs, header modifiers, mirrors.
 
 use super::json::{self, Node};
-use super::{ObjectMeta, Unknown};
+use super::meta::or_namespace;
+use super::{ObjectMeta, Unknown, GATEWAY_GROUP};
 
 /// An HTTPRoute.
 #[derive(Clone, Debug, Default)]
@@ -79,6 +80,34 @@ impl ParentRef {
             port: fields.opt_u32("port"),
             unknown: fields.unknown(),
         }
+    }
+}
+
+impl ParentRef {
+    /// `group`, with the API default `gateway.networking.k8s.io` when unset. A Service parent
+    /// names the core group explicitly (`""`).
+    pub fn group(&self) -> &str {
+        self.group.as_deref().unwrap_or(GATEWAY_GROUP)
+    }
+
+    /// `kind`, with the API default `Gateway` when unset.
+    pub fn kind(&self) -> &str {
+        self.kind.as_deref().unwrap_or("Gateway")
+    }
+
+    /// `namespace`, the route's own when unset or empty.
+    pub fn namespace<'a>(&'a self, route_namespace: &'a str) -> &'a str {
+        or_namespace(self.namespace.as_deref(), route_namespace)
+    }
+
+    /// Whether the reference names a Gateway (group and kind, defaults applied).
+    pub fn is_gateway(&self) -> bool {
+        self.group() == GATEWAY_GROUP && self.kind() == "Gateway"
+    }
+
+    /// Whether the reference names a Service, a mesh parent (GEP-1294).
+    pub fn is_service(&self) -> bool {
+        self.group().is_empty() && self.kind() == "Service"
     }
 }
 
@@ -166,6 +195,18 @@ impl PathMatch {
     }
 }
 
+impl PathMatch {
+    /// `type`, with the API default `PathPrefix` when unset.
+    pub fn kind(&self) -> &str {
+        self.kind.as_deref().unwrap_or("PathPrefix")
+    }
+
+    /// `value`, with the API default `/` when unset.
+    pub fn value(&self) -> &str {
+        self.value.as_deref().unwrap_or("/")
+    }
+}
+
 /// A match on one named value, the same three fields wherever the API has one: an HTTPRoute's
 /// `matches[].headers[]` and `matches[].queryParams[]`, a GRPCRoute's `matches[].headers[]`.
 #[derive(Clone, Debug, Default)]
@@ -186,6 +227,13 @@ impl NamedValueMatch {
             name: fields.string("name"),
             value: fields.string("value"),
         }
+    }
+}
+
+impl NamedValueMatch {
+    /// `type`, with the API default `Exact` when unset.
+    pub fn kind(&self) -> &str {
+        self.kind.as_deref().unwrap_or("Exact")
     }
 }
 
@@ -546,6 +594,23 @@ pub struct BackendRef {
 }
 
 impl BackendRef {
+    /// `group`, with the API default `""` (the core group) when unset.
+    pub fn group(&self) -> &str {
+        self.group.as_deref().unwrap_or("")
+    }
+
+    /// `kind`, with the API default `Service` when unset.
+    pub fn kind(&self) -> &str {
+        self.kind.as_deref().unwrap_or("Service")
+    }
+
+    /// `namespace`, the route's own when unset or empty.
+    pub fn namespace<'a>(&'a self, route_namespace: &'a str) -> &'a str {
+        or_namespace(self.namespace.as_deref(), route_namespace)
+    }
+}
+
+impl BackendRef {
     pub(crate) fn read(node: Node<'_, '_>) -> Self {
         let mut fields = node.object();
         Self {
@@ -643,5 +708,51 @@ impl Retry {
             attempts: fields.opt_u32("attempts"),
             backoff: fields.opt_string("backoff"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    use super::HttpRoute;
+    use crate::config::json::from_json;
+
+    #[test]
+    fn references_take_the_api_defaults() {
+        let route = from_json(
+            r#"{"metadata": {"name": "r", "namespace": "app"}, "spec": {
+                "parentRefs": [{"name": "gw"}, {"group": "", "kind": "Service", "name": "api", "namespace": ""},
+                               {"kind": "ListenerSet", "name": "extra", "namespace": "infra"}],
+                "rules": [{"backendRefs": [{"name": "v1", "port": 80}, {"kind": "ServiceImport", "name": "v2", "namespace": "east"}]}]}}"#,
+            HttpRoute::read,
+        )
+        .unwrap();
+        let [gateway, service, set] = route.spec.parent_refs.as_slice() else {
+            panic!("three parentRefs");
+        };
+        assert_eq!(
+            (gateway.group(), gateway.kind(), gateway.namespace("app")),
+            ("gateway.networking.k8s.io", "Gateway", "app")
+        );
+        assert!(gateway.is_gateway() && !gateway.is_service());
+        assert_eq!(
+            service.namespace("app"),
+            "app",
+            "an empty namespace is the route's"
+        );
+        assert!(service.is_service() && !service.is_gateway());
+        assert!(!set.is_gateway() && !set.is_service());
+        assert_eq!(set.namespace("app"), "infra");
+        let rule = &route.spec.rules.as_ref().unwrap()[0];
+        let [v1, v2] = rule.backend_refs.as_slice() else {
+            panic!("two backendRefs");
+        };
+        assert_eq!(
+            (v1.group(), v1.kind(), v1.namespace("app")),
+            ("", "Service", "app")
+        );
+        assert_eq!((v2.kind(), v2.namespace("app")), ("ServiceImport", "east"));
     }
 }

@@ -32,11 +32,23 @@ impl ObjectMeta {
 impl ObjectMeta {
     /// The namespace, with Kubernetes' default applied.
     pub fn namespace(&self) -> &str {
-        match self.namespace.as_deref() {
-            Some(ns) if !ns.is_empty() => ns,
-            _ => "default",
-        }
+        or_namespace(self.namespace.as_deref(), "default")
     }
+
+    /// `namespace/name`.
+    pub fn key(&self) -> String {
+        format!("{}/{}", self.namespace(), self.name)
+    }
+
+    /// `Kind namespace/name`, as problems and status name a namespaced object.
+    pub fn label(&self, kind: &str) -> String {
+        format!("{kind} {}", self.key())
+    }
+}
+
+/// A reference's namespace: the one written, else (unset or empty) the referrer's own.
+pub(crate) fn or_namespace<'a>(written: Option<&'a str>, own: &'a str) -> &'a str {
+    written.filter(|ns| !ns.is_empty()).unwrap_or(own)
 }
 
 /// A `Namespace` object: only its labels matter, for `allowedRoutes.namespaces.selector`.
