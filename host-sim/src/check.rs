@@ -8,9 +8,9 @@
 //! `ingress_advice` what to write instead of the Ingress annotations the filter does not
 //! execute; `policies` gathers each policy's status per target; `dead_rules` finds rules that
 //! can never match; `hints` adds fixes to the filter's problems where the manifests say what to
-//! change; `findings` completes and orders everything by object. `objects` reads the Gateway
-//! API objects through the core's reader, `written` the rest as written; `model` is the
-//! report's shape. Printing it is `cmd::check`'s job.
+//! change; `findings` completes and orders everything by object. The Gateway API objects are
+//! read through the core's reader (`crate::objects`), the rest as written (`crate::written`);
+//! `model` is the report's shape. Printing it is `cmd::check`'s job.
 
 mod cluster;
 mod dead_rules;
@@ -22,7 +22,6 @@ mod policies;
 mod sidecar_scope;
 mod status;
 mod verdicts;
-pub(crate) mod written;
 
 use anyhow::Result;
 use gatewasm_core::Status;

@@ -13,7 +13,8 @@ use serde_json::Value as Json;
 use serde_norway::Value as Yaml;
 
 use crate::manifests::Manifests;
-use crate::protocol::{object_namespace, Protocols};
+use crate::protocol::Protocols;
+use crate::written;
 use connection_pool::ConnectionPool;
 
 /// Builds an ordered mapping: `map! { "key" => value, ... }`, each value anything that converts
@@ -207,7 +208,7 @@ impl Plan {
                     .iter()
                     .filter(|o| o.get("kind").and_then(Json::as_str) == Some("Gateway"))
                     .find(|o| {
-                        object_namespace(o) == namespace
+                        written::namespace(o) == namespace
                             && o.pointer("/metadata/name").and_then(Json::as_str) == Some(name)
                     })
                     .with_context(|| {

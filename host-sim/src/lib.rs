@@ -20,3 +20,4 @@ pub mod request;
 pub mod serve;
 pub mod sidecar;
 pub mod wasm;
+mod written;

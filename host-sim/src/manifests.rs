@@ -14,6 +14,8 @@ use anyhow::{bail, Context, Result};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use crate::written;
+
 /// Objects read from manifests.
 #[derive(Debug, Default)]
 pub struct Manifests {
@@ -81,30 +83,17 @@ impl Manifests {
         if object.is_null() {
             return;
         }
-        let kind = object
-            .get("kind")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned();
-        let namespace = object
-            .pointer("/metadata/namespace")
-            .and_then(Value::as_str)
-            .unwrap_or("default")
-            .to_owned();
-        let name = object
-            .pointer("/metadata/name")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned();
-        if RESOURCE_KINDS.contains(&kind.as_str()) {
+        let kind = written::kind(&object);
+        if RESOURCE_KINDS.contains(&kind) {
             self.resources.push(object);
         } else {
             let kind = if kind.is_empty() {
-                "object without kind".to_owned()
+                "object without kind"
             } else {
                 kind
             };
-            self.skipped.push(format!("{kind} {namespace}/{name}"));
+            self.skipped
+                .push(format!("{kind} {}", written::key(&object)));
             self.others.push(object);
         }
     }
@@ -113,18 +102,8 @@ impl Manifests {
     pub fn gateways(&self) -> Vec<String> {
         self.resources
             .iter()
-            .filter(|o| o.get("kind").and_then(Value::as_str) == Some("Gateway"))
-            .map(|o| {
-                let ns = o
-                    .pointer("/metadata/namespace")
-                    .and_then(Value::as_str)
-                    .unwrap_or("default");
-                let name = o
-                    .pointer("/metadata/name")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default();
-                format!("{ns}/{name}")
-            })
+            .filter(|o| written::kind(o) == "Gateway")
+            .map(written::key)
             .collect()
     }
 

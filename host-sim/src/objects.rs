@@ -2,7 +2,7 @@
 //! parentRef's or a backendRef's defaults, what a selector selects or what a grant allows are
 //! the core's rules, not repeated here. The kinds the filter never reads (classes, Secrets,
 //! Istio's and the multi-cluster API's objects) and the fields its types leave out are read as
-//! written (`check::written`).
+//! written ([`crate::written`]).
 
 use std::collections::BTreeMap;
 
@@ -13,7 +13,7 @@ use gatewasm_core::config::{
 };
 use serde_json::{json, Value};
 
-use crate::check::written;
+use crate::written;
 
 /// The typed objects, in creation order, beside the objects as written.
 #[derive(Debug)]

@@ -12,6 +12,7 @@ use gatewasm_core::config::{BackendRef, Route};
 use serde_json::Value as Json;
 
 use crate::objects::Objects;
+use crate::written;
 
 /// What Envoy speaks to a backend.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -94,7 +95,7 @@ impl Protocols {
             if kind != Some("Service") && kind != Some("ServiceImport") {
                 continue;
             }
-            let (namespace, name) = (object_namespace(object), object_name(object));
+            let (namespace, name) = (written::namespace(object), written::name(object));
             let ports = object.pointer("/spec/ports").and_then(Json::as_array);
             for port in ports.into_iter().flatten() {
                 let Some(number) = port.get("port").and_then(Json::as_u64) else {
@@ -189,22 +190,6 @@ fn grpc_backends(resources: &[Json]) -> BTreeSet<String> {
         );
     }
     keys
-}
-
-/// An object's namespace, `default` when unset.
-pub(crate) fn object_namespace(object: &Json) -> &str {
-    object
-        .pointer("/metadata/namespace")
-        .and_then(Json::as_str)
-        .filter(|ns| !ns.is_empty())
-        .unwrap_or("default")
-}
-
-fn object_name(object: &Json) -> &str {
-    object
-        .pointer("/metadata/name")
-        .and_then(Json::as_str)
-        .unwrap_or_default()
 }
 
 #[cfg(test)]

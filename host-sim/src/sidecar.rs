@@ -17,7 +17,8 @@ use serde_json::Value as Json;
 
 use crate::envoy::HttpRequest;
 use crate::observe::Observed;
-use crate::protocol::{object_namespace, Protocols};
+use crate::protocol::Protocols;
+use crate::written;
 
 /// What Istio does with outbound requests for hosts it does not know.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -60,7 +61,7 @@ impl SidecarRoutes {
             .iter()
             .filter(|o| o.get("kind").and_then(Json::as_str) == Some("Service"))
             .map(|o| {
-                let namespace = object_namespace(o).to_owned();
+                let namespace = written::namespace(o).to_owned();
                 let name = o
                     .pointer("/metadata/name")
                     .and_then(Json::as_str)

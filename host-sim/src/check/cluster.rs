@@ -15,9 +15,9 @@ use gatewasm_core::config::{ParentRef, GATEWAY_GROUP};
 use gatewasm_core::Problem;
 use serde_json::Value;
 
-use super::written::{array_at, group, key, kind, label, name, namespace, of_kind, str_at};
 use crate::manifests::Manifests;
 use crate::objects::Objects;
+use crate::written::{array_at, group, key, kind, label, name, namespace, of_kind, str_at};
 
 /// Istio's controllerName.
 const ISTIO_CONTROLLER: &str = "istio.io/gateway-controller";

@@ -8,9 +8,9 @@ use gatewasm_core::{Problem, Severity};
 
 use super::hints::refusal;
 use super::model::{Cond, Finding, Report};
-use super::written::{kind, label};
 use crate::manifests::Manifests;
 use crate::objects::{ListenerRef, Objects};
+use crate::written::{kind, label};
 
 /// What `check` did not look at.
 pub(super) fn notes(manifests: &Manifests, objects: &Objects<'_>) -> Vec<String> {

@@ -10,9 +10,9 @@
 
 use serde_json::Value;
 
-use super::written::{array_at, kind, name, namespace};
 use crate::manifests::Manifests;
 use crate::objects::Objects;
+use crate::written::{array_at, kind, name, namespace};
 use gatewasm_core::Problem;
 
 /// Warns about every backendRef of a mesh route that a `Sidecar` in a calling namespace hides.

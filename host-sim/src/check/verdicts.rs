@@ -13,9 +13,9 @@ use gatewasm_core::config::{Route, GATEWAY_GROUP};
 use gatewasm_core::Problem;
 use serde_json::{json, Map, Value};
 
-use super::written::{array_at, key, kind, label, name, namespace, str_at};
 use crate::manifests::Manifests;
 use crate::objects::Objects;
+use crate::written::{array_at, key, kind, label, name, namespace, str_at};
 
 /// The API group of gatewasm's own objects.
 const GATEWASM_GROUP: &str = gatewasm_core::config::GATEWASM_GROUP;

@@ -8,7 +8,7 @@
 use serde_json::Value as Json;
 use serde_norway::Value as Yaml;
 
-use crate::protocol::object_namespace;
+use crate::written;
 
 /// Where the system's CA bundle is in Envoy's official images, for `wellKnownCACertificates:
 /// System`.
@@ -40,7 +40,7 @@ pub(super) fn verification(
     let (namespace, name) = service.split_once('/')?;
     let policy = others.iter().find(|o| {
         o.get("kind").and_then(Json::as_str) == Some("BackendTLSPolicy")
-            && object_namespace(o) == namespace
+            && written::namespace(o) == namespace
             && o.pointer("/spec/targetRefs")
                 .and_then(Json::as_array)
                 .into_iter()

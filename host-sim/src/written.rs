@@ -2,7 +2,7 @@
 //! Argo's and the multi-cluster API's objects) and for what the core's types leave out (fields
 //! it does not know, annotations): an object's kind, name, namespace and fields.
 //!
-//! Gateway API objects are read through the core, in `objects`.
+//! Gateway API objects are read through the core, in [`crate::objects`].
 
 use serde_json::Value;
 
