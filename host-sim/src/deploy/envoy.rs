@@ -18,7 +18,6 @@ use std::net::IpAddr;
 use anyhow::{bail, Result};
 use gatewasm_core::config::Listener;
 use gatewasm_core::DEFAULT_CLUSTER_HEADER;
-use serde_json::Value as Json;
 use serde_norway::Value as Yaml;
 
 use super::connection_pool::ConnectionPool;
@@ -314,41 +313,21 @@ fn tls_chains(
 
 /// `tls_certificates` for a listener's Secret references (`tls.mode: Terminate`, the default).
 fn certificates(listener: &Listener, gateway_namespace: &str, dir: &str) -> Vec<Yaml> {
-    let tls: Option<Json> = listener
-        .tls
-        .as_ref()
-        .and_then(|tls| serde_json::from_str(tls.raw.get()).ok());
-    let tls = tls.as_ref();
-    let mode = tls
-        .and_then(|t| t.get("mode"))
-        .and_then(Json::as_str)
-        .unwrap_or("Terminate");
-    if mode != "Terminate" {
+    let Some(tls) = listener.tls.as_ref() else {
+        return Vec::new();
+    };
+    if tls.mode.as_deref().unwrap_or("Terminate") != "Terminate" {
         return Vec::new();
     }
-    let refs = tls
-        .and_then(|t| t.get("certificateRefs"))
-        .and_then(Json::as_array);
-    refs.into_iter()
-        .flatten()
-        .filter(|r| {
-            r.get("kind").and_then(Json::as_str).unwrap_or("Secret") == "Secret"
-                && r.get("group")
-                    .and_then(Json::as_str)
-                    .unwrap_or("")
-                    .is_empty()
-        })
-        .filter_map(|r| {
-            let name = r.get("name").and_then(Json::as_str)?;
-            let namespace = r
-                .get("namespace")
-                .and_then(Json::as_str)
-                .unwrap_or(gateway_namespace);
+    tls.certificates()
+        .filter(|(_, r)| r.kind() == "Secret" && r.group().is_empty())
+        .map(|(_, r)| {
+            let (name, namespace) = (&r.name, r.namespace(gateway_namespace));
             let base = format!("{}/{namespace}/{name}", dir.trim_end_matches('/'));
-            Some(map! {
+            map! {
                 "certificate_chain" => map! { "filename" => format!("{base}/tls.crt") },
                 "private_key" => map! { "filename" => format!("{base}/tls.key") },
-            })
+            }
         })
         .collect()
 }
