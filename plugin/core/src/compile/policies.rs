@@ -16,7 +16,7 @@
 //! resolution"). Parsing the policies is `config::policy`'s job; the rule's own headers are
 //! `rules`'.
 
-use crate::config::{PolicyKind, Resource, TrafficPolicy};
+use crate::config::{PolicyKind, Resource, Route, TrafficPolicy};
 use crate::effect::Backend;
 use crate::problem::Problem;
 use crate::session::Persistence;
@@ -376,49 +376,20 @@ fn resolve(
             Ok(Some(Reach::Gateway(format!("{namespace}/{name}"))))
         }
         (PolicyKind::Envoy, "gateway.networking.k8s.io", kind @ ("HTTPRoute" | "GRPCRoute")) => {
-            let rule_names: Option<Vec<Option<&str>>> = objects.iter().find_map(|o| match o {
-                Resource::HttpRoute(r)
-                    if kind == "HTTPRoute"
-                        && r.metadata.namespace() == namespace
-                        && r.metadata.name == name =>
-                {
-                    Some(
-                        r.spec
-                            .rules
-                            .iter()
-                            .flatten()
-                            .map(|rule| rule.name.as_deref())
-                            .collect(),
-                    )
-                }
-                Resource::GrpcRoute(r)
-                    if kind == "GRPCRoute"
-                        && r.metadata.namespace() == namespace
-                        && r.metadata.name == name =>
-                {
-                    Some(
-                        r.spec
-                            .rules
-                            .iter()
-                            .map(|rule| rule.name.as_deref())
-                            .collect(),
-                    )
-                }
-                _ => None,
+            let route = objects.iter().filter_map(Route::of).find(|r| {
+                r.kind() == kind
+                    && r.metadata().namespace() == namespace
+                    && r.metadata().name == name
             });
-            let Some(rule_names) = rule_names else {
+            let Some(route) = route else {
                 return Err(missing(kind));
             };
             if let Some(s) = &section {
-                if !rule_names.contains(&Some(s.as_str())) {
+                if !route.rule_names().contains(&Some(s.as_str())) {
                     return Err(format!("{kind} {namespace}/{name} has no rule named {s:?}"));
                 }
             }
-            let kind = if kind == "HTTPRoute" {
-                "HTTPRoute"
-            } else {
-                "GRPCRoute"
-            };
+            let kind = route.kind();
             Ok(Some(Reach::Route(
                 kind,
                 namespace.to_owned(),

@@ -54,6 +54,25 @@ impl<'c> Route<'c> {
         }
     }
 
+    /// Each rule's `name`, in rule order.
+    pub fn rule_names(&self) -> Vec<Option<&'c str>> {
+        match self {
+            Self::Http(r) => r
+                .spec
+                .rules
+                .iter()
+                .flatten()
+                .map(|rule| rule.name.as_deref())
+                .collect(),
+            Self::Grpc(r) => r
+                .spec
+                .rules
+                .iter()
+                .map(|rule| rule.name.as_deref())
+                .collect(),
+        }
+    }
+
     /// Each rule's `backendRefs`, with the rule's index.
     pub fn backend_refs(&self) -> Vec<(usize, &'c [BackendRef])> {
         match self {
