@@ -63,7 +63,7 @@ pub use crate::abi::metrics::Metric;
 pub use crate::abi::properties::PropertyValue;
 pub use crate::abi::types::LogLevel;
 pub use exchange::{
-    Callout, CalloutAnswer, HttpCallResponse, HttpRequest, StreamOutcome, Upstream,
+    AwaitedCall, Callout, CalloutAnswer, HttpCallResponse, HttpRequest, StreamOutcome, Upstream,
 };
 pub use module::WasmModule;
 pub use options::{FailurePolicy, PluginOptions, StartError};

@@ -14,6 +14,7 @@
 mod access_log;
 mod configuration;
 mod echo;
+mod grpc_callout;
 mod handler;
 mod listener;
 mod stats;

@@ -413,6 +413,72 @@ fn curl_sees_the_seed_routes_over_http1_and_http2() {
 }
 
 #[test]
+fn a_grpc_authorization_server_is_asked_and_its_answer_decides() {
+    require("curl");
+    let (_echo, echo_addr) = echo("echo");
+    let peer = clients().join("grpc_peer.py");
+    let authz = |name: &str, verdict: &str| {
+        let running = Running::start(
+            Command::new("python3")
+                .arg(&peer)
+                .args(["authz", name, verdict]),
+        );
+        let addr = address(&running.wait_for("listening on"));
+        (running, addr)
+    };
+    let (allow, allow_addr) = authz("allow", "allow");
+    let (deny, deny_addr) = authz("deny", "deny");
+    let dir = TempDir::new("grpc-authz");
+    let rule = |path: &str, server: &str| {
+        format!(
+            "  - matches: [{{path: {{type: PathPrefix, value: {path}}}}}]\n    filters:\n    - type: ExternalAuth\n      externalAuth: {{protocol: GRPC, backendRef: {{name: {server}, port: 9001}}, grpc: {{}}}}\n    backendRefs: [{{name: echo, port: 80}}]\n"
+        )
+    };
+    let manifests = format!(
+        "kind: Gateway\napiVersion: gateway.networking.k8s.io/v1\nmetadata: {{name: gw, namespace: infra}}\nspec:\n  gatewayClassName: gatewasm\n  listeners: [{{name: http, port: 443, protocol: HTTP, allowedRoutes: {{namespaces: {{from: All}}}}}}]\n---\nkind: HTTPRoute\napiVersion: gateway.networking.k8s.io/v1\nmetadata: {{name: checked, namespace: app}}\nspec:\n  parentRefs: [{{name: gw, namespace: infra}}]\n  rules:\n{}{}",
+        rule("/allowed", "allow"),
+        rule("/refused", "deny")
+    );
+    write_atomically(&dir.0, "routes.yaml", &manifests);
+    let serve = serve(
+        &dir.0,
+        &[
+            ("app/echo:80", echo_addr.as_str()),
+            ("app/allow:9001", allow_addr.as_str()),
+            ("app/deny:9001", deny_addr.as_str()),
+        ],
+    );
+    let url = |path: &str| format!("http://{}{path}", serve.addr);
+    let allowed = run(Command::new("curl").args(["-s", "--http1.1", &url("/allowed/x")]));
+    let echoed: Value = serde_json::from_slice(&allowed.stdout).unwrap_or_else(|_| {
+        panic!(
+            "{}\n{}",
+            String::from_utf8_lossy(&allowed.stdout),
+            serve.running.stderr()
+        )
+    });
+    assert_eq!(echoed["headers"]["x-authz"], "allow", "{echoed}");
+    let refused = run(Command::new("curl").args([
+        "-s",
+        "-w",
+        " %{http_code}",
+        "--http1.1",
+        &url("/refused/x"),
+    ]));
+    assert_eq!(
+        String::from_utf8_lossy(&refused.stdout),
+        "denied by deny 403"
+    );
+    for server in [&allow, &deny] {
+        let asked = server.stderr();
+        assert!(
+            asked.contains("called /envoy.service.auth.v3.Authorization/Check"),
+            "the check reached the server: {asked}"
+        );
+    }
+}
+
+#[test]
 fn a_grpc_client_gets_routed_unimplemented_and_unavailable() {
     let peer = clients().join("grpc_peer.py");
     let start = |name: &str| {

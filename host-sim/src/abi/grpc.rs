@@ -1,9 +1,11 @@
 //! gRPC callouts: `proxy_grpc_call`, `proxy_grpc_stream`, `proxy_grpc_send`, `proxy_grpc_cancel`
-//! and `proxy_grpc_close`, recorded but never sent (reference §1.3).
+//! and `proxy_grpc_close`, recorded here (reference §1.3); none is sent from here.
 //!
 //! Tokens follow Envoy: one counter per VM, odd tokens for unary calls, even ones for streams.
-//! No reply is ever delivered; a plugin that waits for one stays paused, as it would with an
-//! unreachable service. The service descriptor is kept as bytes, not parsed as protobuf.
+//! A unary call a request waits on is answered by whoever drives the engine (a case file's
+//! `auth.grpc`, `serve`, which sends it); streams never get a reply, so a plugin that waits for
+//! one stays paused, as it would with an unreachable service. The service descriptor is kept
+//! as bytes, as the plugin passed it.
 
 use wasmtime::Result;
 use wasmtime::{Caller, Linker};

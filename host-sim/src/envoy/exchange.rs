@@ -38,9 +38,20 @@ pub enum CalloutAnswer {
     Http(HttpCallResponse),
     /// A unary gRPC call's response message, its status OK.
     Grpc(Vec<u8>),
+    /// A unary gRPC call that ended with this status (not OK) and no message.
+    GrpcStatus(u32),
     /// The call fails without an answer: no headers for an HTTP call (Envoy's reset), status
     /// UNAVAILABLE for a gRPC call.
     Fail,
+}
+
+/// The call a paused request waits on, for the caller to send.
+#[derive(Clone, Debug)]
+pub enum AwaitedCall {
+    /// A `proxy_http_call`.
+    Http(HttpCall),
+    /// A `proxy_grpc_call`.
+    Grpc(GrpcCall),
 }
 
 /// A callout a paused request waited on, by kind and token.

@@ -10,7 +10,7 @@ use gatewasm_core::SplitMix64;
 
 use super::connection_manager::Admission;
 use super::exchange::{
-    Callout, CalloutAnswer, HttpCallResponse, HttpRequest, StreamOutcome, Upstream,
+    AwaitedCall, Callout, CalloutAnswer, HttpCallResponse, HttpRequest, StreamOutcome, Upstream,
 };
 use super::module::WasmModule;
 use super::options::{FailurePolicy, PluginOptions, StartError};
@@ -336,19 +336,26 @@ impl Proxy {
             .advance(u64::try_from(by.as_nanos()).unwrap_or(u64::MAX));
     }
 
-    /// The HTTP call a stream waiting on a callout ([`PendingStream::awaited`]) made, for the
-    /// caller to send; `None` for a gRPC callout or a stream that waits for nothing.
-    pub fn awaited_http_call(&mut self, pending: &PendingStream) -> Option<HttpCall> {
-        let Some(Callout::Http(token)) = pending.awaited() else {
-            return None;
-        };
+    /// The call a stream waiting on a callout ([`PendingStream::awaited`]) made, for the
+    /// caller to send; `None` for a stream that waits for nothing.
+    pub fn awaited_call(&mut self, pending: &PendingStream) -> Option<AwaitedCall> {
         let state = self.worker.state();
-        state
-            .http_calls
-            .calls
-            .iter()
-            .find(|c| c.token == token)
-            .cloned()
+        match pending.awaited()? {
+            Callout::Http(token) => state
+                .http_calls
+                .calls
+                .iter()
+                .find(|c| c.token == token)
+                .cloned()
+                .map(AwaitedCall::Http),
+            Callout::Grpc(token) => state
+                .grpc
+                .calls
+                .iter()
+                .find(|c| c.token == token)
+                .cloned()
+                .map(AwaitedCall::Grpc),
+        }
     }
 
     /// The `proxy_http_call`s a stream in flight dispatched in its request phase (its mirror

@@ -464,6 +464,9 @@ impl<'a> StreamRun<'a> {
             (Callout::Grpc(token), CalloutAnswer::Grpc(message)) => {
                 deliver_grpc(self.vm, context, root, token, Ok(message))?;
             }
+            (Callout::Grpc(token), CalloutAnswer::GrpcStatus(status)) => {
+                deliver_grpc(self.vm, context, root, token, Err(*status))?;
+            }
             (Callout::Grpc(token), CalloutAnswer::Fail) => {
                 deliver_grpc(
                     self.vm,
@@ -473,7 +476,7 @@ impl<'a> StreamRun<'a> {
                     Err(u32::from(GRPC_UNAVAILABLE)),
                 )?;
             }
-            (Callout::Http(_), CalloutAnswer::Grpc(_))
+            (Callout::Http(_), CalloutAnswer::Grpc(_) | CalloutAnswer::GrpcStatus(_))
             | (Callout::Grpc(_), CalloutAnswer::Http(_)) => return Ok(false),
         }
         Ok(true)

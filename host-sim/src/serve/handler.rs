@@ -16,13 +16,14 @@ use hyper::body::Incoming;
 use hyper::{Request, Response};
 
 use super::access_log::{self, Line};
+use super::grpc_callout;
 use super::stats::Record;
 use super::upstream::{self, Outgoing, Policy};
 use super::worker::{Begun, Worker};
 use super::{Body, Shared};
 use crate::abi::headers::HeaderMap;
 use crate::envoy::reply::{is_grpc_request, local_reply_headers};
-use crate::envoy::{CalloutAnswer, HttpRequest, LocalReply, StreamOutcome};
+use crate::envoy::{AwaitedCall, CalloutAnswer, HttpRequest, LocalReply, StreamOutcome};
 
 /// The largest request body `serve` buffers (Envoy's default buffer limit is 1 MiB per
 /// connection; a local gateway allows more).
@@ -133,14 +134,20 @@ pub(super) async fn handle(
     } = begun
     {
         let guard = Abandon::new(worker.clone(), id);
-        let target = call
-            .as_ref()
-            .and_then(|c| generation.upstream(Some(&c.cluster)).cloned());
-        let answer = match (call, target) {
-            (Some(call), Some(target)) => upstream::callout(&shared.clients, &target, call)
-                .await
-                .map_or(CalloutAnswer::Fail, CalloutAnswer::Http),
-            _ => CalloutAnswer::Fail,
+        let answer = match call {
+            Some(AwaitedCall::Http(call)) => match generation.upstream(Some(&call.cluster)) {
+                Some(target) => upstream::callout(&shared.clients, target, call)
+                    .await
+                    .map_or(CalloutAnswer::Fail, CalloutAnswer::Http),
+                None => CalloutAnswer::Fail,
+            },
+            Some(AwaitedCall::Grpc(call)) => {
+                match generation.upstream(Some(&grpc_callout::cluster(&call))) {
+                    Some(target) => grpc_callout::send(&shared.clients, target, call).await,
+                    None => CalloutAnswer::Fail,
+                }
+            }
+            None => CalloutAnswer::Fail,
         };
         guard.done();
         begun = match worker.answer(id, answer).await {

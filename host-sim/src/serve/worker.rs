@@ -12,8 +12,8 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::configuration::Generation;
 use crate::envoy::{
-    CalloutAnswer, HttpCall, HttpRequest, LogEntry, PendingStream, PluginOptions, Proxy,
-    StartError, StreamOutcome, Upstream, WasmModule,
+    AwaitedCall, CalloutAnswer, HttpCall, HttpRequest, LogEntry, PendingStream, PluginOptions,
+    Proxy, StartError, StreamOutcome, Upstream, WasmModule,
 };
 
 /// What the request phase ended with.
@@ -36,8 +36,8 @@ pub(super) enum Begun {
     Callout {
         /// The stream's key on its worker.
         id: u64,
-        /// The HTTP call to send; `None` for a gRPC call, which serve answers as failed.
-        call: Option<HttpCall>,
+        /// The call to send.
+        call: Option<AwaitedCall>,
         /// The configuration the stream runs under.
         generation: Arc<Generation>,
     },
@@ -287,7 +287,7 @@ fn set_aside(
             generation,
         }
     } else if pending.awaited().is_some() {
-        let call = proxy.awaited_http_call(&pending);
+        let call = proxy.awaited_call(&pending);
         in_flight.insert(id, pending);
         Begun::Callout {
             id,
