@@ -2,7 +2,8 @@
 //! this workspace. Building from the workspace runs `cargo build --release --target
 //! wasm32-wasip1 -p <package>` (a no-op when up to date), takes the artefact path from cargo's
 //! own JSON messages, so a custom target directory works too, and then optimises it with
-//! binaryen's `wasm-opt`, as the module ships: what host-sim runs is what Envoy loads.
+//! binaryen's `wasm-opt` and demangles its function names (`names`), as the module ships: what
+//! host-sim runs is what Envoy loads.
 //!
 //! `wasm-opt` is `$WASM_OPT`, else `tools/node_modules/.bin/wasm-opt` (`npm ci --prefix tools`
 //! installs the pinned binaryen), else `wasm-opt` on `PATH`. Without it host-sim runs the module
@@ -14,6 +15,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{bail, Context, Result};
+
+mod names;
 
 /// The filter package whose module host-sim runs by default.
 pub const FILTER_PACKAGE: &str = "gatewasm";
@@ -40,8 +43,9 @@ pub fn locate(explicit: Option<&Path>, package: &str) -> Result<PathBuf> {
 /// (`--debuginfo`) so that Envoy can name the functions of a trap's backtrace.
 pub const WASM_OPT_FLAGS: [&str; 2] = ["-Os", "--debuginfo"];
 
-/// The module `wasm-opt` makes of `built`, written to `optimised/` beside it and reused while
-/// newer than `built`; `built` itself when no `wasm-opt` is installed.
+/// The module `wasm-opt` makes of `built`, its function names demangled, written to
+/// `optimised/` beside it and reused while newer than `built`; `built` itself when no
+/// `wasm-opt` is installed.
 ///
 /// # Errors
 ///
@@ -92,6 +96,12 @@ pub fn optimise(built: &Path) -> Result<PathBuf> {
             String::from_utf8_lossy(&output.stderr)
         );
     }
+    let optimised =
+        std::fs::read(&partial).with_context(|| format!("failed to read {}", partial.display()))?;
+    let demangled = names::demangle(&optimised)
+        .with_context(|| format!("{} written by wasm-opt", partial.display()))?;
+    std::fs::write(&partial, demangled)
+        .with_context(|| format!("failed to write {}", partial.display()))?;
     std::fs::rename(&partial, &out)
         .with_context(|| format!("failed to write {}", out.display()))?;
     Ok(out)
