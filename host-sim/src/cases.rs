@@ -38,7 +38,7 @@ pub struct CaseFile {
     /// Manifests, relative to the case file.
     #[serde(default)]
     pub config: Option<PathBuf>,
-    /// Inline manifests.
+    /// Inline manifests, after those of `config` when both are given.
     #[serde(default)]
     pub resources: Option<Vec<Value>>,
     /// `namespace/name` of the Gateway; the only one in the manifests when absent.
@@ -253,19 +253,20 @@ impl LoadedFile {
         let file: CaseFile = serde_norway::from_str(&text)
             .with_context(|| format!("{}: not a valid case file", path.display()))?;
         let mut manifests = Manifests::default();
-        match (&file.config, &file.resources) {
-            (Some(config), None) => {
-                let base = path.parent().unwrap_or(Path::new("."));
-                manifests = Manifests::load(&base.join(config))?;
-            }
-            (None, Some(resources)) => resources
+        if let Some(config) = &file.config {
+            let base = path.parent().unwrap_or(Path::new("."));
+            manifests = Manifests::load(&base.join(config))?;
+        }
+        match &file.resources {
+            Some(resources) => resources
                 .iter()
                 .cloned()
                 .for_each(|r| manifests.add_object(r)),
-            _ => bail!(
-                "{}: give exactly one of `config` and `resources`",
+            None if file.config.is_none() => bail!(
+                "{}: give `config` (a manifest file or folder), `resources` (inline manifests), or both",
                 path.display()
             ),
+            None => {}
         }
         let mut names = std::collections::BTreeSet::new();
         if let Some(dup) = file.cases.iter().find(|c| !names.insert(c.name.as_str())) {
@@ -295,7 +296,7 @@ impl LoadedFile {
         let protocols = Protocols::new(&manifests.resources);
         let sidecar = gateway.is_none().then(|| {
             SidecarRoutes::new(
-                &manifests.resources,
+                (&manifests.resources, &manifests.others),
                 &protocols,
                 file.namespace.as_deref(),
                 policy,

@@ -11,14 +11,27 @@
 //! `<fqdn>:<port>`, whose only virtual host (domain `*`) is the dialled Service. With the
 //! sidecar route patch that `config --format istio` writes in `clusterHeader` mode, the first
 //! route of every virtual host sends a request carrying the decision header to the cluster it
-//! names. This module does not model VirtualServices or `Sidecar` egress scopes.
+//! names.
+//!
+//! A `Sidecar` with `egress` hosts narrows what the workload's sidecar knows: a Service outside
+//! them has no cluster and no virtual host there, so a call to it takes the catch-all, and a
+//! decision header naming its cluster gets Envoy's 503 for a cluster that does not exist. The
+//! Sidecar that applies is the workload namespace's one without a `workloadSelector`, else the
+//! root namespace's (`istio-system`); Sidecars that select workloads by label are not applied
+//! (a case names a namespace, not a workload). VirtualServices are not modelled.
 
 use serde_json::Value as Json;
 
 use crate::envoy::HttpRequest;
 use crate::observe::Observed;
 use crate::protocol::Protocols;
-use crate::written;
+use crate::written::{self, array_at};
+
+/// Istio's root namespace, whose selector-less `Sidecar` is every namespace's default.
+const ROOT_NAMESPACE: &str = "istio-system";
+
+/// What the router answers for a decision header naming a cluster the sidecar does not have.
+const NO_CLUSTER: &str = "cluster not found (503)";
 
 /// What Istio does with outbound requests for hosts it does not know.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -47,19 +60,26 @@ pub struct SidecarRoutes {
     /// The workload's namespace: bare Service names resolve in it.
     namespace: Option<String>,
     policy: OutboundPolicy,
+    /// A `Sidecar`'s egress hosts apply: only `services` have clusters.
+    scoped: bool,
 }
 
 impl SidecarRoutes {
-    /// Reads the Service objects among `resources`.
+    /// Reads the Service objects among `resources`, and the `Sidecar` among `others` that
+    /// applies to the workload's namespace.
     pub fn new(
-        resources: &[Json],
+        (resources, others): (&[Json], &[Json]),
         protocols: &Protocols,
         namespace: Option<&str>,
         policy: OutboundPolicy,
     ) -> Self {
+        let scope = namespace.and_then(|ns| sidecar_for(others, ns));
         let services = resources
             .iter()
             .filter(|o| o.get("kind").and_then(Json::as_str) == Some("Service"))
+            .filter(|o| {
+                scope.is_none_or(|s| egress_admits(s, written::namespace(o), written::name(o)))
+            })
             .map(|o| {
                 let namespace = written::namespace(o).to_owned();
                 let name = o
@@ -95,6 +115,7 @@ impl SidecarRoutes {
             services,
             namespace: namespace.map(str::to_owned),
             policy,
+            scoped: scope.is_some(),
         }
     }
 
@@ -128,6 +149,9 @@ impl SidecarRoutes {
         decision: Option<&str>,
     ) -> String {
         if let Some(cluster) = decision {
+            if self.scoped && !self.has_cluster(cluster) {
+                return NO_CLUSTER.to_owned();
+            }
             return cluster.to_owned();
         }
         let Some(dialled) = self.resolve(dialled_host) else {
@@ -162,12 +186,70 @@ impl SidecarRoutes {
         })
     }
 
+    /// Whether the sidecar has `cluster` (`outbound|PORT|SUBSET|FQDN`): a port of a Service
+    /// it knows.
+    fn has_cluster(&self, cluster: &str) -> bool {
+        let mut parts = cluster.split('|');
+        let (Some("outbound"), Some(port), Some(_subset), Some(fqdn), None) = (
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+        ) else {
+            return false;
+        };
+        self.resolve(fqdn)
+            .is_some_and(|s| s.ports.iter().any(|(p, _)| p.to_string() == port))
+    }
+
     fn catch_all(&self) -> String {
         match self.policy {
             OutboundPolicy::AllowAny => "PassthroughCluster".to_owned(),
             OutboundPolicy::RegistryOnly => "block_all (502)".to_owned(),
         }
     }
+}
+
+/// The `Sidecar` with `egress` hosts that applies to the workloads of `namespace`: the
+/// namespace's own without a `workloadSelector`, else the root namespace's.
+fn sidecar_for<'a>(others: &'a [Json], namespace: &str) -> Option<&'a Json> {
+    let namespace_wide = |ns: &str| {
+        others.iter().find(|o| {
+            written::kind(o) == "Sidecar"
+                && written::namespace(o) == ns
+                && o.pointer("/spec/workloadSelector").is_none()
+        })
+    };
+    namespace_wide(namespace)
+        .or_else(|| namespace_wide(ROOT_NAMESPACE))
+        .filter(|s| s.pointer("/spec/egress").is_some())
+}
+
+/// Whether some `egress[].hosts` entry of `sidecar` (`namespace/dnsName`; `.` the Sidecar's
+/// namespace, `*` any, `~` none; `*` or `*.suffix` wildcards) admits the Service.
+pub(crate) fn egress_admits(sidecar: &Json, service_ns: &str, service: &str) -> bool {
+    let own = written::namespace(sidecar);
+    let fqdn = format!("{service}.{service_ns}.svc.cluster.local");
+    array_at(sidecar, "/spec/egress")
+        .iter()
+        .flat_map(|e| array_at(e, "/hosts"))
+        .filter_map(Json::as_str)
+        .any(|entry| {
+            let (ns, host) = entry.split_once('/').unwrap_or(("*", entry));
+            let ns_ok = match ns {
+                "*" => true,
+                "." => own == service_ns,
+                "~" => false,
+                other => other == service_ns,
+            };
+            let host_ok = host == "*"
+                || host == fqdn
+                || host
+                    .strip_prefix('*')
+                    .is_some_and(|suffix| fqdn.ends_with(suffix));
+            ns_ok && host_ok
+        })
 }
 
 fn cluster(service: &Known, port: u16) -> String {
@@ -196,7 +278,7 @@ mod tests {
         let mut m = crate::manifests::Manifests::default();
         m.add_yaml("kind: Service\nmetadata: {name: api, namespace: app}\nspec: {ports: [{name: http, port: 8080}]}\n---\nkind: Service\nmetadata: {name: v2, namespace: app}\nspec: {ports: [{name: http, port: 9090}]}\n---\nkind: Service\nmetadata: {name: both, namespace: app}\nspec: {ports: [{name: http, port: 8080}, {name: http-alt, port: 9090}]}\n---\nkind: Service\nmetadata: {name: raw, namespace: app}\nspec: {ports: [{port: 8080}]}\n").unwrap();
         let protocols = Protocols::new(&m.resources);
-        SidecarRoutes::new(&m.resources, &protocols, Some("app"), policy)
+        SidecarRoutes::new((&m.resources, &m.others), &protocols, Some("app"), policy)
     }
 
     #[test]

@@ -12,7 +12,8 @@ use serde_json::Value;
 
 use crate::manifests::Manifests;
 use crate::objects::Objects;
-use crate::written::{array_at, kind, name, namespace};
+use crate::sidecar::egress_admits;
+use crate::written::{kind, name, namespace};
 use gatewasm_core::Problem;
 
 /// Warns about every backendRef of a mesh route that a `Sidecar` in a calling namespace hides.
@@ -45,7 +46,7 @@ pub(super) fn check(manifests: &Manifests, objects: &Objects<'_>, problems: &mut
                 for (b, backend) in backends.iter().enumerate() {
                     let service = backend.name.as_str();
                     let service_ns = backend.namespace(route_ns);
-                    if visible(sidecar, service_ns, service) {
+                    if egress_admits(sidecar, service_ns, service) {
                         continue;
                     }
                     let fqdn = format!("{service}.{service_ns}.svc.cluster.local");
@@ -71,32 +72,6 @@ pub(super) fn check(manifests: &Manifests, objects: &Objects<'_>, problems: &mut
             }
         }
     }
-}
-
-/// Whether some `egress[].hosts` entry (`namespace/dnsName`; `.` the Sidecar's namespace, `*`
-/// any, `~` none; `*` or `*.suffix` wildcards) admits the Service.
-fn visible(sidecar: &Value, service_ns: &str, service: &str) -> bool {
-    let own = namespace(sidecar);
-    let fqdn = format!("{service}.{service_ns}.svc.cluster.local");
-    array_at(sidecar, "/spec/egress")
-        .iter()
-        .flat_map(|e| array_at(e, "/hosts"))
-        .filter_map(Value::as_str)
-        .any(|entry| {
-            let (ns, host) = entry.split_once('/').unwrap_or(("*", entry));
-            let ns_ok = match ns {
-                "*" => true,
-                "." => own == service_ns,
-                "~" => false,
-                other => other == service_ns,
-            };
-            let host_ok = host == "*"
-                || host == fqdn
-                || host
-                    .strip_prefix('*')
-                    .is_some_and(|suffix| fqdn.ends_with(suffix));
-            ns_ok && host_ok
-        })
 }
 
 #[cfg(test)]

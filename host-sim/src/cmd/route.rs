@@ -55,7 +55,12 @@ pub fn route(args: &RouteArgs) -> Result<Exit> {
     .with_protocol(&protocols);
     if let Some((manifests, true)) = &loaded {
         let policy = OutboundPolicy::default();
-        let sidecar = SidecarRoutes::new(&manifests.resources, &protocols, None, policy);
+        let sidecar = SidecarRoutes::new(
+            (&manifests.resources, &manifests.others),
+            &protocols,
+            None,
+            policy,
+        );
         observed.routed = sidecar.route_observed(&request, &observed);
     }
     let mut out = std::io::stdout().lock();
