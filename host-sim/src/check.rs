@@ -132,7 +132,7 @@ impl Report {
         }
         let overlaps = compiled
             .iter()
-            .flat_map(|(_, c)| gatewasm_core::ingress::overlaps(&c.table));
+            .flat_map(|(_, c)| c.table.ingress_overlaps());
         for problem in overlaps.chain(ingress_advice::findings(manifests)) {
             if !problems.contains(&problem) {
                 problems.push(problem);

@@ -6,7 +6,7 @@
 //! of each listener. All sorting and defaulting happens here, none per request.
 //!
 //! This file is the pipeline; the steps live beside it: `listeners` merges a Gateway's listeners
-//! with its ListenerSets', `parents` picks the Gateway or mesh side, `order` sorts by age,
+//! with its ListenerSets', `parents` picks the Gateway or mesh side (`crate::age` sorts by age),
 //! `routes` walks a route's rules (compiled in `rules`, `filters`, `backends`), `attach` and
 //! `mesh` attach routes, `claims` keeps HTTPRoutes and GRPCRoutes off each other's hostnames,
 //! `status` writes the conditions and `names` spells Envoy's cluster and authority names.
@@ -21,7 +21,6 @@ mod limits;
 mod listeners;
 mod mesh;
 mod names;
-pub(crate) mod order;
 mod parents;
 mod policies;
 mod routes;
@@ -42,6 +41,7 @@ use crate::table::{
     Candidate, CompiledMatch, HostIndex, ListenerTable, PathIndex, RouteInfo, RouteTable, Rule,
 };
 
+use crate::age::{age_key, sort_by_age};
 use attach::{GatewaySide, Owner, RouteSide};
 use backends::BackendContext;
 use claims::{claim_listeners, Bucket};
@@ -51,7 +51,6 @@ use names::{target, Names};
 pub use names::{
     DEFAULT_AUTHORITY_TEMPLATE, DEFAULT_CLUSTER_TEMPLATE, DEFAULT_SUBSET_CLUSTER_TEMPLATE,
 };
-use order::{age_key, sort_by_age};
 use parents::{shares_https_port, Parents};
 use policies::{Policies, RuleScope};
 use status::{gateway_and_set_status, parent_status, RuleOutcome};

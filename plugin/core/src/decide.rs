@@ -28,74 +28,13 @@
 //! Mirror percentages use draws derived from it.
 
 use crate::auth::{AuthCheck, UNRESOLVED};
-use crate::effect::{
-    Backend, HeaderEdits, LocalReply, Target, GRPC_UNAVAILABLE, GRPC_UNIMPLEMENTED,
-};
+use crate::decision::{Action, Decision, Forward, RuleRef};
+use crate::effect::{LocalReply, Target, GRPC_UNAVAILABLE, GRPC_UNIMPLEMENTED};
 use crate::filters::{Cors, Filters, PathModifier};
 use crate::request::RequestView;
 use crate::session::backend_hash;
 use crate::splitmix::SplitMix64;
 use crate::table::{Miss, RouteTable, Rule, WeightedBackend};
-
-/// The route and rule a decision came from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct RuleRef<'t> {
-    /// `HTTPRoute` or `GRPCRoute`.
-    pub kind: &'static str,
-    /// Route namespace.
-    pub namespace: &'t str,
-    /// Route name.
-    pub name: &'t str,
-    /// Index in `spec.rules`.
-    pub index: usize,
-    /// `spec.rules[].name`, when given.
-    pub rule_name: Option<&'t str>,
-}
-
-/// A request to send upstream, and what to change on the way there and back.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Forward<'t> {
-    /// The rule's external authorization check: made first, and only an allowing answer lets
-    /// the rest of this decision happen.
-    pub auth: Option<AuthCheck<'t>>,
-    /// The chosen backend.
-    pub backend: &'t Backend,
-    /// Request header edits: the rule's, then the backend's.
-    pub request_headers: Vec<&'t HeaderEdits>,
-    /// `x-envoy-*` headers for timeouts and retry.
-    pub envoy_headers: &'t [(String, String)],
-    /// New upstream `:authority` (URLRewrite hostname).
-    pub authority: Option<&'t str>,
-    /// New upstream `:path`, query included (URLRewrite path).
-    pub path: Option<String>,
-    /// Backends that get a copy of the request (RequestMirror), in filter order.
-    pub mirrors: Vec<&'t Backend>,
-    /// Response header edits: the rule's, then the backend's.
-    pub response_headers: Vec<&'t HeaderEdits>,
-    /// Response headers the filter itself adds: CORS headers for an allowed cross-origin
-    /// request, the session token when the rule keeps sessions.
-    pub generated_response_headers: Vec<HeaderEdits>,
-}
-
-/// What to do with the request.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Action<'t> {
-    /// Send it upstream.
-    Forward(Forward<'t>),
-    /// Answer locally.
-    Reply(LocalReply),
-    /// Leave the request alone: in the mesh, it goes to a Service no route is attached to.
-    Pass,
-}
-
-/// The outcome for one request.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Decision<'t> {
-    /// The rule that matched; `None` when nothing did.
-    pub rule: Option<RuleRef<'t>>,
-    /// What to do.
-    pub action: Action<'t>,
-}
 
 impl RouteTable {
     /// Decides one request. `draw` is a uniformly random number used for the weighted choice.
@@ -124,7 +63,7 @@ impl RouteTable {
         let found = self.find(request).map(|m| self.rules.get(m.rule as usize));
         let Ok(Some(rule)) = found else {
             if let (Some(ingress), Err(Miss::NoListener | Miss::NoRule)) = (&self.ingress, found) {
-                return ingress.decide(self, request, draw);
+                return ingress.decide(&self.backends, request, draw);
             }
             let (status, details) = match found {
                 Err(Miss::NoListener) if self.is_mesh() => {

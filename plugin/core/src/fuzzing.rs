@@ -4,26 +4,8 @@
 //! Compiled only with the `fuzzing` feature; the filter never builds it. The route-table oracle
 //! is [`crate::baseline`], which the `fuzzing` feature turns on too.
 
+pub use crate::config::json::JsonTree;
 use crate::config::json::{self, JsonError};
-
-/// A JSON document as the configuration reader sees it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum JsonTree {
-    /// `null`.
-    Null,
-    /// `true` or `false`.
-    Bool(bool),
-    /// A number, exactly as written: the reader works out a value only when a field needs one.
-    Number(String),
-    /// A string, escapes resolved.
-    String(String),
-    /// An array.
-    Array(Vec<JsonTree>),
-    /// An object's entries in written order, repeated keys included (a field reads the last).
-    Object(Vec<(String, JsonTree)>),
-    /// An object or array below the depth the document was parsed to, checked and kept as text.
-    Raw(String),
-}
 
 /// Parses `bytes` as the configuration reader does, the whole tree built.
 ///

@@ -8,7 +8,6 @@
 
 mod decide;
 mod model;
-mod overlaps;
 mod rewrite;
 mod table;
 
@@ -16,5 +15,4 @@ pub use model::{
     needs_rewrite, CanaryRef, Location, LocationKind, NginxModel, ServedIngress, Server,
     ServiceRef, CATCH_ALL,
 };
-pub use overlaps::overlaps;
 pub(crate) use table::{IngressTable, ResolveService};

@@ -44,6 +44,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod age;
 mod auth;
 #[cfg(feature = "bench")]
 pub mod baseline;
@@ -52,6 +53,7 @@ pub mod bench;
 mod compile;
 pub mod config;
 mod decide;
+mod decision;
 mod effect;
 mod filters;
 mod fnv;
@@ -78,7 +80,7 @@ pub use compile::{
     DEFAULT_SUBSET_CLUSTER_TEMPLATE,
 };
 pub use config::{ConfigError, PluginConfig};
-pub use decide::{Action, Decision, Forward, RuleRef};
+pub use decision::{Action, Decision, Forward, RuleRef};
 pub use effect::{
     Backend, HeaderEdits, LocalReply, Target, DEFAULT_CLUSTER_HEADER, GRPC_UNAVAILABLE,
     GRPC_UNIMPLEMENTED,

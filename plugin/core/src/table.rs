@@ -6,6 +6,7 @@
 //! and building the answer lives in [`crate::decide`].
 
 mod host_index;
+mod ingress_overlaps;
 mod path_index;
 
 pub(crate) use host_index::HostIndex;

@@ -4,7 +4,7 @@
 use wasm_bindgen_test::wasm_bindgen_test as test;
 
 use super::{AuthAnswer, CheckRequest, Verdict, DENIED, FAILED};
-use crate::decide::Action;
+use crate::decision::Action;
 use crate::effect::HeaderEdits;
 use crate::{compile_bytes, RequestView, RouteTable};
 

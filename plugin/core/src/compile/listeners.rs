@@ -7,8 +7,8 @@
 use std::collections::BTreeMap;
 
 use super::attach::{self, ListenerSite, ListenerSpec, Owner, Unusable};
-use super::order::{age_key, sort_by_age};
 use super::{limits, unknown_fields};
+use crate::age::{age_key, sort_by_age};
 use crate::config::{Gateway, Listener, ListenerSet};
 use crate::problem::Problem;
 

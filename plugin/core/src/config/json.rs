@@ -157,15 +157,32 @@ fn error_at(text: &str, pos: usize, at: At<'_>, message: String) -> JsonError {
     }
 }
 
+/// A JSON document as the configuration reader sees it (the fuzz targets compare it with
+/// `serde_json`'s, through `crate::fuzzing`).
+#[cfg(feature = "fuzzing")]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum JsonTree {
+    /// `null`.
+    Null,
+    /// `true` or `false`.
+    Bool(bool),
+    /// A number, exactly as written: the reader works out a value only when a field needs one.
+    Number(String),
+    /// A string, escapes resolved.
+    String(String),
+    /// An array.
+    Array(Vec<JsonTree>),
+    /// An object's entries in written order, repeated keys included (a field reads the last).
+    Object(Vec<(String, JsonTree)>),
+    /// An object or array below the depth the document was parsed to, checked and kept as text.
+    Raw(String),
+}
+
 /// Parses a whole document (UTF-8 bytes) into a plain tree, for comparing the reader with
 /// another JSON implementation; `keep_raw_from` as in [`from_json_bytes`].
 #[cfg(feature = "fuzzing")]
-pub(crate) fn tree(
-    bytes: &[u8],
-    keep_raw_from: usize,
-) -> Result<crate::fuzzing::JsonTree, JsonError> {
-    fn convert(value: &Value<'_>) -> crate::fuzzing::JsonTree {
-        use crate::fuzzing::JsonTree;
+pub(crate) fn tree(bytes: &[u8], keep_raw_from: usize) -> Result<JsonTree, JsonError> {
+    fn convert(value: &Value<'_>) -> JsonTree {
         use tree::Kind;
         match &value.kind {
             Kind::Null => JsonTree::Null,

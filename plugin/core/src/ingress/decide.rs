@@ -14,11 +14,10 @@ use super::table::{
     any_contains, IngressSettings, IngressTable, LocationTable, PathTest, ServerTable, Upstream,
     DEFAULT_BODY_SIZE,
 };
-use crate::decide::{Action, Decision, Forward, RuleRef};
+use crate::decision::{Action, Decision, Forward, RuleRef};
 use crate::effect::{Backend, HeaderEdits, LocalReply};
 use crate::request::RequestView;
 use crate::session::{backend_hash, cookie};
-use crate::table::RouteTable;
 
 /// nginx's `http-redirect-code` default, for SSL and www redirects.
 const REDIRECT_CODE: u16 = 308;
@@ -29,10 +28,11 @@ impl IngressTable {
         self.needs_client
     }
 
-    /// Decides a request no Gateway API route took.
+    /// Decides a request no Gateway API route took; `backends` are the route table's, which
+    /// the Ingress table's upstreams index.
     pub(crate) fn decide<'t>(
         &'t self,
-        table: &'t RouteTable,
+        backends: &'t [Backend],
         request: &RequestView<'_>,
         draw: u64,
     ) -> Decision<'t> {
@@ -134,7 +134,7 @@ impl IngressTable {
                 return reply(rule, LocalReply::new(403, "gatewasm_ingress_source_denied"));
             }
         }
-        let chosen = self.balance(table, location, request, draw);
+        let chosen = self.balance(backends, location, request, draw);
         let backend = match chosen {
             Upstream::Default => {
                 return reply(
@@ -145,7 +145,7 @@ impl IngressTable {
             Upstream::Unavailable => {
                 return reply(rule, LocalReply::new(503, "gatewasm_ingress_no_endpoints"))
             }
-            Upstream::Backend(id) => match table.backends.get(id as usize) {
+            Upstream::Backend(id) => match backends.get(id as usize) {
                 Some(backend) => backend,
                 None => return reply(rule, LocalReply::new(503, "gatewasm_ingress_no_endpoints")),
             },
@@ -174,7 +174,7 @@ impl IngressTable {
             path: rewritten,
             mirrors: settings
                 .and_then(|s| s.mirror)
-                .and_then(|id| table.backends.get(id as usize))
+                .and_then(|id| backends.get(id as usize))
                 .into_iter()
                 .collect(),
             response_headers: Vec::new(),
@@ -202,7 +202,7 @@ impl IngressTable {
     /// there; otherwise the canary's header, then its cookie, then its weight decide.
     fn balance(
         &self,
-        table: &RouteTable,
+        backends: &[Backend],
         location: &LocationTable,
         request: &RequestView<'_>,
         draw: u64,
@@ -212,8 +212,7 @@ impl IngressTable {
             return primary;
         };
         let key = |upstream: Upstream| match upstream {
-            Upstream::Backend(id) => table
-                .backends
+            Upstream::Backend(id) => backends
                 .get(id as usize)
                 .map(|b: &Backend| backend_hash(&b.key)),
             _ => None,

@@ -10,7 +10,7 @@
 //! [`super::serve`] compiles it into matchers, and a converter can read it to know what nginx
 //! would do. Request-time behaviour is not here.
 
-use crate::compile::order::{age_key, sort_by_age};
+use crate::age::{age_key, sort_by_age};
 use crate::config::{
     Ingress, IngressAnnotations, IngressBackend, IngressClass, IngressConfig, NGINX_CONTROLLER,
 };

@@ -1,12 +1,10 @@
-//! Route and ListenerSet order: oldest first, by `creationTimestamp` when given (ties by
-//! `{namespace}/{name}`), else by position in the configuration.
+//! Object age: oldest first, by `creationTimestamp` when given (ties by `{namespace}/{name}`),
+//! else by position in the configuration. Routes, ListenerSets and Ingresses are ordered so.
 //!
 //! Precedence between matches is `crate::precedence`'s; age is only its tie-breaker.
 
 use crate::config::ObjectMeta;
 
-/// Oldest first: by `creationTimestamp` when given (ties by `{namespace}/{name}`), else by
-/// position in the configuration; objects without a timestamp count as older.
 /// Sorts `items` by their [`age_key`], oldest first, keeping the written order among equal
 /// keys. Each key is computed once, and every kind of item shares one small merge sort of
 /// positions: a library sort would add a sort of its own per item type.
@@ -22,7 +20,7 @@ pub(crate) fn sort_by_age<T>(items: &mut Vec<T>, key: impl Fn(&T) -> (String, us
 
 /// The positions of `keys` in ascending order, equal keys in their written order: a bottom-up
 /// merge sort, merging runs of 1, 2, 4... positions.
-pub(super) fn stable_order(keys: &[(String, usize, String)]) -> Vec<usize> {
+fn stable_order(keys: &[(String, usize, String)]) -> Vec<usize> {
     let mut order: Vec<usize> = (0..keys.len()).collect();
     let mut width = 1;
     while width < order.len() {
@@ -47,8 +45,10 @@ pub(super) fn stable_order(keys: &[(String, usize, String)]) -> Vec<usize> {
     order
 }
 
+/// An object's age key: its `creationTimestamp`, else its position in the configuration (objects
+/// without a timestamp count as older), then `{namespace}/{name}`.
 pub(crate) fn age_key(position: usize, meta: &ObjectMeta) -> (String, usize, String) {
-    let name = format!("{}/{}", meta.namespace(), meta.name);
+    let name = meta.key();
     match &meta.creation_timestamp {
         Some(ts) => (ts.clone(), 0, name),
         None => (String::new(), position, name),
