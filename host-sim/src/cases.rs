@@ -336,17 +336,13 @@ impl LoadedFile {
     ///
     /// When the filter rejects the configuration.
     pub fn start(&self, module: &WasmModule) -> Result<Proxy> {
-        let node_namespace = |ns: &String| {
-            let path = ["node", "metadata", "NAMESPACE"].map(String::from).to_vec();
-            (path, ns.as_bytes().to_vec())
-        };
         let options = PluginOptions {
             configuration: self.configuration.clone(),
             random_seed: RANDOM_SEED,
-            properties: self.namespace.iter().map(node_namespace).collect(),
             connection_manager: self.connection_manager,
             ..PluginOptions::default()
-        };
+        }
+        .in_namespace(self.namespace.as_deref());
         Proxy::start(module, options).map_err(|err| {
             anyhow::anyhow!(
                 "{}: the filter refused the configuration: {err}",

@@ -21,8 +21,8 @@ host-sim: run gatewasm.wasm with Envoy's proxy-wasm semantics
 
 USAGE:
     host-sim route --config PATH --request 'METHOD URL' [-H 'Name: value']... [--port N]
-                   [--client IP] [--gateway NAMESPACE/NAME] [--ingress-class NAME] [--json]
-                   [--wasm FILE]
+                   [--client IP] [--gateway NAMESPACE/NAME | --namespace NS]
+                   [--ingress-class NAME] [--json] [--wasm FILE]
                    [--path-normalization edge|base|merge-slashes|decode-and-merge-slashes|none]
     host-sim test [--verbose] [--ingress-class NAME] [--wasm FILE] CASE_FILE...
     host-sim check PATH [--output text|json] [--controller NAME]... [--ingress-class NAME]
@@ -123,6 +123,8 @@ pub struct RouteArgs {
     pub config: Source,
     /// IngressClass to serve.
     pub ingress_class: Option<String>,
+    /// Mesh mode: the namespace of the calling workload, whose sidecar runs the filter.
+    pub namespace: Option<String>,
     /// The request.
     pub request: RequestSpec,
     /// Print JSON.
@@ -247,12 +249,13 @@ fn route(parser: &mut lexopt::Parser) -> Result<RouteArgs> {
     let (mut config, mut gateway, mut request, mut json, mut wasm) =
         (None, None, None, false, None);
     let mut plugin_config = None;
-    let mut ingress_class = None;
+    let (mut ingress_class, mut namespace) = (None, None);
     let mut spec = RequestSpec::default();
     let mut connection_manager = ConnectionManager::default();
     while let Some(arg) = parser.next()? {
         match arg {
             Long("config") => config = Some(PathBuf::from(parser.value()?)),
+            Long("namespace") => namespace = Some(parser.value()?.string()?),
             Long("plugin-config") => plugin_config = Some(parser.value()?.string()?),
             Long("gateway") => gateway = Some(parser.value()?.string()?),
             Long("ingress-class") => ingress_class = Some(parser.value()?.string()?),
@@ -274,6 +277,11 @@ fn route(parser: &mut lexopt::Parser) -> Result<RouteArgs> {
             Long("wasm") => wasm = Some(PathBuf::from(parser.value()?)),
             other => return Err(other.unexpected().into()),
         }
+    }
+    if namespace.is_some() && (gateway.is_some() || plugin_config.is_some()) {
+        bail!(
+            "--namespace runs the manifests in a sidecar: give it with --config, without --gateway"
+        );
     }
     let config = match (config, plugin_config) {
         (None, Some(value)) if wasm.is_some() && gateway.is_none() => Source::plugin_config(value),
@@ -297,6 +305,7 @@ fn route(parser: &mut lexopt::Parser) -> Result<RouteArgs> {
     Ok(RouteArgs {
         config,
         ingress_class,
+        namespace,
         request: spec,
         json,
         wasm,

@@ -25,7 +25,11 @@ pub fn route(args: &RouteArgs) -> Result<Exit> {
         Source::Manifests { path, gateway } => {
             let mut manifests = Manifests::load(path)?;
             manifests.ingress_class.clone_from(&args.ingress_class);
-            let gateway = manifests.choose_gateway(gateway.as_deref())?;
+            // A workload namespace means the sidecar's view: Gateways in the manifests are not its.
+            let gateway = match &args.namespace {
+                Some(_) => None,
+                None => manifests.choose_gateway(gateway.as_deref())?,
+            };
             let configuration =
                 serde_json::to_vec(&manifests.plugin_config(gateway.as_deref(), None))?;
             loaded = Some((manifests, gateway.is_none()));
@@ -39,7 +43,8 @@ pub fn route(args: &RouteArgs) -> Result<Exit> {
         random_seed: crate::cases::RANDOM_SEED,
         connection_manager: args.connection_manager,
         ..PluginOptions::default()
-    };
+    }
+    .in_namespace(args.namespace.as_deref());
     let mut proxy = Proxy::start(&module, options)
         .map_err(|e| anyhow::anyhow!("the filter refused the configuration: {e}"))?;
     let request = args.request.build().context("invalid --request")?;
@@ -58,7 +63,7 @@ pub fn route(args: &RouteArgs) -> Result<Exit> {
         let sidecar = SidecarRoutes::new(
             (&manifests.resources, &manifests.others),
             &protocols,
-            None,
+            args.namespace.as_deref(),
             policy,
         );
         observed.routed = sidecar.route_observed(&request, &observed);

@@ -55,6 +55,17 @@ pub struct PluginOptions {
 }
 
 impl PluginOptions {
+    /// Options for a sidecar of a workload in `namespace`: Envoy's node metadata `NAMESPACE`,
+    /// which Istio sets and the filter reads in mesh mode.
+    #[must_use]
+    pub fn in_namespace(mut self, namespace: Option<&str>) -> Self {
+        if let Some(namespace) = namespace {
+            let path = ["node", "metadata", "NAMESPACE"].map(String::from).to_vec();
+            self.properties.push((path, namespace.as_bytes().to_vec()));
+        }
+        self
+    }
+
     pub(super) fn plugin_name(&self) -> &str {
         if self.name.is_empty() {
             &self.root_id
