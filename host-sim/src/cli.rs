@@ -22,7 +22,8 @@ host-sim: run gatewasm.wasm with Envoy's proxy-wasm semantics
 USAGE:
     host-sim route --config PATH --request 'METHOD URL' [-H 'Name: value']... [--port N]
                    [--client IP] [--gateway NAMESPACE/NAME | --namespace NS]
-                   [--ingress-class NAME] [--json] [--wasm FILE]
+                   [--target clusterHeader|authority] [--ingress-class NAME] [--json]
+                   [--wasm FILE]
                    [--path-normalization edge|base|merge-slashes|decode-and-merge-slashes|none]
     host-sim test [--verbose] [--ingress-class NAME] [--wasm FILE] CASE_FILE...
     host-sim check PATH [--output text|json] [--controller NAME]... [--ingress-class NAME]
@@ -125,6 +126,8 @@ pub struct RouteArgs {
     pub ingress_class: Option<String>,
     /// Mesh mode: the namespace of the calling workload, whose sidecar runs the filter.
     pub namespace: Option<String>,
+    /// Mesh mode: how decisions reach Envoy's router, as `config` writes it.
+    pub target: MeshTarget,
     /// The request.
     pub request: RequestSpec,
     /// Print JSON.
@@ -250,12 +253,14 @@ fn route(parser: &mut lexopt::Parser) -> Result<RouteArgs> {
         (None, None, None, false, None);
     let mut plugin_config = None;
     let (mut ingress_class, mut namespace) = (None, None);
+    let mut target = MeshTarget::default();
     let mut spec = RequestSpec::default();
     let mut connection_manager = ConnectionManager::default();
     while let Some(arg) = parser.next()? {
         match arg {
             Long("config") => config = Some(PathBuf::from(parser.value()?)),
             Long("namespace") => namespace = Some(parser.value()?.string()?),
+            Long("target") => target = MeshTarget::parse(&parser.value()?.string()?)?,
             Long("plugin-config") => plugin_config = Some(parser.value()?.string()?),
             Long("gateway") => gateway = Some(parser.value()?.string()?),
             Long("ingress-class") => ingress_class = Some(parser.value()?.string()?),
@@ -306,6 +311,7 @@ fn route(parser: &mut lexopt::Parser) -> Result<RouteArgs> {
         config,
         ingress_class,
         namespace,
+        target,
         request: spec,
         json,
         wasm,

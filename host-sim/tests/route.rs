@@ -35,7 +35,7 @@ fn route(args: &[&str]) -> Value {
 }
 
 #[test]
-fn namespace_runs_the_manifests_in_that_namespaces_sidecar() {
+fn namespace_and_target_run_the_manifests_as_that_namespaces_sidecar() {
     // The mesh manifests of the sidecar case files, and a Sidecar in namespace client that
     // leaves only app/api known to the sidecars there.
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("route-{}", std::process::id()));
@@ -61,11 +61,24 @@ fn namespace_runs_the_manifests_in_that_namespaces_sidecar() {
         "without a namespace no Sidecar applies: {anywhere}"
     );
 
-    let client = route(&[&["--config", config, "--namespace", "client"][..], &request].concat());
-    assert_eq!(client["backend"], "app/api-v1:8080", "{client}");
+    // In clusterHeader mode (the default, as `config` writes it) the decision names the
+    // cluster, which client's Sidecar leaves out; in authority mode the call takes the catch-all.
+    let in_client = ["--config", config, "--namespace", "client"];
+    let named = route(&[&in_client[..], &request].concat());
+    assert_eq!(named["backend"], "app/api-v1:8080", "{named}");
     assert_eq!(
-        client["routed_cluster"], "PassthroughCluster",
-        "client's Sidecar hides api-v1, so the call takes the catch-all: {client}"
+        named["cluster"], "outbound|8080||api-v1.app.svc.cluster.local",
+        "{named}"
+    );
+    assert_eq!(
+        named["routed_cluster"], "cluster not found (503)",
+        "{named}"
+    );
+    let authority = route(&[&in_client[..], &["--target", "authority"], &request].concat());
+    assert_eq!(authority["cluster"], Value::Null, "{authority}");
+    assert_eq!(
+        authority["routed_cluster"], "PassthroughCluster",
+        "{authority}"
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }

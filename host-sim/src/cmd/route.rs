@@ -30,8 +30,13 @@ pub fn route(args: &RouteArgs) -> Result<Exit> {
                 Some(_) => None,
                 None => manifests.choose_gateway(gateway.as_deref())?,
             };
+            // In the mesh, the target mode `config` writes for the sidecars.
+            let target = match gateway {
+                Some(_) => None,
+                None => Some(serde_json::to_value(args.target.plugin_target())?),
+            };
             let configuration =
-                serde_json::to_vec(&manifests.plugin_config(gateway.as_deref(), None))?;
+                serde_json::to_vec(&manifests.plugin_config(gateway.as_deref(), target.as_ref()))?;
             loaded = Some((manifests, gateway.is_none()));
             configuration
         }
