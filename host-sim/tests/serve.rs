@@ -429,16 +429,8 @@ fn a_grpc_authorization_server_is_asked_and_its_answer_decides() {
     let (allow, allow_addr) = authz("allow", "allow");
     let (deny, deny_addr) = authz("deny", "deny");
     let dir = TempDir::new("grpc-authz");
-    let rule = |path: &str, server: &str| {
-        format!(
-            "  - matches: [{{path: {{type: PathPrefix, value: {path}}}}}]\n    filters:\n    - type: ExternalAuth\n      externalAuth: {{protocol: GRPC, backendRef: {{name: {server}, port: 9001}}, grpc: {{}}}}\n    backendRefs: [{{name: echo, port: 80}}]\n"
-        )
-    };
-    let manifests = format!(
-        "kind: Gateway\napiVersion: gateway.networking.k8s.io/v1\nmetadata: {{name: gw, namespace: infra}}\nspec:\n  gatewayClassName: gatewasm\n  listeners: [{{name: http, port: 443, protocol: HTTP, allowedRoutes: {{namespaces: {{from: All}}}}}}]\n---\nkind: HTTPRoute\napiVersion: gateway.networking.k8s.io/v1\nmetadata: {{name: checked, namespace: app}}\nspec:\n  parentRefs: [{{name: gw, namespace: infra}}]\n  rules:\n{}{}",
-        rule("/allowed", "allow"),
-        rule("/refused", "deny")
-    );
+    let manifests =
+        checked_routes("protocol: GRPC, backendRef: {name: SERVER, port: 9001}, grpc: {}");
     write_atomically(&dir.0, "routes.yaml", &manifests);
     let serve = serve(
         &dir.0,
@@ -846,6 +838,23 @@ fn ingress_source_ranges_see_the_real_client_address() {
     assert_eq!(status("private.local"), "403");
 }
 
+/// A Gateway and an HTTPRoute whose `/allowed` rule asks authorization server `allow` and whose
+/// `/refused` rule asks `deny`, both forwarding to `echo`: `external_auth` is the filter's
+/// `externalAuth` fields with SERVER for the server's name.
+fn checked_routes(external_auth: &str) -> String {
+    let rule = |path: &str, server: &str| {
+        let external_auth = external_auth.replace("SERVER", server);
+        format!(
+            "  - matches: [{{path: {{type: PathPrefix, value: {path}}}}}]\n    filters:\n    - type: ExternalAuth\n      externalAuth: {{{external_auth}}}\n    backendRefs: [{{name: echo, port: 80}}]\n"
+        )
+    };
+    format!(
+        "kind: Gateway\napiVersion: gateway.networking.k8s.io/v1\nmetadata: {{name: gw, namespace: infra}}\nspec:\n  gatewayClassName: gatewasm\n  listeners: [{{name: http, port: 443, protocol: HTTP, allowedRoutes: {{namespaces: {{from: All}}}}}}]\n---\nkind: HTTPRoute\napiVersion: gateway.networking.k8s.io/v1\nmetadata: {{name: checked, namespace: app}}\nspec:\n  parentRefs: [{{name: gw, namespace: infra}}]\n  rules:\n{}{}",
+        rule("/allowed", "allow"),
+        rule("/refused", "deny")
+    )
+}
+
 #[test]
 fn an_http_authorization_server_is_asked_and_its_answer_decides() {
     require("curl");
@@ -863,15 +872,8 @@ fn an_http_authorization_server_is_asked_and_its_answer_decides() {
     ]));
     let deny_addr = address(&deny.wait_for("Serving HTTP"));
     let dir = TempDir::new("authz");
-    let rule = |path: &str, server: &str| {
-        format!(
-            "  - matches: [{{path: {{type: PathPrefix, value: {path}}}}}]\n    filters:\n    - type: ExternalAuth\n      externalAuth: {{protocol: HTTP, backendRef: {{name: {server}, port: 9000}}, http: {{path: /check}}}}\n    backendRefs: [{{name: echo, port: 80}}]\n"
-        )
-    };
-    let manifests = format!(
-        "kind: Gateway\napiVersion: gateway.networking.k8s.io/v1\nmetadata: {{name: gw, namespace: infra}}\nspec:\n  gatewayClassName: gatewasm\n  listeners: [{{name: http, port: 443, protocol: HTTP, allowedRoutes: {{namespaces: {{from: All}}}}}}]\n---\nkind: HTTPRoute\napiVersion: gateway.networking.k8s.io/v1\nmetadata: {{name: checked, namespace: app}}\nspec:\n  parentRefs: [{{name: gw, namespace: infra}}]\n  rules:\n{}{}",
-        rule("/allowed", "allow"),
-        rule("/refused", "deny")
+    let manifests = checked_routes(
+        "protocol: HTTP, backendRef: {name: SERVER, port: 9000}, http: {path: /check}",
     );
     write_atomically(&dir.0, "routes.yaml", &manifests);
     let serve = serve(
